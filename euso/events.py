@@ -1,0 +1,35 @@
+"""The event list of a session: one row per light source (meteor, confuser or ground light)."""
+
+from dataclasses import asdict, dataclass
+
+KINDS = ("meteor", "lightning", "elve", "city", "ship", "hot_pixel")
+"""Event classes, in the order of their integer codes (meteor = 0)."""
+KIND_CODE = {kind: code for code, kind in enumerate(KINDS)}
+NO_KIND = -1
+
+
+@dataclass
+class EventRecord:
+    """One event. Frames are D3 frame indices (inclusive); positions are float pixel indices."""
+
+    id: int
+    kind: str
+    start_frame: int
+    end_frame: int
+    start_row: float
+    start_col: float
+    end_row: float
+    end_col: float
+    magnitude: float = float("nan")
+    """Absolute magnitude (meteors only)."""
+    speed_px_per_frame: float = float("nan")
+    """Apparent speed on the focal surface, pixel pitches per D3 frame."""
+    direction_deg: float = float("nan")
+    """Direction of motion, degrees from the +column axis towards +row."""
+    peak_flux_per_gtu: float = float("nan")
+    """Peak total light of the source (all pixels), counts per GTU."""
+    peak_pixel_counts: float = float("nan")
+    """Brightest expected light in one pixel and frame, raw D3 counts (after efficiency)."""
+
+    def to_dict(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,163 @@
+"""Meteors: population, tracks and bell-shaped light curves.
+
+Calibration (../shared/FACTS.md): a magnitude +5 meteor peaks at 900–2,000 raw D3 counts
+over the background in the pixel it crosses (7–15 σ), depending on where the spot falls
+in the pixel; the detection limit is about magnitude +6. A meteor's light on the focal
+surface is a Gaussian spot of width ``psf_sigma_px`` whose total light is
+``peak_raw_counts_mag5 · 10^(-0.4 (M - 5))`` raw counts per D3 frame at the peak of its
+light curve.
+"""
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from euso.distributions import MagnitudeDistribution, TruncatedLognormal
+from euso.events import EventRecord
+from euso.geometry import FOCAL_EXTENT, focal_to_pixel
+from euso.render import gaussian_spot
+from euso.timing import D3_GTUS, D3_S
+
+
+@dataclass(frozen=True)
+class MeteorConfig:
+    """How meteors are drawn. Frames are D3 frames (40.96 ms)."""
+
+    rate_per_hour: float = 30.0
+    """Meteors per hour in the field of view (≈30 on real data)."""
+    brightest_magnitude: float = -1.0
+    faintest_magnitude: float = 7.0
+    """Faintest magnitude drawn: below the ≈+6 detection limit, so the data hold invisible ones."""
+    population_index: float = 3.0
+    """r in N(<M) ∝ r^M: each magnitude step holds r times more meteors."""
+    duration_median_frames: float = 25.0
+    duration_sigma_ln: float = 0.5
+    duration_range_frames: tuple[float, float] = (6.0, 120.0)
+    speed_median_px_per_frame: float = 0.15
+    speed_sigma_ln: float = 0.6
+    speed_range_px_per_frame: tuple[float, float] = (0.03, 1.5)
+    peak_raw_counts_mag5: float = 2600.0
+    """Total light of a magnitude +5 meteor at its peak, raw D3 counts per frame (all pixels)."""
+    psf_sigma_px: float = 0.45
+    """Width of the optical spot on the focal surface, pixel pitches."""
+    substeps: int = 4
+    """Positions per frame averaged for motion blur."""
+
+    def validate(self) -> "MeteorConfig":
+        if self.rate_per_hour < 0:
+            raise ValueError("meteor rate_per_hour must be >= 0")
+        if not self.brightest_magnitude < self.faintest_magnitude:
+            raise ValueError("brightest_magnitude must be below faintest_magnitude")
+        if self.population_index <= 1.0:
+            raise ValueError("population_index must be > 1")
+        for name in ("duration_range_frames", "speed_range_px_per_frame"):
+            low, high = getattr(self, name)
+            if not 0 < low < high:
+                raise ValueError(f"{name} must be 0 < low < high")
+        if self.substeps < 1 or self.psf_sigma_px <= 0 or self.peak_raw_counts_mag5 <= 0:
+            raise ValueError("substeps, psf_sigma_px and peak_raw_counts_mag5 must be positive")
+        return self
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def magnitudes(self) -> MagnitudeDistribution:
+        return MagnitudeDistribution(
+            self.population_index, self.brightest_magnitude, self.faintest_magnitude
+        )
+
+    def durations(self) -> TruncatedLognormal:
+        return TruncatedLognormal(
+            self.duration_median_frames, self.duration_sigma_ln, *self.duration_range_frames
+        )
+
+    def speeds(self) -> TruncatedLognormal:
+        return TruncatedLognormal(
+            self.speed_median_px_per_frame, self.speed_sigma_ln, *self.speed_range_px_per_frame
+        )
+
+
+@dataclass(frozen=True)
+class Meteor:
+    """One meteor. Times in frames (float), positions in focal coordinates (pixel pitches)."""
+
+    start: float
+    duration: float
+    u_mid: float
+    v_mid: float
+    speed: float
+    direction: float
+    """Radians from the +v (column) axis towards +u (row)."""
+    magnitude: float
+    peak_at: float
+    """Fraction of the duration at which the light curve peaks."""
+    peak_flux: float
+    """Total light at the peak, raw D3 counts per frame."""
+    psf_sigma: float
+
+    def position(self, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Focal position at time ``tau`` (frames)."""
+        s = np.asarray(tau) - (self.start + 0.5 * self.duration)
+        return (self.u_mid + s * self.speed * np.sin(self.direction),
+                self.v_mid + s * self.speed * np.cos(self.direction))
+
+    def flux(self, tau: np.ndarray) -> np.ndarray:
+        """Total light (raw counts per frame) at time ``tau``: an asymmetric bell, 0 outside."""
+        s = (np.asarray(tau, float) - self.start) / self.duration
+        width = np.where(s < self.peak_at, self.peak_at, 1.0 - self.peak_at) / 3.0
+        bell = np.exp(-0.5 * ((s - self.peak_at) / width) ** 2)
+        return np.where((s >= 0) & (s <= 1), self.peak_flux * bell, 0.0)
+
+    @property
+    def first_frame(self) -> int:
+        return int(np.floor(self.start))
+
+    @property
+    def last_frame(self) -> int:
+        return int(np.floor(self.start + self.duration))
+
+    def light(self, f0: int, f1: int, substeps: int):
+        """COO light (frame, row, col, raw counts) in frames [f0, f1)."""
+        lo, hi = max(f0, self.first_frame), min(f1, self.last_frame + 1)
+        frames = np.repeat(np.arange(lo, hi), substeps)
+        if frames.size == 0:
+            return None
+        tau = frames + (np.tile(np.arange(substeps), hi - lo) + 0.5) / substeps
+        u, v = self.position(tau)
+        return gaussian_spot(frames, u, v, self.flux(tau) / substeps, self.psf_sigma)
+
+    def record(self, event_id: int) -> EventRecord:
+        u0, v0 = self.position(self.start)
+        u1, v1 = self.position(self.start + self.duration)
+        return EventRecord(
+            id=event_id, kind="meteor", start_frame=self.first_frame, end_frame=self.last_frame,
+            start_row=float(focal_to_pixel(u0)), start_col=float(focal_to_pixel(v0)),
+            end_row=float(focal_to_pixel(u1)), end_col=float(focal_to_pixel(v1)),
+            magnitude=self.magnitude, speed_px_per_frame=self.speed,
+            direction_deg=float(np.rad2deg(self.direction)),
+            peak_flux_per_gtu=self.peak_flux / D3_GTUS,
+        )
+
+
+def expected_meteor_count(config: MeteorConfig, frames: int) -> float:
+    """Mean number of meteors in a session of ``frames`` D3 frames."""
+    return config.rate_per_hour * frames * D3_S / 3600.0
+
+
+def sample_meteors(rng: np.random.Generator, config: MeteorConfig, frames: int) -> list[Meteor]:
+    """Draw the meteors of a session: Poisson count, then each one's parameters."""
+    n = int(rng.poisson(expected_meteor_count(config, frames)))
+    magnitude = config.magnitudes().rvs(rng, n)
+    duration = config.durations().rvs(rng, n)
+    speed = config.speeds().rvs(rng, n)
+    start = rng.uniform(0.0, frames, n)
+    mid = rng.uniform(-2.0, FOCAL_EXTENT + 2.0, (n, 2))
+    direction = rng.uniform(0.0, 2 * np.pi, n)
+    peak_at = rng.uniform(0.35, 0.8, n)
+    peak_flux = config.peak_raw_counts_mag5 * 10.0 ** (-0.4 * (magnitude - 5.0))
+    return [
+        Meteor(float(start[i]), float(duration[i]), float(mid[i, 0]), float(mid[i, 1]),
+               float(speed[i]), float(direction[i]), float(magnitude[i]), float(peak_at[i]),
+               float(peak_flux[i]), config.psf_sigma_px)
+        for i in range(n)
+    ]

@@ -1,0 +1,118 @@
+"""Session folders on disk: what ``uvhunt simulate`` writes and ``uvhunt windows`` reads.
+
+One folder per session::
+
+    session.json     seed, config, conditions, units ("raw"), event counts
+    movie.npy        (frames, 48, 48) uint32, raw D3 counts (sum over 16,384 GTUs)
+    timestamps.npy   (frames,) float64, unix time of each frame's start, s
+    truth.npz        expected light of every event per (frame, row, col) — see ``Truth``
+    events.csv       one row per event — see ``EventRecord``
+    detector.npz     efficiency (48×48), hot_rate (48×48, raw counts per frame)
+"""
+
+import csv
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+from euso.events import EventRecord
+from euso.session import SessionSimulator, Truth
+from uvhunt.atomic import atomic_dir, write_json
+from uvhunt.errors import UvhuntError
+
+SESSION_FILES = ("session.json", "movie.npy", "timestamps.npy", "truth.npz", "events.csv",
+                 "detector.npz")
+
+
+def write_session(sim: SessionSimulator, folder: Path,
+                  progress: Callable[[int], None] | None = None) -> dict:
+    """Render ``sim`` into ``folder`` (replaced atomically); returns session.json's content.
+
+    ``progress(n)`` is called after every block with the number of frames just written.
+    """
+    with atomic_dir(Path(folder)) as tmp:
+        movie = np.lib.format.open_memmap(tmp / "movie.npy", mode="w+", dtype=np.uint32,
+                                          shape=(sim.frames, 48, 48))
+        truth_parts = []
+        peak = np.zeros(len(sim.events))
+        for chunk in sim.chunks():
+            movie[chunk.start:chunk.start + len(chunk.counts)] = chunk.counts
+            truth_parts.append(chunk.truth)
+            if len(chunk.truth):
+                np.maximum.at(peak, chunk.truth.event, chunk.truth.counts)
+            if progress:
+                progress(len(chunk.counts))
+        movie.flush()
+        del movie
+        truth = Truth.concatenate(truth_parts)
+        np.savez(tmp / "truth.npz", **{c: getattr(truth, c) for c in Truth.COLUMNS})
+        np.save(tmp / "timestamps.npy", sim.timestamps())
+        np.savez(tmp / "detector.npz", efficiency=sim.detector.efficiency,
+                 hot_rate=sim.detector.hot_rate)
+        for event, value in zip(sim.events, peak, strict=True):
+            event.peak_pixel_counts = float(value)
+        write_events(tmp / "events.csv", sim.events)
+        meta = sim.describe()
+        write_json(tmp / "session.json", meta)
+    return meta
+
+
+def write_events(path: Path, events: list[EventRecord]) -> None:
+    names = [f.name for f in fields(EventRecord)]
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=names)
+        writer.writeheader()
+        for event in events:
+            writer.writerow(event.to_dict())
+
+
+def read_events(path: Path) -> list[EventRecord]:
+    types = {f.name: f.type for f in fields(EventRecord)}
+    with open(path, newline="") as f:
+        return [EventRecord(**{k: types[k](v) for k, v in row.items()})
+                for row in csv.DictReader(f)]
+
+
+@dataclass
+class StoredSession:
+    """A session folder opened for reading (the movie is memory-mapped)."""
+
+    folder: Path
+    meta: dict
+    movie: np.ndarray
+    timestamps: np.ndarray
+    truth: Truth
+    events: list[EventRecord]
+    efficiency: np.ndarray
+    hot_rate: np.ndarray
+
+    @property
+    def name(self) -> str:
+        return self.folder.name
+
+
+def is_session_folder(path: Path) -> bool:
+    return Path(path).is_dir() and (Path(path) / "session.json").is_file()
+
+
+def open_session(folder: Path) -> StoredSession:
+    folder = Path(folder)
+    missing = [n for n in SESSION_FILES if not (folder / n).is_file()]
+    if missing:
+        raise UvhuntError(f"session folder lacks {', '.join(missing)}", path=folder,
+                          fix="re-run `uvhunt simulate` to write complete sessions")
+    meta = json.loads((folder / "session.json").read_text())
+    try:
+        movie = np.load(folder / "movie.npy", mmap_mode="r")
+    except ValueError as exc:
+        raise UvhuntError(f"movie.npy is unreadable ({exc})", path=folder / "movie.npy",
+                          fix="re-run `uvhunt simulate`") from exc
+    with np.load(folder / "truth.npz") as z:
+        truth = Truth(*(z[c] for c in Truth.COLUMNS))
+    with np.load(folder / "detector.npz") as z:
+        efficiency, hot_rate = z["efficiency"], z["hot_rate"]
+    return StoredSession(folder, meta, movie, np.load(folder / "timestamps.npy"), truth,
+                         read_events(folder / "events.csv"), efficiency, hot_rate)

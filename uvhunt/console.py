@@ -1,0 +1,41 @@
+"""What commands show a person: progress bars on stderr, a summary table, or JSON."""
+
+import json
+import sys
+
+from tqdm import tqdm
+
+
+def progress(total: int, desc: str, unit: str, quiet: bool = False) -> tqdm:
+    """A progress bar on stderr (hidden with ``quiet``)."""
+    return tqdm(total=total, desc=desc, unit=unit, unit_scale=True, disable=quiet,
+                file=sys.stderr, dynamic_ncols=True, leave=False)
+
+
+def table(rows: list[list], headers: list[str]) -> str:
+    """A plain-text table with right-aligned numbers."""
+    cells = [[str(h) for h in headers]] + [[_fmt(x) for x in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+
+    def line(row):
+        return "  ".join(c.rjust(w) if i else c.ljust(w)
+                         for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+
+    out = [line(cells[0]), "  ".join("-" * w for w in widths)]
+    return "\n".join(out + [line(r) for r in cells[1:]])
+
+
+def _fmt(x) -> str:
+    if isinstance(x, float):
+        return f"{x:,.2f}"
+    if isinstance(x, int):
+        return f"{x:,}"
+    return str(x)
+
+
+def emit(summary: dict, text: str, as_json: bool) -> None:
+    """Print the command's closing summary: ``text`` for people, ``summary`` as JSON."""
+    if as_json:
+        print(json.dumps(summary, indent=2, default=str))
+    else:
+        print(text)

@@ -1,0 +1,71 @@
+"""Simulate a set of sessions into one folder (the ``simulate`` stage)."""
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from euso.meteors import MeteorConfig
+from euso.session import FIRST_SESSION_UNIX, SessionConfig, SessionSimulator
+from euso.store import write_session
+from uvhunt.atomic import atomic_dir, write_json
+from uvhunt.errors import UvhuntError
+
+DEFAULT_SESSIONS = 9
+"""As in the seed study: nine observation sessions."""
+DEFAULT_FRAMES = 4096
+"""D3 frames per default session (168 s): keeps the default pipeline quick."""
+DEFAULT_METEOR_RATE = 600.0
+"""Meteors per hour in the default sessions: 20× the natural ≈30/h, so that short sessions
+hold enough meteors to learn from. Use 30 for the natural rate."""
+SECONDS_PER_NIGHT = 86400.0
+
+
+def session_seed(seed: int, index: int) -> int:
+    """Seed of session ``index`` of a set simulated with ``seed`` (independent streams)."""
+    return int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
+
+
+def session_configs(n_sessions: int, frames: int, meteor_rate: float) -> list[SessionConfig]:
+    if n_sessions < 1:
+        raise UvhuntError(f"--sessions must be at least 1 (got {n_sessions})")
+    base = SessionConfig(frames=frames, meteors=MeteorConfig(rate_per_hour=meteor_rate))
+    try:
+        base.validate()
+    except ValueError as exc:
+        raise UvhuntError(f"invalid session setting: {exc}",
+                          fix="use --frames >= 1 and --meteor-rate >= 0") from exc
+    return [replace(base, start_unix=FIRST_SESSION_UNIX + i * SECONDS_PER_NIGHT)
+            for i in range(n_sessions)]
+
+
+def simulate_sessions(out: Path, configs: list[SessionConfig], seed: int,
+                      progress: Callable[[int], None] | None = None) -> dict:
+    """Write ``session_NN`` folders and ``sessions.json`` into ``out`` (replaced atomically)."""
+    sessions = []
+    with atomic_dir(Path(out)) as tmp:
+        for index, config in enumerate(configs):
+            sim = SessionSimulator(config, session_seed(seed, index))
+            name = f"session_{index:02d}"
+            meta = write_session(sim, tmp / name, progress)
+            sessions.append({"name": name, **_session_summary(meta, sim)})
+        summary = {"seed": seed, "sessions": sessions, "totals": _totals(sessions)}
+        write_json(tmp / "sessions.json", summary)
+    return summary
+
+
+def _session_summary(meta: dict, sim: SessionSimulator) -> dict:
+    visible = [e for e in sim.events if e.kind == "meteor" and e.peak_pixel_counts > 0]
+    return {"seed": meta["seed"], "frames": meta["frames"], "duration_s": meta["duration_s"],
+            "events": meta["event_counts"],
+            "meteors_brighter_than_6": sum(e.magnitude < 6.0 for e in visible)}
+
+
+def _totals(sessions: list[dict]) -> dict:
+    totals = {"frames": sum(s["frames"] for s in sessions),
+              "duration_s": sum(s["duration_s"] for s in sessions),
+              "meteors_brighter_than_6": sum(s["meteors_brighter_than_6"] for s in sessions)}
+    for kind in sessions[0]["events"]:
+        totals[kind] = sum(s["events"][kind] for s in sessions)
+    return totals
