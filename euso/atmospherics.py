@@ -38,8 +38,9 @@ class Lightning:
         frames = np.array([f for f in self.stroke_frames if f0 <= f < f1])
         if frames.size == 0:
             return None
-        flux = np.array([x for f, x in zip(self.stroke_frames, self.stroke_flux, strict=True)
-                         if f0 <= f < f1])
+        flux = np.array(
+            [x for f, x in zip(self.stroke_frames, self.stroke_flux, strict=True) if f0 <= f < f1]
+        )
         u, v = scene.track.ground_to_focal(self.a, self.c, frames + 0.5)
         return gaussian_spot(frames, u, v, flux, self.sigma)
 
@@ -48,9 +49,14 @@ class Lightning:
         u0, v0 = scene.track.ground_to_focal(self.a, self.c, first + 0.5)
         u1, v1 = scene.track.ground_to_focal(self.a, self.c, last + 0.5)
         return EventRecord(
-            id=event_id, kind="lightning", start_frame=first, end_frame=last,
-            start_row=float(focal_to_pixel(u0)), start_col=float(focal_to_pixel(v0)),
-            end_row=float(focal_to_pixel(u1)), end_col=float(focal_to_pixel(v1)),
+            id=event_id,
+            kind="lightning",
+            start_frame=first,
+            end_frame=last,
+            start_row=float(focal_to_pixel(u0)),
+            start_col=float(focal_to_pixel(v0)),
+            end_row=float(focal_to_pixel(u1)),
+            end_col=float(focal_to_pixel(v1)),
             peak_flux_per_gtu=max(self.stroke_flux) / D3_GTUS,
         )
 
@@ -78,8 +84,14 @@ class Elve:
     def record(self, event_id: int, scene: GroundScene) -> EventRecord:
         row, col = float(focal_to_pixel(self.u)), float(focal_to_pixel(self.v))
         return EventRecord(
-            id=event_id, kind="elve", start_frame=self.frame, end_frame=self.frame,
-            start_row=row, start_col=col, end_row=row, end_col=col,
+            id=event_id,
+            kind="elve",
+            start_frame=self.frame,
+            end_frame=self.frame,
+            start_row=row,
+            start_col=col,
+            end_row=row,
+            end_col=col,
             peak_flux_per_gtu=self.amplitude / D3_GTUS,
         )
 
@@ -88,8 +100,9 @@ def _log_uniform(rng: np.random.Generator, low: float, high: float, size=None):
     return np.exp(rng.uniform(np.log(low), np.log(high), size))
 
 
-def sample_lightning(rng: np.random.Generator, scene: GroundScene, per_hour: float,
-                     frames: int) -> list[Lightning]:
+def sample_lightning(
+    rng: np.random.Generator, scene: GroundScene, per_hour: float, frames: int
+) -> list[Lightning]:
     """Lightning flashes, placed preferably under the thickest clouds in view."""
     n = int(rng.poisson(per_hour * frames * D3_S / 3600.0))
     flashes = []
@@ -99,23 +112,33 @@ def sample_lightning(rng: np.random.Generator, scene: GroundScene, per_hour: flo
         a, c = scene.track.focal_to_ground(candidates[:, 0], candidates[:, 1], start + 0.5)
         best = int(np.argmax(scene.sample(scene.cloud, a, c)))
         strokes = 1 + int(rng.poisson(1.5))
-        offsets = np.unique(np.concatenate(
-            [[0], rng.integers(1, LIGHTNING_SPAN_FRAMES, strokes - 1)]))
+        offsets = np.unique(
+            np.concatenate([[0], rng.integers(1, LIGHTNING_SPAN_FRAMES, strokes - 1)])
+        )
         stroke_frames = tuple(int(f) for f in start + offsets if f < frames)
         flux = _log_uniform(rng, *LIGHTNING_FLUX_PER_GTU, len(stroke_frames)) * D3_GTUS
-        flashes.append(Lightning(stroke_frames, float(a[best]), float(c[best]),
-                                 float(rng.uniform(*LIGHTNING_SIGMA_PX)),
-                                 tuple(float(x) for x in flux)))
+        flashes.append(
+            Lightning(
+                stroke_frames,
+                float(a[best]),
+                float(c[best]),
+                float(rng.uniform(*LIGHTNING_SIGMA_PX)),
+                tuple(float(x) for x in flux),
+            )
+        )
     return flashes
 
 
 def sample_elves(rng: np.random.Generator, per_hour: float, frames: int) -> list[Elve]:
     n = int(rng.poisson(per_hour * frames * D3_S / 3600.0))
     return [
-        Elve(frame=int(rng.integers(0, frames)),
-             u=float(rng.uniform(-20.0, FOCAL_EXTENT + 20.0)),
-             v=float(rng.uniform(-20.0, FOCAL_EXTENT + 20.0)),
-             radius=float(rng.uniform(15.0, 45.0)), width=float(rng.uniform(3.0, 8.0)),
-             amplitude=float(_log_uniform(rng, *ELVE_AMPLITUDE_PER_GTU)) * D3_GTUS)
+        Elve(
+            frame=int(rng.integers(0, frames)),
+            u=float(rng.uniform(-20.0, FOCAL_EXTENT + 20.0)),
+            v=float(rng.uniform(-20.0, FOCAL_EXTENT + 20.0)),
+            radius=float(rng.uniform(15.0, 45.0)),
+            width=float(rng.uniform(3.0, 8.0)),
+            amplitude=float(_log_uniform(rng, *ELVE_AMPLITUDE_PER_GTU)) * D3_GTUS,
+        )
         for _ in range(n)
     ]

@@ -33,7 +33,8 @@ class Detector:
 def sample_detector(rng: np.random.Generator, conditions: Conditions) -> Detector:
     gains = np.clip(rng.normal(1.0, conditions.pmt_gain_spread, 36), 0.3, None)
     efficiency = gains[pmt_map()] * np.clip(
-        rng.normal(1.0, PIXEL_EFFICIENCY_SPREAD, (N_SIDE, N_SIDE)), 0.3, None)
+        rng.normal(1.0, PIXEL_EFFICIENCY_SPREAD, (N_SIDE, N_SIDE)), 0.3, None
+    )
     dead = rng.choice(N_PIXELS, conditions.dead_pixels, replace=False)
     efficiency.flat[dead] = 0.0
     if conditions.dead_pmt >= 0:

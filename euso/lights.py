@@ -74,22 +74,30 @@ class GroundLight:
         u0, v0 = self._focal(scene, first + 0.5)
         u1, v1 = self._focal(scene, last + 0.5)
         return EventRecord(
-            id=event_id, kind=self.kind, start_frame=first, end_frame=last,
-            start_row=float(focal_to_pixel(u0)), start_col=float(focal_to_pixel(v0)),
-            end_row=float(focal_to_pixel(u1)), end_col=float(focal_to_pixel(v1)),
+            id=event_id,
+            kind=self.kind,
+            start_frame=first,
+            end_frame=last,
+            start_row=float(focal_to_pixel(u0)),
+            start_col=float(focal_to_pixel(v0)),
+            end_row=float(focal_to_pixel(u1)),
+            end_col=float(focal_to_pixel(v1)),
             speed_px_per_frame=scene.track.drift,
             direction_deg=float(np.rad2deg(np.arctan2(-scene.track.cos, scene.track.sin))),
             peak_flux_per_gtu=self.flux / D3_GTUS,
         )
 
 
-def sample_lights(rng: np.random.Generator, scene: GroundScene, psf_sigma: float
-                  ) -> list[GroundLight]:
+def sample_lights(
+    rng: np.random.Generator, scene: GroundScene, psf_sigma: float
+) -> list[GroundLight]:
     """Cities where the ground is land, ships where it is ocean, dimmed under clouds."""
     area = np.prod([hi - lo for lo, hi in (scene.track.a_range, scene.track.c_range)])
     lights = []
-    for kind, density in (("city", scene.conditions.city_density),
-                          ("ship", scene.conditions.ship_density)):
+    for kind, density in (
+        ("city", scene.conditions.city_density),
+        ("ship", scene.conditions.ship_density),
+    ):
         n = int(rng.poisson(density * area / 1000.0))
         a, c = scene.random_points(rng, n)
         land = scene.sample(scene.land, a, c)
@@ -104,6 +112,14 @@ def sample_lights(rng: np.random.Generator, scene: GroundScene, psf_sigma: float
             flux = np.exp(rng.uniform(*np.log(SHIP_FLUX_PER_GTU), a.size))
             extent = np.zeros(a.size)
         sigma = np.hypot(psf_sigma, extent)
-        lights += [GroundLight(kind, float(a[i]), float(c[i]), float(sigma[i]),
-                               float(flux[i] * dimming[i] * D3_GTUS)) for i in range(a.size)]
+        lights += [
+            GroundLight(
+                kind,
+                float(a[i]),
+                float(c[i]),
+                float(sigma[i]),
+                float(flux[i] * dimming[i] * D3_GTUS),
+            )
+            for i in range(a.size)
+        ]
     return lights

@@ -98,8 +98,10 @@ class Meteor:
     def position(self, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Focal position at time ``tau`` (frames)."""
         s = np.asarray(tau) - (self.start + 0.5 * self.duration)
-        return (self.u_mid + s * self.speed * np.sin(self.direction),
-                self.v_mid + s * self.speed * np.cos(self.direction))
+        return (
+            self.u_mid + s * self.speed * np.sin(self.direction),
+            self.v_mid + s * self.speed * np.cos(self.direction),
+        )
 
     def flux(self, tau: np.ndarray) -> np.ndarray:
         """Total light (raw counts per frame) at time ``tau``: an asymmetric bell, 0 outside."""
@@ -130,10 +132,16 @@ class Meteor:
         u0, v0 = self.position(self.start)
         u1, v1 = self.position(self.start + self.duration)
         return EventRecord(
-            id=event_id, kind="meteor", start_frame=self.first_frame, end_frame=self.last_frame,
-            start_row=float(focal_to_pixel(u0)), start_col=float(focal_to_pixel(v0)),
-            end_row=float(focal_to_pixel(u1)), end_col=float(focal_to_pixel(v1)),
-            magnitude=self.magnitude, speed_px_per_frame=self.speed,
+            id=event_id,
+            kind="meteor",
+            start_frame=self.first_frame,
+            end_frame=self.last_frame,
+            start_row=float(focal_to_pixel(u0)),
+            start_col=float(focal_to_pixel(v0)),
+            end_row=float(focal_to_pixel(u1)),
+            end_col=float(focal_to_pixel(v1)),
+            magnitude=self.magnitude,
+            speed_px_per_frame=self.speed,
             direction_deg=float(np.rad2deg(self.direction)),
             peak_flux_per_gtu=self.peak_flux / D3_GTUS,
         )
@@ -156,8 +164,17 @@ def sample_meteors(rng: np.random.Generator, config: MeteorConfig, frames: int) 
     peak_at = rng.uniform(0.35, 0.8, n)
     peak_flux = config.peak_raw_counts_mag5 * 10.0 ** (-0.4 * (magnitude - 5.0))
     return [
-        Meteor(float(start[i]), float(duration[i]), float(mid[i, 0]), float(mid[i, 1]),
-               float(speed[i]), float(direction[i]), float(magnitude[i]), float(peak_at[i]),
-               float(peak_flux[i]), config.psf_sigma_px)
+        Meteor(
+            float(start[i]),
+            float(duration[i]),
+            float(mid[i, 0]),
+            float(mid[i, 1]),
+            float(speed[i]),
+            float(direction[i]),
+            float(magnitude[i]),
+            float(peak_at[i]),
+            float(peak_flux[i]),
+            config.psf_sigma_px,
+        )
         for i in range(n)
     ]

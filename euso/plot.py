@@ -54,10 +54,20 @@ def plot_session(session: StoredSession, path: Path) -> Path:
     lo, hi = max(0, frame - BACKGROUND_FRAMES), min(len(movie), frame + BACKGROUND_FRAMES + 1)
     difference = image - np.median(np.asarray(movie[lo:hi], dtype=float), axis=0)
     for ax, data, title, cmap, label in (
-        (ax_raw, image, f"frame {frame} (t = {frame * 0.04096:.2f} s)", "magma",
-         "raw D3 counts (sum over 16,384 GTUs)"),
-        (ax_diff, difference, "minus the median of ±20 frames", "coolwarm",
-         "raw D3 counts above median"),
+        (
+            ax_raw,
+            image,
+            f"frame {frame} (t = {frame * 0.04096:.2f} s)",
+            "magma",
+            "raw D3 counts (sum over 16,384 GTUs)",
+        ),
+        (
+            ax_diff,
+            difference,
+            "minus the median of ±20 frames",
+            "coolwarm",
+            "raw D3 counts above median",
+        ),
     ):
         if ax is ax_raw:
             shown = ax.imshow(data, cmap=cmap, vmax=np.percentile(data, 99.8))
@@ -72,9 +82,12 @@ def plot_session(session: StoredSession, path: Path) -> Path:
             ax.axhline(p - 0.5, color="grey", lw=0.3, alpha=0.6)
             ax.axvline(p - 0.5, color="grey", lw=0.3, alpha=0.6)
         if meteor is not None:
-            ax.annotate("", xy=(meteor.end_col, meteor.end_row),
-                        xytext=(meteor.start_col, meteor.start_row),
-                        arrowprops={"arrowstyle": "->", "color": "lime", "lw": 1.2})
+            ax.annotate(
+                "",
+                xy=(meteor.end_col, meteor.end_row),
+                xytext=(meteor.start_col, meteor.start_row),
+                arrowprops={"arrowstyle": "->", "color": "lime", "lw": 1.2},
+            )
     if meteor is not None:
         lo = max(0, meteor.start_frame - LIGHT_CURVE_MARGIN)
         hi = min(len(movie), meteor.end_frame + LIGHT_CURVE_MARGIN)
@@ -82,11 +95,15 @@ def plot_session(session: StoredSession, path: Path) -> Path:
         for r, c in pixels:
             curve = np.asarray(movie[lo:hi, r, c], dtype=float)
             ax_curve.plot(t, curve - np.median(curve), lw=1, label=f"pixel ({r}, {c})")
-        ax_curve.axvspan(meteor.start_frame, meteor.end_frame, color="grey", alpha=0.15,
-                         label="meteor")
-        ax_curve.set_title(f"meteor {meteor.id}: magnitude {meteor.magnitude:+.1f}, "
-                           f"{meteor.speed_px_per_frame:.2f} px/frame, "
-                           f"{meteor.end_frame - meteor.start_frame + 1} frames", fontsize=10)
+        ax_curve.axvspan(
+            meteor.start_frame, meteor.end_frame, color="grey", alpha=0.15, label="meteor"
+        )
+        ax_curve.set_title(
+            f"meteor {meteor.id}: magnitude {meteor.magnitude:+.1f}, "
+            f"{meteor.speed_px_per_frame:.2f} px/frame, "
+            f"{meteor.end_frame - meteor.start_frame + 1} frames",
+            fontsize=10,
+        )
         ax_curve.legend(fontsize=8)
     else:
         ax_curve.set_title("no meteor in this session")

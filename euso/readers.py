@@ -53,13 +53,19 @@ class Movie:
         bad = ~np.isfinite(block)
         if bad.any():
             frame = f0 + int(np.argwhere(bad)[0][0])
-            raise UvhuntError(f"frame {frame} holds NaN or infinite values", path=self.path,
-                              fix="mask or interpolate bad values before reading the movie")
+            raise UvhuntError(
+                f"frame {frame} holds NaN or infinite values",
+                path=self.path,
+                fix="mask or interpolate bad values before reading the movie",
+            )
         if (block < 0).any():
             frame = f0 + int(np.argwhere(block < 0)[0][0])
-            raise UvhuntError(f"frame {frame} holds negative counts", path=self.path,
-                              fix="D3 values are photon counts: subtract no pedestal, or "
-                                  "clip at zero before reading")
+            raise UvhuntError(
+                f"frame {frame} holds negative counts",
+                path=self.path,
+                fix="D3 values are photon counts: subtract no pedestal, or "
+                "clip at zero before reading",
+            )
         return block
 
     @property
@@ -73,18 +79,26 @@ def open_movie(path: Path, units: str | None = None) -> Movie:
     if units is not None:
         check_units(units)
     if not path.exists():
-        raise UvhuntError("no such file or folder", path=path,
-                          fix="check the path; `uvhunt simulate` writes session folders")
+        raise UvhuntError(
+            "no such file or folder",
+            path=path,
+            fix="check the path; `uvhunt simulate` writes session folders",
+        )
     if path.is_dir():
         if not is_session_folder(path):
-            raise UvhuntError("folder is not a uvhunt session (no session.json)", path=path,
-                              fix="pass a session folder written by `uvhunt simulate`, "
-                                  "or a .npy/.npz/.root file")
+            raise UvhuntError(
+                "folder is not a uvhunt session (no session.json)",
+                path=path,
+                fix="pass a session folder written by `uvhunt simulate`, or a .npy/.npz/.root file",
+            )
         return _open_session(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise UvhuntError(f"unsupported file type {suffix or '(none)'}", path=path,
-                          fix=f"use one of {', '.join(SUFFIXES)} or a session folder")
+        raise UvhuntError(
+            f"unsupported file type {suffix or '(none)'}",
+            path=path,
+            fix=f"use one of {', '.join(SUFFIXES)} or a session folder",
+        )
     if path.stat().st_size == 0:
         raise UvhuntError("file is empty", path=path, fix="re-copy or re-export the file")
     opener = {".npy": _open_npy, ".npz": _open_npz, ".root": _open_root}[suffix]
@@ -98,28 +112,45 @@ def open_movie(path: Path, units: str | None = None) -> Movie:
 
 def _check_shape(path: Path, shape: tuple, what: str) -> None:
     if len(shape) != 3 or shape[1:] != (N_SIDE, N_SIDE):
-        raise UvhuntError(f"{what} has shape {shape}, expected (frames, 48, 48)", path=path,
-                          fix="store one D3 frame of 48×48 pixels per entry along axis 0")
+        raise UvhuntError(
+            f"{what} has shape {shape}, expected (frames, 48, 48)",
+            path=path,
+            fix="store one D3 frame of 48×48 pixels per entry along axis 0",
+        )
 
 
 def _check_dtype(path: Path, array: np.ndarray, what: str) -> None:
     if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
-        raise UvhuntError(f"{what} has dtype {array.dtype}, expected integers or floats",
-                          path=path, fix="store photon counts as numbers")
+        raise UvhuntError(
+            f"{what} has dtype {array.dtype}, expected integers or floats",
+            path=path,
+            fix="store photon counts as numbers",
+        )
 
 
 def _open_session(folder: Path) -> Movie:
     s = open_session(folder)
-    return Movie(folder, s.name, len(s.movie), s.meta.get("units", "raw"),
-                 lambda f0, f1: s.movie[f0:f1], s.timestamps, s.truth, s.events)
+    return Movie(
+        folder,
+        s.name,
+        len(s.movie),
+        s.meta.get("units", "raw"),
+        lambda f0, f1: s.movie[f0:f1],
+        s.timestamps,
+        s.truth,
+        s.events,
+    )
 
 
 def _open_npy(path: Path, units: str | None) -> Movie:
     try:
         array = np.load(path, mmap_mode="r", allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
-        raise UvhuntError(f"not a readable .npy file, or truncated ({exc})", path=path,
-                          fix="re-save the movie with numpy.save") from exc
+        raise UvhuntError(
+            f"not a readable .npy file, or truncated ({exc})",
+            path=path,
+            fix="re-save the movie with numpy.save",
+        ) from exc
     _check_shape(path, array.shape, "array")
     _check_dtype(path, array, "array")
     return Movie(path, path.stem, array.shape[0], units, lambda f0, f1: array[f0:f1])
@@ -131,8 +162,11 @@ def _open_npz(path: Path, units: str | None) -> Movie:
             keys = list(z.files)
             key = "movie" if "movie" in keys else (keys[0] if len(keys) == 1 else None)
             if key is None:
-                raise UvhuntError(f"no array named 'movie' among {keys}", path=path,
-                                  fix="name the frames×48×48 array 'movie'")
+                raise UvhuntError(
+                    f"no array named 'movie' among {keys}",
+                    path=path,
+                    fix="name the frames×48×48 array 'movie'",
+                )
             array = z[key]
             timestamps = z["timestamps"] if "timestamps" in keys else None
             if "units" in keys:
@@ -140,12 +174,14 @@ def _open_npz(path: Path, units: str | None) -> Movie:
     except UvhuntError:
         raise
     except Exception as exc:  # zipfile/numpy raise many kinds on damaged files
-        raise UvhuntError(f"not a readable .npz file, or truncated ({exc})", path=path,
-                          fix="re-save the movie with numpy.savez") from exc
+        raise UvhuntError(
+            f"not a readable .npz file, or truncated ({exc})",
+            path=path,
+            fix="re-save the movie with numpy.savez",
+        ) from exc
     _check_shape(path, array.shape, f"array '{key}'")
     _check_dtype(path, array, f"array '{key}'")
-    return Movie(path, path.stem, array.shape[0], units, lambda f0, f1: array[f0:f1],
-                 timestamps)
+    return Movie(path, path.stem, array.shape[0], units, lambda f0, f1: array[f0:f1], timestamps)
 
 
 def _open_root(path: Path, units: str | None) -> Movie:
@@ -154,16 +190,24 @@ def _open_root(path: Path, units: str | None) -> Movie:
     try:
         file = uproot.open(path)
     except Exception as exc:
-        raise UvhuntError(f"not a readable ROOT file ({exc})", path=path,
-                          fix="check the file is complete (not truncated) ROOT") from exc
+        raise UvhuntError(
+            f"not a readable ROOT file ({exc})",
+            path=path,
+            fix="check the file is complete (not truncated) ROOT",
+        ) from exc
     if ROOT_TREE not in file:
-        raise UvhuntError(f"no tree '{ROOT_TREE}' (has: {', '.join(file.keys()) or 'nothing'})",
-                          path=path, fix="pass a Mini-EUSO level-0/1 file with D3 data")
+        raise UvhuntError(
+            f"no tree '{ROOT_TREE}' (has: {', '.join(file.keys()) or 'nothing'})",
+            path=path,
+            fix="pass a Mini-EUSO level-0/1 file with D3 data",
+        )
     tree = file[ROOT_TREE]
     if ROOT_BRANCH not in tree:
-        raise UvhuntError(f"tree '{ROOT_TREE}' has no branch '{ROOT_BRANCH}' "
-                          f"(has: {', '.join(tree.keys())})", path=path,
-                          fix="pass a Mini-EUSO file with D3 photon counts")
+        raise UvhuntError(
+            f"tree '{ROOT_TREE}' has no branch '{ROOT_BRANCH}' (has: {', '.join(tree.keys())})",
+            path=path,
+            fix="pass a Mini-EUSO file with D3 photon counts",
+        )
     branch = tree[ROOT_BRANCH]
     frames = int(tree.num_entries)
 
@@ -171,15 +215,24 @@ def _open_root(path: Path, units: str | None) -> Movie:
         try:
             data = branch.array(library="np", entry_start=f0, entry_stop=f1)
         except Exception as exc:
-            raise UvhuntError(f"cannot read entries {f0}–{f1} of {ROOT_BRANCH} ({exc})",
-                              path=path, fix="the file may be truncated; re-copy it") from exc
+            raise UvhuntError(
+                f"cannot read entries {f0}–{f1} of {ROOT_BRANCH} ({exc})",
+                path=path,
+                fix="the file may be truncated; re-copy it",
+            ) from exc
         if data.dtype == object:
-            raise UvhuntError(f"branch '{ROOT_BRANCH}' has variable size per entry",
-                              path=path, fix="expected a fixed [1][1][48][48] array per entry")
+            raise UvhuntError(
+                f"branch '{ROOT_BRANCH}' has variable size per entry",
+                path=path,
+                fix="expected a fixed [1][1][48][48] array per entry",
+            )
         if data.shape[1:] != (1, 1, N_SIDE, N_SIDE):
-            raise UvhuntError(f"branch '{ROOT_BRANCH}' has entries of shape {data.shape[1:]}, "
-                              "expected (1, 1, 48, 48)", path=path,
-                              fix="pass a Mini-EUSO file with 48×48 D3 frames")
+            raise UvhuntError(
+                f"branch '{ROOT_BRANCH}' has entries of shape {data.shape[1:]}, "
+                "expected (1, 1, 48, 48)",
+                path=path,
+                fix="pass a Mini-EUSO file with 48×48 D3 frames",
+            )
         return data.reshape(len(data), N_SIDE, N_SIDE)
 
     timestamps = None

@@ -89,11 +89,13 @@ class GroundScene:
         ground = OCEAN_ALBEDO + (land_albedo - OCEAN_ALBEDO) * self.land
         self.albedo = ground * (1.0 - self.cloud) + CLOUD_ALBEDO * self.cloud
         c = conditions
-        self.rate = (c.airglow_per_gtu * (1.0 + self.albedo) + c.moonlight_per_gtu * self.albedo)
+        self.rate = c.airglow_per_gtu * (1.0 + self.albedo) + c.moonlight_per_gtu * self.albedo
 
     def _grid_index(self, a, c):
-        return ((np.asarray(a) - self.track.a_range[0]) / self.GRID,
-                (np.asarray(c) - self.track.c_range[0]) / self.GRID)
+        return (
+            (np.asarray(a) - self.track.a_range[0]) / self.GRID,
+            (np.asarray(c) - self.track.c_range[0]) / self.GRID,
+        )
 
     def sample(self, grid: np.ndarray, a, c) -> np.ndarray:
         """Bilinear value of a scene map at ground points."""

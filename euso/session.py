@@ -128,27 +128,46 @@ class SessionSimulator:
         self._sources: list[_Source] = []
         substeps = config.meteors.substeps
         for m in meteors:
-            self._add(m.record(len(self.events)), lambda f0, f1, m=m: m.light(f0, f1, substeps),
-                      None)
+            self._add(
+                m.record(len(self.events)), lambda f0, f1, m=m: m.light(f0, f1, substeps), None
+            )
         for x in [*lightning, *elves]:
-            self._add(x.record(len(self.events), self.scene),
-                      lambda f0, f1, x=x: x.light(f0, f1, self.scene), None)
+            self._add(
+                x.record(len(self.events), self.scene),
+                lambda f0, f1, x=x: x.light(f0, f1, self.scene),
+                None,
+            )
         for light in lights:
             span = light.span(self.scene)
             if span[1] > span[0]:
-                self._add(light.record(len(self.events), self.scene, span),
-                          lambda f0, f1, g=light: g.light(f0, f1, self.scene), LIGHT_TRUTH_MIN_SIGMA)
+                self._add(
+                    light.record(len(self.events), self.scene, span),
+                    lambda f0, f1, g=light: g.light(f0, f1, self.scene),
+                    LIGHT_TRUTH_MIN_SIGMA,
+                )
         self._hot_events = []
         for row, col in self.detector.hot_pixels:
-            event = EventRecord(len(self.events), "hot_pixel", 0, frames - 1, row, col, row, col,
-                                peak_flux_per_gtu=float(self.detector.hot_rate[row, col] / D3_GTUS))
+            event = EventRecord(
+                len(self.events),
+                "hot_pixel",
+                0,
+                frames - 1,
+                row,
+                col,
+                row,
+                col,
+                peak_flux_per_gtu=float(self.detector.hot_rate[row, col] / D3_GTUS),
+            )
             self.events.append(event)
             self._hot_events.append(event)
 
     def _add(self, record: EventRecord, light, min_sigma: float | None) -> None:
         self.events.append(record)
-        self._sources.append(_Source(record.id, record.kind, record.start_frame,
-                                     record.end_frame + 1, light, min_sigma))
+        self._sources.append(
+            _Source(
+                record.id, record.kind, record.start_frame, record.end_frame + 1, light, min_sigma
+            )
+        )
 
     @property
     def frames(self) -> int:
@@ -166,10 +185,15 @@ class SessionSimulator:
         for k in range(self.n_chunks):
             yield self.chunk(k)
 
-    def chunk(self, k: int) -> Chunk:
-        """Render frame block ``k``: expected light, Poisson counts and truth."""
+    def block(self, k: int) -> tuple[int, int]:
+        """Frames [f0, f1) of noise block ``k``."""
         f0 = k * CHUNK_FRAMES
-        f1 = min(self.frames, f0 + CHUNK_FRAMES)
+        return f0, min(self.frames, f0 + CHUNK_FRAMES)
+
+    def expected(self, k: int) -> tuple[np.ndarray, list]:
+        """Expected raw counts (T, 48, 48) of block ``k``, and each lit source's light
+        (source, frame, row, col, counts before the pixel's efficiency)."""
+        f0, f1 = self.block(k)
         expected = self.scene.background_per_gtu(np.arange(f0, f1)) * D3_GTUS
         lit = []
         for source in self._sources:
@@ -181,17 +205,28 @@ class SessionSimulator:
             frame, row, col, counts = merge_coo(*coo)
             expected[frame - f0, row, col] += counts
             lit.append((source, frame, row, col, counts))
-        efficiency, hot = self.detector.efficiency, self.detector.hot_rate
-        expected = expected * efficiency + hot
+        return expected * self.detector.efficiency + self.detector.hot_rate, lit
+
+    def chunk(self, k: int) -> Chunk:
+        """Render noise block ``k``: Poisson counts around the expected light, and truth."""
+        f0, f1 = self.block(k)
+        expected, lit = self.expected(k)
         rng = np.random.default_rng(self._noise_seeds[k])
         counts = rng.poisson(expected).astype(np.uint32)
-        parts = [_truth_part(s.event_id, s.min_sigma, f0, expected, fr, r, c, x * efficiency[r, c])
-                 for s, fr, r, c, x in lit]
+        efficiency, hot = self.detector.efficiency, self.detector.hot_rate
+        parts = [
+            _truth_part(s.event_id, s.min_sigma, f0, expected, fr, r, c, x * efficiency[r, c])
+            for s, fr, r, c, x in lit
+        ]
         frame = np.arange(f0, f1)
         for event in self._hot_events:
-            r, c = np.full(frame.size, event.start_row, int), np.full(frame.size, event.start_col, int)
-            parts.append(_truth_part(event.id, LIGHT_TRUTH_MIN_SIGMA, f0, expected, frame, r, c,
-                                     hot[r, c]))
+            r, c = (
+                np.full(frame.size, event.start_row, int),
+                np.full(frame.size, event.start_col, int),
+            )
+            parts.append(
+                _truth_part(event.id, LIGHT_TRUTH_MIN_SIGMA, f0, expected, frame, r, c, hot[r, c])
+            )
         return Chunk(f0, counts, Truth.concatenate(parts))
 
     def describe(self) -> dict:
@@ -212,15 +247,20 @@ class SessionSimulator:
         return {kind: sum(e.kind == kind for e in self.events) for kind in KIND_CODE}
 
 
-def _truth_part(event_id: int, min_sigma: float | None, f0: int, expected: np.ndarray,
-                frame, row, col, counts) -> Truth:
+def _truth_part(
+    event_id: int, min_sigma: float | None, f0: int, expected: np.ndarray, frame, row, col, counts
+) -> Truth:
     """Truth entries of one source in one block, without the negligible ones."""
     total = expected[frame - f0, row, col]
     if min_sigma is None:
         keep = counts >= TRANSIENT_TRUTH_MIN_COUNTS
     else:
         keep = (counts > 0) & (counts >= min_sigma * np.sqrt(total))
-    return Truth(frame[keep].astype(np.int32), row[keep].astype(np.uint8),
-                 col[keep].astype(np.uint8), np.full(int(keep.sum()), event_id, np.int32),
-                 counts[keep].astype(np.float32), total[keep].astype(np.float32))
-
+    return Truth(
+        frame[keep].astype(np.int32),
+        row[keep].astype(np.uint8),
+        col[keep].astype(np.uint8),
+        np.full(int(keep.sum()), event_id, np.int32),
+        counts[keep].astype(np.float32),
+        total[keep].astype(np.float32),
+    )

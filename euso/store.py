@@ -19,39 +19,49 @@ from pathlib import Path
 import numpy as np
 
 from euso.events import EventRecord
+from euso.geometry import N_SIDE
+from euso.npy_writer import GrowingNpy
 from euso.session import SessionSimulator, Truth
 from uvhunt.atomic import atomic_dir, write_json
 from uvhunt.errors import UvhuntError
 
-SESSION_FILES = ("session.json", "movie.npy", "timestamps.npy", "truth.npz", "events.csv",
-                 "detector.npz")
+SESSION_FILES = (
+    "session.json",
+    "movie.npy",
+    "timestamps.npy",
+    "truth.npz",
+    "events.csv",
+    "detector.npz",
+)
 
 
-def write_session(sim: SessionSimulator, folder: Path,
-                  progress: Callable[[int], None] | None = None) -> dict:
+def write_session(
+    sim: SessionSimulator, folder: Path, progress: Callable[[int], None] | None = None
+) -> dict:
     """Render ``sim`` into ``folder`` (replaced atomically); returns session.json's content.
 
     ``progress(n)`` is called after every block with the number of frames just written.
     """
     with atomic_dir(Path(folder)) as tmp:
-        movie = np.lib.format.open_memmap(tmp / "movie.npy", mode="w+", dtype=np.uint32,
-                                          shape=(sim.frames, 48, 48))
+        movie = GrowingNpy(tmp / "movie.npy", np.uint32, (N_SIDE, N_SIDE))
         truth_parts = []
         peak = np.zeros(len(sim.events))
-        for chunk in sim.chunks():
-            movie[chunk.start:chunk.start + len(chunk.counts)] = chunk.counts
-            truth_parts.append(chunk.truth)
-            if len(chunk.truth):
-                np.maximum.at(peak, chunk.truth.event, chunk.truth.counts)
-            if progress:
-                progress(len(chunk.counts))
-        movie.flush()
-        del movie
+        try:
+            for chunk in sim.chunks():
+                movie.append(chunk.counts)
+                truth_parts.append(chunk.truth)
+                if len(chunk.truth):
+                    np.maximum.at(peak, chunk.truth.event, chunk.truth.counts)
+                if progress:
+                    progress(len(chunk.counts))
+        finally:
+            movie.close()
         truth = Truth.concatenate(truth_parts)
         np.savez(tmp / "truth.npz", **{c: getattr(truth, c) for c in Truth.COLUMNS})
         np.save(tmp / "timestamps.npy", sim.timestamps())
-        np.savez(tmp / "detector.npz", efficiency=sim.detector.efficiency,
-                 hot_rate=sim.detector.hot_rate)
+        np.savez(
+            tmp / "detector.npz", efficiency=sim.detector.efficiency, hot_rate=sim.detector.hot_rate
+        )
         for event, value in zip(sim.events, peak, strict=True):
             event.peak_pixel_counts = float(value)
         write_events(tmp / "events.csv", sim.events)
@@ -72,8 +82,9 @@ def write_events(path: Path, events: list[EventRecord]) -> None:
 def read_events(path: Path) -> list[EventRecord]:
     types = {f.name: f.type for f in fields(EventRecord)}
     with open(path, newline="") as f:
-        return [EventRecord(**{k: types[k](v) for k, v in row.items()})
-                for row in csv.DictReader(f)]
+        return [
+            EventRecord(**{k: types[k](v) for k, v in row.items()}) for row in csv.DictReader(f)
+        ]
 
 
 @dataclass
@@ -102,17 +113,31 @@ def open_session(folder: Path) -> StoredSession:
     folder = Path(folder)
     missing = [n for n in SESSION_FILES if not (folder / n).is_file()]
     if missing:
-        raise UvhuntError(f"session folder lacks {', '.join(missing)}", path=folder,
-                          fix="re-run `uvhunt simulate` to write complete sessions")
+        raise UvhuntError(
+            f"session folder lacks {', '.join(missing)}",
+            path=folder,
+            fix="re-run `uvhunt simulate` to write complete sessions",
+        )
     meta = json.loads((folder / "session.json").read_text())
     try:
         movie = np.load(folder / "movie.npy", mmap_mode="r")
     except ValueError as exc:
-        raise UvhuntError(f"movie.npy is unreadable ({exc})", path=folder / "movie.npy",
-                          fix="re-run `uvhunt simulate`") from exc
+        raise UvhuntError(
+            f"movie.npy is unreadable ({exc})",
+            path=folder / "movie.npy",
+            fix="re-run `uvhunt simulate`",
+        ) from exc
     with np.load(folder / "truth.npz") as z:
         truth = Truth(*(z[c] for c in Truth.COLUMNS))
     with np.load(folder / "detector.npz") as z:
         efficiency, hot_rate = z["efficiency"], z["hot_rate"]
-    return StoredSession(folder, meta, movie, np.load(folder / "timestamps.npy"), truth,
-                         read_events(folder / "events.csv"), efficiency, hot_rate)
+    return StoredSession(
+        folder,
+        meta,
+        movie,
+        np.load(folder / "timestamps.npy"),
+        truth,
+        read_events(folder / "events.csv"),
+        efficiency,
+        hot_rate,
+    )

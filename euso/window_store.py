@@ -33,8 +33,12 @@ from uvhunt.atomic import atomic_dir, write_json
 from uvhunt.errors import UvhuntError
 
 
-def write_window_dataset(movies: list[Movie], folder: Path, config: WindowConfig,
-                         progress: Callable[[int], None] | None = None) -> dict:
+def write_window_dataset(
+    movies: list[Movie],
+    folder: Path,
+    config: WindowConfig,
+    progress: Callable[[int], None] | None = None,
+) -> dict:
     """Cut every movie into windows and write the data set folder atomically.
 
     Returns the content of dataset.json (with per-class counts).
@@ -45,30 +49,45 @@ def write_window_dataset(movies: list[Movie], folder: Path, config: WindowConfig
     confusers = dict.fromkeys(KINDS[1:], 0)
     sources = []
     with atomic_dir(Path(folder)) as tmp:
-        writers = {"values": GrowingNpy(tmp / "values.npy", np.float32, (config.length,)),
-                   "source": GrowingNpy(tmp / "source.npy", np.int16)}
+        writers = {
+            "values": GrowingNpy(tmp / "values.npy", np.float32, (config.length,)),
+            "source": GrowingNpy(tmp / "source.npy", np.int16),
+        }
         for name, dtype in zip(WindowBlock.COLUMNS, WindowBlock.DTYPES, strict=True):
             writers[name] = GrowingNpy(tmp / f"{name}.npy", dtype)
         try:
             for index, movie in enumerate(movies):
                 n_source = 0
                 for block in iter_windows(movie, config, progress):
-                    values = block.values if movie.units == units else to_raw(block.values,
-                                                                               movie.units)
+                    values = (
+                        block.values if movie.units == units else to_raw(block.values, movie.units)
+                    )
                     writers["values"].append(values)
                     writers["source"].append(np.full(len(block), index, np.int16))
                     for name in WindowBlock.COLUMNS:
                         writers[name].append(getattr(block, name))
                     n_source += len(block)
                     _count(block, counts, confusers)
-                sources.append({"name": movie.name, "path": str(movie.path),
-                                "frames": movie.frames, "units": movie.units,
-                                "labelled": movie.labelled, "windows": n_source})
+                sources.append(
+                    {
+                        "name": movie.name,
+                        "path": str(movie.path),
+                        "frames": movie.frames,
+                        "units": movie.units,
+                        "labelled": movie.labelled,
+                        "windows": n_source,
+                    }
+                )
         finally:
             for writer in writers.values():
                 writer.close()
-        meta = {"units": units, "config": config.to_dict(), "sources": sources,
-                "counts": counts, "confusers": confusers}
+        meta = {
+            "units": units,
+            "config": config.to_dict(),
+            "sources": sources,
+            "counts": counts,
+            "confusers": confusers,
+        }
         write_json(tmp / "dataset.json", meta)
     return meta
 
@@ -105,18 +124,23 @@ class WindowDataset:
 def open_window_dataset(folder: Path) -> WindowDataset:
     folder = Path(folder)
     if not (folder / "dataset.json").is_file():
-        raise UvhuntError("not a window data set (no dataset.json)", path=folder,
-                          fix="write one with `uvhunt windows`")
+        raise UvhuntError(
+            "not a window data set (no dataset.json)",
+            path=folder,
+            fix="write one with `uvhunt windows`",
+        )
     meta = json.loads((folder / "dataset.json").read_text())
     names = ("source", *WindowBlock.COLUMNS)
     try:
         values = np.load(folder / "values.npy", mmap_mode="r")
         columns = {n: np.load(folder / f"{n}.npy", mmap_mode="r") for n in names}
     except (OSError, ValueError) as exc:
-        raise UvhuntError(f"window data set is damaged ({exc})", path=folder,
-                          fix="re-run `uvhunt windows`") from exc
+        raise UvhuntError(
+            f"window data set is damaged ({exc})", path=folder, fix="re-run `uvhunt windows`"
+        ) from exc
     lengths = {len(values), *(len(c) for c in columns.values())}
     if len(lengths) != 1:
-        raise UvhuntError("window data set columns differ in length", path=folder,
-                          fix="re-run `uvhunt windows`")
+        raise UvhuntError(
+            "window data set columns differ in length", path=folder, fix="re-run `uvhunt windows`"
+        )
     return WindowDataset(folder, meta, values, columns)

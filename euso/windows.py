@@ -90,8 +90,16 @@ class WindowBlock:
     confuser: np.ndarray
     """Kind code (``euso.events.KINDS``) of the strongest other source, -1 if none."""
 
-    COLUMNS = ("row", "col", "start", "label", "meteor_snr", "meteor_event",
-               "meteor_magnitude", "confuser")
+    COLUMNS = (
+        "row",
+        "col",
+        "start",
+        "label",
+        "meteor_snr",
+        "meteor_event",
+        "meteor_magnitude",
+        "confuser",
+    )
     DTYPES = (np.uint8, np.uint8, np.int32, np.int8, np.float32, np.int32, np.float32, np.int8)
 
     def __len__(self) -> int:
@@ -136,8 +144,7 @@ class _TruthIndex:
         return best_snr.reshape(shape), best_tag.reshape(shape)
 
 
-def iter_windows(movie: Movie, config: WindowConfig,
-                 progress: Callable[[int], None] | None = None):
+def iter_windows(movie: Movie, config: WindowConfig, progress: Callable[[int], None] | None = None):
     """Yield ``WindowBlock``s of every pixel's windows of ``movie``, in time order.
 
     ``progress(n)`` is called with the number of nominal window starts done per block.
@@ -170,14 +177,23 @@ def iter_windows(movie: Movie, config: WindowConfig,
         yield block
 
 
-def _label(values, pixel, start, frames, lo, hi, truth: _TruthIndex | None,
-           config: WindowConfig) -> WindowBlock:
+def _label(
+    values, pixel, start, frames, lo, hi, truth: _TruthIndex | None, config: WindowConfig
+) -> WindowBlock:
     n = len(values)
     row, col = (pixel // 48).astype(np.uint8), (pixel % 48).astype(np.uint8)
     if truth is None:
-        return WindowBlock(values, row, col, start.astype(np.int32), np.full(n, -1, np.int8),
-                           np.zeros(n, np.float32), np.full(n, -1, np.int32),
-                           np.full(n, np.nan, np.float32), np.full(n, NO_KIND, np.int8))
+        return WindowBlock(
+            values,
+            row,
+            col,
+            start.astype(np.int32),
+            np.full(n, -1, np.int8),
+            np.zeros(n, np.float32),
+            np.full(n, -1, np.int32),
+            np.full(n, np.nan, np.float32),
+            np.full(n, NO_KIND, np.int8),
+        )
     m_snr, m_event = truth.dense(lo, hi, meteor=True)
     o_snr, o_kind = truth.dense(lo, hi, meteor=False)
     col_index = pixel[:, None]
@@ -189,9 +205,17 @@ def _label(values, pixel, start, frames, lo, hi, truth: _TruthIndex | None,
     window_o = o_snr[frames, col_index]
     best_o = np.argmax(window_o, axis=1)
     other_snr = window_o[np.arange(n), best_o]
-    confuser = np.where(other_snr >= config.confuser_snr,
-                        o_kind[frames[np.arange(n), best_o], pixel], NO_KIND)
-    return WindowBlock(values, row, col, start.astype(np.int32),
-                       (meteor_snr >= config.label_snr).astype(np.int8),
-                       meteor_snr.astype(np.float32), meteor_event.astype(np.int32),
-                       magnitude.astype(np.float32), confuser.astype(np.int8))
+    confuser = np.where(
+        other_snr >= config.confuser_snr, o_kind[frames[np.arange(n), best_o], pixel], NO_KIND
+    )
+    return WindowBlock(
+        values,
+        row,
+        col,
+        start.astype(np.int32),
+        (meteor_snr >= config.label_snr).astype(np.int8),
+        meteor_snr.astype(np.float32),
+        meteor_event.astype(np.int32),
+        magnitude.astype(np.float32),
+        confuser.astype(np.int8),
+    )

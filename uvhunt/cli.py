@@ -13,12 +13,17 @@ COMMANDS = (run, simulate, windows)
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="uvhunt",
-        description="Meteor detection on Mini-EUSO pixel light curves, from data to firmware.")
+        description="Meteor detection on Mini-EUSO pixel light curves, from data to firmware.",
+    )
     parser.add_argument("--version", action="version", version=f"uvhunt {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMANDS:
-        p = sub.add_parser(module.NAME, help=module.HELP, description=module.__doc__,
-                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        p = sub.add_parser(
+            module.NAME,
+            help=module.HELP,
+            description=module.__doc__,
+            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        )
         module.add_arguments(p)
         p.add_argument("--json", action="store_true", help="print the summary as JSON")
         p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -34,8 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"uvhunt {args.command}: error: {exc.message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"uvhunt {args.command}: interrupted; nothing half-written was kept",
-              file=sys.stderr)
+        print(f"uvhunt {args.command}: interrupted; nothing half-written was kept", file=sys.stderr)
         return 130
 
 

@@ -8,8 +8,16 @@ from tqdm import tqdm
 
 def progress(total: int, desc: str, unit: str, quiet: bool = False) -> tqdm:
     """A progress bar on stderr (hidden with ``quiet``)."""
-    return tqdm(total=total, desc=desc, unit=unit, unit_scale=True, disable=quiet,
-                file=sys.stderr, dynamic_ncols=True, leave=False)
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit=unit,
+        unit_scale=True,
+        disable=quiet,
+        file=sys.stderr,
+        dynamic_ncols=True,
+        leave=False,
+    )
 
 
 def table(rows: list[list], headers: list[str]) -> str:
@@ -18,8 +26,10 @@ def table(rows: list[list], headers: list[str]) -> str:
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
 
     def line(row):
-        return "  ".join(c.rjust(w) if i else c.ljust(w)
-                         for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+        return "  ".join(
+            c.rjust(w) if i else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        )
 
     out = [line(cells[0]), "  ".join("-" * w for w in widths)]
     return "\n".join(out + [line(r) for r in cells[1:]])

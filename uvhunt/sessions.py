@@ -34,14 +34,21 @@ def session_configs(n_sessions: int, frames: int, meteor_rate: float) -> list[Se
     try:
         base.validate()
     except ValueError as exc:
-        raise UvhuntError(f"invalid session setting: {exc}",
-                          fix="use --frames >= 1 and --meteor-rate >= 0") from exc
-    return [replace(base, start_unix=FIRST_SESSION_UNIX + i * SECONDS_PER_NIGHT)
-            for i in range(n_sessions)]
+        raise UvhuntError(
+            f"invalid session setting: {exc}", fix="use --frames >= 1 and --meteor-rate >= 0"
+        ) from exc
+    return [
+        replace(base, start_unix=FIRST_SESSION_UNIX + i * SECONDS_PER_NIGHT)
+        for i in range(n_sessions)
+    ]
 
 
-def simulate_sessions(out: Path, configs: list[SessionConfig], seed: int,
-                      progress: Callable[[int], None] | None = None) -> dict:
+def simulate_sessions(
+    out: Path,
+    configs: list[SessionConfig],
+    seed: int,
+    progress: Callable[[int], None] | None = None,
+) -> dict:
     """Write ``session_NN`` folders and ``sessions.json`` into ``out`` (replaced atomically)."""
     sessions = []
     with atomic_dir(Path(out)) as tmp:
@@ -57,15 +64,21 @@ def simulate_sessions(out: Path, configs: list[SessionConfig], seed: int,
 
 def _session_summary(meta: dict, sim: SessionSimulator) -> dict:
     visible = [e for e in sim.events if e.kind == "meteor" and e.peak_pixel_counts > 0]
-    return {"seed": meta["seed"], "frames": meta["frames"], "duration_s": meta["duration_s"],
-            "events": meta["event_counts"],
-            "meteors_brighter_than_6": sum(e.magnitude < 6.0 for e in visible)}
+    return {
+        "seed": meta["seed"],
+        "frames": meta["frames"],
+        "duration_s": meta["duration_s"],
+        "events": meta["event_counts"],
+        "meteors_brighter_than_6": sum(e.magnitude < 6.0 for e in visible),
+    }
 
 
 def _totals(sessions: list[dict]) -> dict:
-    totals = {"frames": sum(s["frames"] for s in sessions),
-              "duration_s": sum(s["duration_s"] for s in sessions),
-              "meteors_brighter_than_6": sum(s["meteors_brighter_than_6"] for s in sessions)}
+    totals = {
+        "frames": sum(s["frames"] for s in sessions),
+        "duration_s": sum(s["duration_s"] for s in sessions),
+        "meteors_brighter_than_6": sum(s["meteors_brighter_than_6"] for s in sessions),
+    }
     for kind in sessions[0]["events"]:
         totals[kind] = sum(s["events"][kind] for s in sessions)
     return totals

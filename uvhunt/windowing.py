@@ -17,9 +17,12 @@ def expand_sources(paths: list[Path]) -> list[Path]:
         if path.is_dir() and not is_session_folder(path):
             inner = sorted(p for p in path.iterdir() if is_session_folder(p))
             if not inner:
-                raise UvhuntError("folder holds no session folders", path=path,
-                                  fix="pass session folders, a folder written by "
-                                      "`uvhunt simulate`, or .npy/.npz/.root files")
+                raise UvhuntError(
+                    "folder holds no session folders",
+                    path=path,
+                    fix="pass session folders, a folder written by "
+                    "`uvhunt simulate`, or .npy/.npz/.root files",
+                )
             out += inner
         else:
             out.append(path)
@@ -30,12 +33,19 @@ def window_config(**options) -> WindowConfig:
     try:
         return WindowConfig(**options).validate()
     except ValueError as exc:
-        raise UvhuntError(f"invalid window setting: {exc}",
-                          fix="see `uvhunt windows --help` for the allowed values") from exc
+        raise UvhuntError(
+            f"invalid window setting: {exc}",
+            fix="see `uvhunt windows --help` for the allowed values",
+        ) from exc
 
 
-def make_windows(paths: list[Path], out: Path, config: WindowConfig, units: str | None = None,
-                 progress_factory: Callable[[int], Callable] | None = None) -> dict:
+def make_windows(
+    paths: list[Path],
+    out: Path,
+    config: WindowConfig,
+    units: str | None = None,
+    progress_factory: Callable[[int], Callable] | None = None,
+) -> dict:
     """Open every source, then write the data set; ``progress_factory(total)`` gives a
     callback advanced by nominal window starts."""
     movies: list[Movie] = [open_movie(p, units) for p in expand_sources(paths)]
@@ -45,8 +55,11 @@ def make_windows(paths: list[Path], out: Path, config: WindowConfig, units: str 
             m.name = f"{m.path.parent.name}/{m.name}"
     total = sum(config.nominal_count(m.frames) for m in movies)
     if total == 0:
-        raise UvhuntError(f"every source is shorter than one window ({config.length} frames)",
-                          path=paths[0], fix="use longer movies or a shorter --length")
+        raise UvhuntError(
+            f"every source is shorter than one window ({config.length} frames)",
+            path=paths[0],
+            fix="use longer movies or a shorter --length",
+        )
     if progress_factory is None:
         return write_window_dataset(movies, out, config)
     with progress_factory(total) as bar:

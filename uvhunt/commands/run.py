@@ -22,8 +22,12 @@ def add_arguments(p) -> None:
     p.add_argument("--out", type=Path, default=Path("runs/default"), help="run folder")
     p.add_argument("--sessions", type=int, default=DEFAULT_SESSIONS)
     p.add_argument("--frames", type=int, default=DEFAULT_FRAMES, help="D3 frames per session")
-    p.add_argument("--meteor-rate", type=float, default=DEFAULT_METEOR_RATE,
-                   help="meteors per hour (natural: about 30)")
+    p.add_argument(
+        "--meteor-rate",
+        type=float,
+        default=DEFAULT_METEOR_RATE,
+        help="meteors per hour (natural: about 30)",
+    )
     p.add_argument("--seed", type=int, default=0)
 
 
@@ -33,11 +37,15 @@ def main(args) -> int:
     with progress(sum(c.frames for c in configs), "simulate", "frame", args.quiet) as bar:
         sim = simulate_sessions(sessions_dir, configs, args.seed, bar.update)
     sim["out"] = str(sessions_dir)
-    win = make_windows([sessions_dir], windows_dir, window_config(seed=args.seed), None,
-                       lambda total: progress(total, "windows", "start", args.quiet))
+    win = make_windows(
+        [sessions_dir],
+        windows_dir,
+        window_config(seed=args.seed),
+        None,
+        lambda total: progress(total, "windows", "start", args.quiet),
+    )
     win["out"] = str(windows_dir)
     summary = {"run": str(args.out), "simulate": sim, "windows": win}
-    text = "\n\n".join([simulate.render(sim), windows.render(win),
-                        f"run folder: {args.out}"])
+    text = "\n\n".join([simulate.render(sim), windows.render(win), f"run folder: {args.out}"])
     emit(summary, text, args.json)
     return 0

@@ -20,16 +20,28 @@ HELP = "simulate Mini-EUSO sessions with meteors, confusers and ground truth"
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--out", type=Path, default=Path("runs/default/sessions"),
-                   help="output folder (replaced)")
+    p.add_argument(
+        "--out", type=Path, default=Path("runs/default/sessions"), help="output folder (replaced)"
+    )
     p.add_argument("--sessions", type=int, default=DEFAULT_SESSIONS, help="number of sessions")
-    p.add_argument("--frames", type=int, default=DEFAULT_FRAMES,
-                   help="D3 frames per session (87,890 = one hour)")
-    p.add_argument("--meteor-rate", type=float, default=DEFAULT_METEOR_RATE,
-                   help="meteors per hour in the field of view (natural: about 30)")
+    p.add_argument(
+        "--frames",
+        type=int,
+        default=DEFAULT_FRAMES,
+        help="D3 frames per session (87,890 = one hour)",
+    )
+    p.add_argument(
+        "--meteor-rate",
+        type=float,
+        default=DEFAULT_METEOR_RATE,
+        help="meteors per hour in the field of view (natural: about 30)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the whole set")
-    p.add_argument("--plot", action="store_true",
-                   help="draw each session's clearest meteor (frame and light curves) as PNG")
+    p.add_argument(
+        "--plot",
+        action="store_true",
+        help="draw each session's clearest meteor (frame and light curves) as PNG",
+    )
 
 
 def main(args) -> int:
@@ -39,23 +51,43 @@ def main(args) -> int:
         summary = simulate_sessions(args.out, configs, args.seed, bar.update)
     summary["out"] = str(args.out)
     if args.plot:
-        summary["plots"] = [str(plot_session(open_session(args.out / s["name"]),
-                                             args.out / s["name"] / "meteor.png"))
-                            for s in summary["sessions"]]
+        summary["plots"] = [
+            str(
+                plot_session(
+                    open_session(args.out / s["name"]), args.out / s["name"] / "meteor.png"
+                )
+            )
+            for s in summary["sessions"]
+        ]
     emit(summary, render(summary), args.json)
     return 0
 
 
 def render(summary: dict) -> str:
     kinds = list(summary["sessions"][0]["events"])
-    rows = [[s["name"], s["seed"], s["frames"], s["duration_s"],
-             s["meteors_brighter_than_6"], *(s["events"][k] for k in kinds)]
-            for s in summary["sessions"]]
+    rows = [
+        [
+            s["name"],
+            s["seed"],
+            s["frames"],
+            s["duration_s"],
+            s["meteors_brighter_than_6"],
+            *(s["events"][k] for k in kinds),
+        ]
+        for s in summary["sessions"]
+    ]
     t = summary["totals"]
-    rows.append(["total", "", t["frames"], t["duration_s"], t["meteors_brighter_than_6"],
-                 *(t[k] for k in kinds)])
+    rows.append(
+        [
+            "total",
+            "",
+            t["frames"],
+            t["duration_s"],
+            t["meteors_brighter_than_6"],
+            *(t[k] for k in kinds),
+        ]
+    )
     text = table(rows, ["session", "seed", "frames", "seconds", "meteors<+6", *kinds])
-    lines = [text, "", f"{t['frames']:,} frames × {N_PIXELS:,} pixels written to "
-             f"{summary['out']}"]
+    lines = [text, "", f"{t['frames']:,} frames × {N_PIXELS:,} pixels written to {summary['out']}"]
     lines += [f"plot: {p}" for p in summary.get("plots", [])]
     return "\n".join(lines)

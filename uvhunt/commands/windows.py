@@ -13,33 +13,64 @@ HELP = "cut sessions or movies (.npy/.npz/.root) into labelled per-pixel windows
 
 
 def add_arguments(p) -> None:
-    p.add_argument("sources", nargs="+", type=Path,
-                   help="session folders, a folder of sessions, or .npy/.npz/.root movies")
-    p.add_argument("--out", type=Path, default=Path("runs/default/windows"),
-                   help="output folder (replaced)")
+    p.add_argument(
+        "sources",
+        nargs="+",
+        type=Path,
+        help="session folders, a folder of sessions, or .npy/.npz/.root movies",
+    )
+    p.add_argument(
+        "--out", type=Path, default=Path("runs/default/windows"), help="output folder (replaced)"
+    )
     p.add_argument("--length", type=int, default=48, help="frames per window")
     p.add_argument("--stride", type=int, default=48, help="frames between window starts")
-    p.add_argument("--center", choices=CENTRES, default="none",
-                   help="'peak': move each window so its brightest frame is in the middle")
-    p.add_argument("--label-snr", type=float, default=3.0,
-                   help="meteor if its signal in the window reaches this many σ of the noise")
-    p.add_argument("--negative-fraction", type=float, default=1.0,
-                   help="fraction of not-meteor windows kept (all meteor windows are kept)")
-    p.add_argument("--units", choices=UNITS, default=None,
-                   help="units of files that do not say (default: detect from the values)")
+    p.add_argument(
+        "--center",
+        choices=CENTRES,
+        default="none",
+        help="'peak': move each window so its brightest frame is in the middle",
+    )
+    p.add_argument(
+        "--label-snr",
+        type=float,
+        default=3.0,
+        help="meteor if its signal in the window reaches this many σ of the noise",
+    )
+    p.add_argument(
+        "--negative-fraction",
+        type=float,
+        default=1.0,
+        help="fraction of not-meteor windows kept (all meteor windows are kept)",
+    )
+    p.add_argument(
+        "--units",
+        choices=UNITS,
+        default=None,
+        help="units of files that do not say (default: detect from the values)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seeds the choice of kept negatives")
 
 
 def config_from(args):
-    return window_config(length=args.length, stride=args.stride, center=args.center,
-                         label_snr=args.label_snr, negative_fraction=args.negative_fraction,
-                         seed=args.seed)
+    return window_config(
+        length=args.length,
+        stride=args.stride,
+        center=args.center,
+        label_snr=args.label_snr,
+        negative_fraction=args.negative_fraction,
+        seed=args.seed,
+    )
 
 
 def main(args) -> int:
     config = config_from(args)
-    meta = make_windows(args.sources, args.out, config, args.units,
-                        lambda total: progress(total, "windows", "start", args.quiet))
+    meta = make_windows(
+        args.sources,
+        args.out,
+        config,
+        args.units,
+        lambda total: progress(total, "windows", "start", args.quiet),
+    )
     meta["out"] = str(args.out)
     emit(meta, render(meta), args.json)
     return 0
@@ -48,10 +79,16 @@ def main(args) -> int:
 def render(meta: dict) -> str:
     rows = [[s["name"], s["frames"], s["units"], s["windows"]] for s in meta["sources"]]
     c = meta["counts"]
-    lines = [table(rows, ["source", "frames", "units", "windows"]), "",
-             table([[c["windows"], c["meteor"], c["not_meteor"], c["unknown"]]],
-                   ["windows", "meteor", "not meteor", "unknown"]), "",
-             "not-meteor windows holding a confuser: " + ", ".join(
-                 f"{k} {v:,}" for k, v in meta["confusers"].items()),
-             f"data set ({meta['units']} units) written to {meta['out']}"]
+    lines = [
+        table(rows, ["source", "frames", "units", "windows"]),
+        "",
+        table(
+            [[c["windows"], c["meteor"], c["not_meteor"], c["unknown"]]],
+            ["windows", "meteor", "not meteor", "unknown"],
+        ),
+        "",
+        "not-meteor windows holding a confuser: "
+        + ", ".join(f"{k} {v:,}" for k, v in meta["confusers"].items()),
+        f"data set ({meta['units']} units) written to {meta['out']}",
+    ]
     return "\n".join(lines)
