@@ -22,6 +22,8 @@ class EventRecord:
     end_col: float
     magnitude: float = float("nan")
     """Absolute magnitude (meteors only)."""
+    duration_frames: float = float("nan")
+    """Duration of the light curve, D3 frames (meteors only; continuous, not rounded)."""
     speed_px_per_frame: float = float("nan")
     """Apparent speed on the focal surface, pixel pitches per D3 frame."""
     direction_deg: float = float("nan")

@@ -66,4 +66,5 @@ def pixel_to_focal(i: np.ndarray) -> np.ndarray:
 
 def nearest_pixel(u: np.ndarray) -> np.ndarray:
     """Index of the pixel whose centre is nearest to focal coordinate ``u`` (clipped 0…47)."""
-    return np.clip(np.rint(focal_to_pixel(u)), 0, N_SIDE - 1).astype(np.int64)
+    midpoints = (PIXEL_CENTRES[1:] + PIXEL_CENTRES[:-1]) / 2.0
+    return np.searchsorted(midpoints, np.asarray(u, dtype=float)).astype(np.int64)

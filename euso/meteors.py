@@ -141,6 +141,7 @@ class Meteor:
             end_row=float(focal_to_pixel(u1)),
             end_col=float(focal_to_pixel(v1)),
             magnitude=self.magnitude,
+            duration_frames=self.duration,
             speed_px_per_frame=self.speed,
             direction_deg=float(np.rad2deg(self.direction)),
             peak_flux_per_gtu=self.peak_flux / D3_GTUS,

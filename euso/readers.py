@@ -189,22 +189,24 @@ def _open_root(path: Path, units: str | None) -> Movie:
 
     try:
         file = uproot.open(path)
-    except Exception as exc:
+        has_tree = ROOT_TREE in file
+        tree = file[ROOT_TREE] if has_tree else None
+        branches = tree.keys() if has_tree else []
+    except Exception as exc:  # uproot raises many kinds on damaged files
         raise UvhuntError(
-            f"not a readable ROOT file ({exc})",
+            f"not a readable ROOT file, or truncated ({exc})",
             path=path,
-            fix="check the file is complete (not truncated) ROOT",
+            fix="check the file is complete ROOT (re-copy it)",
         ) from exc
-    if ROOT_TREE not in file:
+    if not has_tree:
         raise UvhuntError(
             f"no tree '{ROOT_TREE}' (has: {', '.join(file.keys()) or 'nothing'})",
             path=path,
             fix="pass a Mini-EUSO level-0/1 file with D3 data",
         )
-    tree = file[ROOT_TREE]
-    if ROOT_BRANCH not in tree:
+    if ROOT_BRANCH not in branches:
         raise UvhuntError(
-            f"tree '{ROOT_TREE}' has no branch '{ROOT_BRANCH}' (has: {', '.join(tree.keys())})",
+            f"tree '{ROOT_TREE}' has no branch '{ROOT_BRANCH}' (has: {', '.join(branches)})",
             path=path,
             fix="pass a Mini-EUSO file with D3 photon counts",
         )
@@ -236,6 +238,13 @@ def _open_root(path: Path, units: str | None) -> Movie:
         return data.reshape(len(data), N_SIDE, N_SIDE)
 
     timestamps = None
-    if ROOT_TIME_BRANCH in tree:
-        timestamps = np.asarray(tree[ROOT_TIME_BRANCH].array(library="np"), dtype=np.float64)
+    if ROOT_TIME_BRANCH in branches:
+        try:
+            timestamps = np.asarray(tree[ROOT_TIME_BRANCH].array(library="np"), np.float64)
+        except Exception as exc:
+            raise UvhuntError(
+                f"cannot read branch '{ROOT_TIME_BRANCH}' ({exc})",
+                path=path,
+                fix="the file may be truncated; re-copy it",
+            ) from exc
     return Movie(path, path.stem, frames, units, read, timestamps)

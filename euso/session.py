@@ -162,6 +162,7 @@ class SessionSimulator:
             self._hot_events.append(event)
 
     def _add(self, record: EventRecord, light, min_sigma: float | None) -> None:
+        record.end_frame = min(record.end_frame, self.frames - 1)  # cut by the session's end
         self.events.append(record)
         self._sources.append(
             _Source(

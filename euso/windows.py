@@ -1,9 +1,9 @@
 """Per-pixel windows: every pixel's light curve cut into windows of consecutive D3 frames.
 
 One window is ``length`` consecutive frames (48 by default, 1.97 s) of one pixel. Windows
-start every ``stride`` frames. With ``center="peak"`` each window is moved so that its
-brightest frame sits at index ``length // 2`` (as in the seed study), staying inside the
-movie.
+start every ``stride`` frames (the *nominal* windows). With ``center="peak"`` each window
+is moved so that the brightest frame of its nominal window sits at index ``length // 2``
+(as in the seed study), staying inside the movie; labels are those of the moved window.
 
 **Label rule** (synthetic sessions, which carry the truth): for every frame and pixel the
 truth holds the meteor light expected there, ``m``, and the expected counts of everything,
@@ -41,7 +41,8 @@ class WindowConfig:
     stride: int = 48
     """Frames between the nominal starts of consecutive windows of a pixel."""
     center: str = "none"
-    """"none", or "peak": move each window so its brightest frame is at length // 2."""
+    """"none", or "peak": move each window so its nominal window's brightest frame is at
+    index length // 2."""
     label_snr: float = 3.0
     """Meteor if the window's largest meteor signal-to-noise is at least this (σ)."""
     confuser_snr: float = 1.0

@@ -1,0 +1,103 @@
+"""The command line as a user drives it: outputs, summaries, JSON, errors and exit codes."""
+
+import json
+import subprocess
+import sys
+from importlib.metadata import entry_points
+
+import numpy as np
+import pytest
+
+from uvhunt.cli import main
+
+SMALL = ["--sessions", "2", "--frames", "512", "--meteor-rate", "1000", "--quiet"]
+
+
+def run_cli(capsys, *args):
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_console_script_is_installed_and_lists_the_commands():
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "uvhunt"]
+    assert script.value == "uvhunt.cli:main"
+    result = subprocess.run(
+        [sys.executable, "-m", "uvhunt.cli", "--help"], capture_output=True, text=True, check=True
+    )
+    for command in ("run", "simulate", "windows"):
+        assert command in result.stdout
+
+
+def test_simulate_writes_sessions_plots_and_a_summary(tmp_path, capsys):
+    code, out, _ = run_cli(capsys, "simulate", "--out", tmp_path / "s", *SMALL, "--plot")
+    assert code == 0
+    assert "session_01" in out and "total" in out and str(tmp_path / "s") in out
+    for name in ("session_00", "session_01"):
+        folder = tmp_path / "s" / name
+        assert np.load(folder / "movie.npy", mmap_mode="r").shape == (512, 48, 48)
+        assert (folder / "meteor.png").stat().st_size > 10_000
+    summary = json.loads((tmp_path / "s" / "sessions.json").read_text())
+    assert summary["totals"]["frames"] == 1024
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers(tmp_path, capsys):
+    for name, seed in (("a", 7), ("b", 7), ("c", 8)):
+        run_cli(capsys, "simulate", "--out", tmp_path / name, *SMALL, "--seed", seed)
+    movie = {n: (tmp_path / n / "session_01" / "movie.npy").read_bytes() for n in "abc"}
+    assert movie["a"] == movie["b"] != movie["c"]
+
+
+def test_windows_json_summary(tmp_path, capsys):
+    run_cli(capsys, "simulate", "--out", tmp_path / "s", *SMALL)
+    code, out, _ = run_cli(
+        capsys,
+        "windows",
+        tmp_path / "s",
+        "--out",
+        tmp_path / "w",
+        "--stride",
+        "16",
+        "--center",
+        "peak",
+        "--json",
+        "--quiet",
+    )
+    assert code == 0
+    meta = json.loads(out)
+    counts = meta["counts"]
+    assert counts["windows"] == 2 * 30 * 2304 == counts["meteor"] + counts["not_meteor"]
+    assert [s["name"] for s in meta["sources"]] == ["session_00", "session_01"]
+    assert np.load(tmp_path / "w" / "values.npy", mmap_mode="r").shape == (counts["windows"], 48)
+
+
+def test_run_chains_the_stages_into_one_folder(tmp_path, capsys):
+    code, out, _ = run_cli(capsys, "run", "--out", tmp_path / "run", *SMALL)
+    assert code == 0
+    assert f"run folder: {tmp_path / 'run'}" in out
+    assert (tmp_path / "run" / "sessions" / "sessions.json").is_file()
+    assert (tmp_path / "run" / "windows" / "dataset.json").is_file()
+    code, out, _ = run_cli(capsys, "run", "--out", tmp_path / "run2", *SMALL, "--json")
+    assert json.loads(out)["windows"]["counts"]["windows"] == 2 * 10 * 2304
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["simulate", "--frames", "0"], ["frames must be >= 1", "fix:"]),
+        (["simulate", "--sessions", "0"], ["--sessions"]),
+        (["simulate", "--meteor-rate", "-1"], ["rate_per_hour", "fix:"]),
+        (["windows", "MISSING.npy"], ["MISSING.npy", "no such file", "fix:"]),
+        (["windows", "SESSIONS", "--stride", "0"], ["stride", "fix:"]),
+        (["windows", "SESSIONS", "--length", "600"], ["shorter than one window", "fix:"]),
+    ],
+)
+def test_bad_input_exits_2_with_a_clear_message_and_writes_nothing(tmp_path, capsys, args, words):
+    run_cli(capsys, "simulate", "--out", tmp_path / "SESSIONS", *SMALL)
+    args = [str(tmp_path / a) if a in ("MISSING.npy", "SESSIONS") else a for a in args]
+    code, _, err = run_cli(capsys, *args, "--out", tmp_path / "out")
+    assert code == 2
+    for word in words:
+        assert word in err
+    assert not (tmp_path / "out").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["SESSIONS"]
