@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from euso.events import EventRecord
-from euso.geometry import FOCAL_EXTENT, PIXEL_CENTRES, focal_to_pixel
+from euso.geometry import FOCAL_MAX, FOCAL_MIN, PIXEL_CENTRES, focal_to_pixel
 from euso.render import gaussian_spot
 from euso.scene import GroundScene
 from euso.timing import D3_GTUS, D3_S
@@ -20,6 +20,8 @@ LIGHTNING_FLUX_PER_GTU = (50.0, 5000.0)
 LIGHTNING_SIGMA_PX = (1.5, 6.0)
 """Size of the lit cloud, pixel pitches."""
 LIGHTNING_SPAN_FRAMES = 12
+ELVE_CENTRE_MARGIN = 20.0
+"""ELVE ring centres are drawn up to this many pitches beyond the focal surface's edges."""
 ELVE_AMPLITUDE_PER_GTU = (0.3, 3.0)
 """Peak ring brightness averaged over its D3 frame, counts/pixel/GTU (log-uniform)."""
 
@@ -108,7 +110,7 @@ def sample_lightning(
     flashes = []
     for _ in range(n):
         start = int(rng.integers(0, frames))
-        candidates = rng.uniform(0.0, FOCAL_EXTENT, (16, 2))
+        candidates = rng.uniform(FOCAL_MIN, FOCAL_MAX, (16, 2))
         a, c = scene.track.focal_to_ground(candidates[:, 0], candidates[:, 1], start + 0.5)
         best = int(np.argmax(scene.sample(scene.cloud, a, c)))
         strokes = 1 + int(rng.poisson(1.5))
@@ -134,8 +136,8 @@ def sample_elves(rng: np.random.Generator, per_hour: float, frames: int) -> list
     return [
         Elve(
             frame=int(rng.integers(0, frames)),
-            u=float(rng.uniform(-20.0, FOCAL_EXTENT + 20.0)),
-            v=float(rng.uniform(-20.0, FOCAL_EXTENT + 20.0)),
+            u=float(rng.uniform(FOCAL_MIN - ELVE_CENTRE_MARGIN, FOCAL_MAX + ELVE_CENTRE_MARGIN)),
+            v=float(rng.uniform(FOCAL_MIN - ELVE_CENTRE_MARGIN, FOCAL_MAX + ELVE_CENTRE_MARGIN)),
             radius=float(rng.uniform(15.0, 45.0)),
             width=float(rng.uniform(3.0, 8.0)),
             amplitude=float(_log_uniform(rng, *ELVE_AMPLITUDE_PER_GTU)) * D3_GTUS,

@@ -29,7 +29,8 @@ class EventRecord:
     direction_deg: float = float("nan")
     """Direction of motion, degrees from the +column axis towards +row."""
     peak_flux_per_gtu: float = float("nan")
-    """Peak total light of the source (all pixels), counts per GTU."""
+    """Peak light of the source, counts per GTU: all its pixels together for spots (meteors,
+    lightning, cities, ships); per pixel for ELVES (the ring's crest) and hot pixels."""
     peak_pixel_counts: float = float("nan")
     """Brightest expected light in one pixel and frame, raw D3 counts (after efficiency)."""
 

@@ -32,6 +32,9 @@ DRIFT_PIXELS_PER_FRAME = ISS_SPEED_KM_S * D3_S / GROUND_PIXEL_KM
 
 PIXEL_CENTRES = np.arange(N_SIDE) + PMT_GAP * (np.arange(N_SIDE) // PMT_SIDE)
 """Focal coordinate of each pixel index's centre along one axis, pixel pitches."""
+FOCAL_MIN = float(PIXEL_CENTRES[0]) - 0.5
+FOCAL_MAX = float(PIXEL_CENTRES[-1]) + 0.5
+"""Edges of the focal surface along each axis, focal coordinates (-0.5 … 52.5)."""
 
 
 def pmt_of_pixel(index: np.ndarray) -> np.ndarray:

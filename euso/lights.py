@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from euso.events import EventRecord
-from euso.geometry import FOCAL_EXTENT, focal_to_pixel
+from euso.geometry import FOCAL_MAX, FOCAL_MIN, focal_to_pixel
 from euso.render import gaussian_spot
 from euso.scene import CLOUD_LIGHT_TRANSMISSION, GroundScene
 from euso.timing import D3_GTUS
@@ -38,7 +38,7 @@ class GroundLight:
 
     def span(self, scene: GroundScene) -> tuple[int, int]:
         """First and one-past-last frame in which the light is rendered (empty if equal)."""
-        lo, hi = -VISIBLE_MARGIN, FOCAL_EXTENT + VISIBLE_MARGIN
+        lo, hi = FOCAL_MIN - VISIBLE_MARGIN, FOCAL_MAX + VISIBLE_MARGIN
         start, end = 0.0, float(scene.track.frames)
         u0, v0 = self._focal(scene, 0.0)
         u1, v1 = self._focal(scene, 1.0)
@@ -59,7 +59,7 @@ class GroundLight:
     def visible_frames(self, scene: GroundScene, f0: int, f1: int) -> np.ndarray:
         frames = np.arange(f0, f1)
         u, v = self._focal(scene, frames + 0.5)
-        lo, hi = -VISIBLE_MARGIN, FOCAL_EXTENT + VISIBLE_MARGIN
+        lo, hi = FOCAL_MIN - VISIBLE_MARGIN, FOCAL_MAX + VISIBLE_MARGIN
         return frames[(u > lo) & (u < hi) & (v > lo) & (v < hi)]
 
     def light(self, f0: int, f1: int, scene: GroundScene):

@@ -1,11 +1,13 @@
 """Meteors: population, tracks and bell-shaped light curves.
 
-Calibration (../shared/FACTS.md): a magnitude +5 meteor peaks at 900–2,000 raw D3 counts
-over the background in the pixel it crosses (7–15 σ), depending on where the spot falls
-in the pixel; the detection limit is about magnitude +6. A meteor's light on the focal
-surface is a Gaussian spot of width ``psf_sigma_px`` whose total light is
-``peak_raw_counts_mag5 · 10^(-0.4 (M - 5))`` raw counts per D3 frame at the peak of its
-light curve.
+Calibration (../shared/FACTS.md): a magnitude +5 meteor moving 0.15 pixel/frame peaks at
+900–2,000 raw D3 counts over the background in the pixels it crosses (7–15 σ), depending
+on where the spot passes within the pixel; the detection limit is about magnitude +6.
+With 3,000 counts of total light and a 0.45-pitch spot, a track through pixel centres
+peaks at about 1,590 counts and one running between two pixel rows at about 1,050.
+A meteor's light on the focal surface is a Gaussian spot of width ``psf_sigma_px`` whose
+total light is ``peak_raw_counts_mag5 · 10^(-0.4 (M - 5))`` raw counts per D3 frame at the
+peak of its light curve.
 """
 
 from dataclasses import asdict, dataclass
@@ -14,9 +16,12 @@ import numpy as np
 
 from euso.distributions import MagnitudeDistribution, TruncatedLognormal
 from euso.events import EventRecord
-from euso.geometry import FOCAL_EXTENT, focal_to_pixel
+from euso.geometry import FOCAL_MAX, FOCAL_MIN, focal_to_pixel
 from euso.render import gaussian_spot
 from euso.timing import D3_GTUS, D3_S
+
+TRACK_MARGIN = 2.0
+"""Track midpoints are drawn up to this many pitches beyond the focal surface's edges."""
 
 
 @dataclass(frozen=True)
@@ -36,7 +41,7 @@ class MeteorConfig:
     speed_median_px_per_frame: float = 0.15
     speed_sigma_ln: float = 0.6
     speed_range_px_per_frame: tuple[float, float] = (0.03, 1.5)
-    peak_raw_counts_mag5: float = 2600.0
+    peak_raw_counts_mag5: float = 3000.0
     """Total light of a magnitude +5 meteor at its peak, raw D3 counts per frame (all pixels)."""
     psf_sigma_px: float = 0.45
     """Width of the optical spot on the focal surface, pixel pitches."""
@@ -160,7 +165,7 @@ def sample_meteors(rng: np.random.Generator, config: MeteorConfig, frames: int) 
     duration = config.durations().rvs(rng, n)
     speed = config.speeds().rvs(rng, n)
     start = rng.uniform(0.0, frames, n)
-    mid = rng.uniform(-2.0, FOCAL_EXTENT + 2.0, (n, 2))
+    mid = rng.uniform(FOCAL_MIN - TRACK_MARGIN, FOCAL_MAX + TRACK_MARGIN, (n, 2))
     direction = rng.uniform(0.0, 2 * np.pi, n)
     peak_at = rng.uniform(0.35, 0.8, n)
     peak_flux = config.peak_raw_counts_mag5 * 10.0 ** (-0.4 * (magnitude - 5.0))

@@ -41,9 +41,11 @@ def plot_session(session: StoredSession, path: Path) -> Path:
     movie = session.movie
     pixels = []
     frame = len(movie) // 2
+    meteor_peak = 0.0
     if meteor is not None:
         mine = truth.event == meteor.id
-        frame = int(truth.frame[np.argmax(np.where(mine, snr, -1))])
+        brightest = int(np.argmax(np.where(mine, snr, -1)))
+        frame, meteor_peak = int(truth.frame[brightest]), 1.3 * float(truth.counts[brightest])
         lit = np.flatnonzero(mine & (snr >= 3))
         order = lit[np.argsort(-snr[lit])]
         for r, c in zip(truth.row[order], truth.col[order], strict=True):
@@ -71,8 +73,8 @@ def plot_session(session: StoredSession, path: Path) -> Path:
     ):
         if ax is ax_raw:
             shown = ax.imshow(data, cmap=cmap, vmax=np.percentile(data, 99.8))
-        else:
-            limit = max(float(np.percentile(np.abs(data), 99.9)), 1.0)
+        else:  # scaled to the meteor's own signal, so brighter sources cannot hide it
+            limit = max(meteor_peak, float(np.percentile(np.abs(data), 99.0)), 1.0)
             shown = ax.imshow(data, cmap=cmap, vmin=-limit, vmax=limit)
         fig.colorbar(shown, ax=ax, label=label, shrink=0.85)
         ax.set_title(f"{session.name}: {title}", fontsize=10)

@@ -25,7 +25,7 @@ from euso.events import EventRecord
 from euso.geometry import N_SIDE
 from euso.session import Truth
 from euso.store import is_session_folder, open_session
-from euso.units import check_units, detect_units
+from euso.units import UNITS, check_units, detect_units
 from uvhunt.errors import UvhuntError
 
 ROOT_TREE = "tevent_2nd_integral"
@@ -169,8 +169,7 @@ def _open_npz(path: Path, units: str | None) -> Movie:
                 )
             array = z[key]
             timestamps = z["timestamps"] if "timestamps" in keys else None
-            if "units" in keys:
-                units = check_units(str(z["units"]))
+            file_units = str(z["units"]) if "units" in keys else None
     except UvhuntError:
         raise
     except Exception as exc:  # zipfile/numpy raise many kinds on damaged files
@@ -179,6 +178,14 @@ def _open_npz(path: Path, units: str | None) -> Movie:
             path=path,
             fix="re-save the movie with numpy.savez",
         ) from exc
+    if file_units is not None:
+        if file_units not in UNITS:
+            raise UvhuntError(
+                f"array 'units' says {file_units!r}",
+                path=path,
+                fix=f"store one of {', '.join(UNITS)} (or leave 'units' out)",
+            )
+        units = file_units
     _check_shape(path, array.shape, f"array '{key}'")
     _check_dtype(path, array, f"array '{key}'")
     return Movie(path, path.stem, array.shape[0], units, lambda f0, f1: array[f0:f1], timestamps)

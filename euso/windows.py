@@ -48,7 +48,8 @@ class WindowConfig:
     confuser_snr: float = 1.0
     """A non-meteor source is named in the window when it adds at least this (σ)."""
     negative_fraction: float = 1.0
-    """Fraction of not-meteor windows kept (uniformly at random); all meteors are kept."""
+    """Fraction of not-meteor (label 0) windows kept, uniformly at random; meteor and
+    unlabelled windows are all kept."""
     seed: int = 0
     """Seeds the choice of kept negatives."""
 
@@ -171,7 +172,7 @@ def iter_windows(movie: Movie, config: WindowConfig, progress: Callable[[int], N
         values = data[frames, pixel[:, None]]
         block = _label(values, pixel, start, frames, lo, hi, truth, config)
         if config.negative_fraction < 1.0:
-            keep = (block.label == 1) | (rng.random(len(block)) < config.negative_fraction)
+            keep = (block.label != 0) | (rng.random(len(block)) < config.negative_fraction)
             block = block.select(keep)
         if progress:
             progress(len(nominal))

@@ -1,6 +1,7 @@
 """The command line as a user drives it: outputs, summaries, JSON, errors and exit codes."""
 
 import json
+import os
 import subprocess
 import sys
 from importlib.metadata import entry_points
@@ -11,6 +12,12 @@ import pytest
 from uvhunt.cli import main
 
 SMALL = ["--sessions", "2", "--frames", "512", "--meteor-rate", "1000", "--quiet"]
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def run_cli(capsys, *args):
@@ -37,6 +44,7 @@ def test_simulate_writes_sessions_plots_and_a_summary(tmp_path, capsys):
         folder = tmp_path / "s" / name
         assert np.load(folder / "movie.npy", mmap_mode="r").shape == (512, 48, 48)
         assert (folder / "meteor.png").stat().st_size > 10_000
+    assert (tmp_path / "s").stat().st_mode & 0o777 == 0o777 & ~current_umask()
     summary = json.loads((tmp_path / "s" / "sessions.json").read_text())
     assert summary["totals"]["frames"] == 1024
 
@@ -90,6 +98,7 @@ def test_run_chains_the_stages_into_one_folder(tmp_path, capsys):
         (["windows", "MISSING.npy"], ["MISSING.npy", "no such file", "fix:"]),
         (["windows", "SESSIONS", "--stride", "0"], ["stride", "fix:"]),
         (["windows", "SESSIONS", "--length", "600"], ["shorter than one window", "fix:"]),
+        (["windows", "SESSIONS", "--confuser-snr", "0"], ["confuser_snr", "fix:"]),
     ],
 )
 def test_bad_input_exits_2_with_a_clear_message_and_writes_nothing(tmp_path, capsys, args, words):

@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     except UvhuntError as exc:
         print(f"uvhunt {args.command}: error: {exc.message}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `uvhunt ... --json | head`
+        sys.stdout = None
+        return 0
     except KeyboardInterrupt:
         print(f"uvhunt {args.command}: interrupted; nothing half-written was kept", file=sys.stderr)
         return 130

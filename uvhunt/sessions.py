@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from euso.meteors import MeteorConfig
+from euso.plot import plot_session
 from euso.session import FIRST_SESSION_UNIX, SessionConfig, SessionSimulator
-from euso.store import write_session
+from euso.store import open_session, write_session
 from uvhunt.atomic import atomic_dir, write_json
 from uvhunt.errors import UvhuntError
 
@@ -20,6 +21,7 @@ DEFAULT_METEOR_RATE = 600.0
 """Meteors per hour in the default sessions: 20× the natural ≈30/h, so that short sessions
 hold enough meteors to learn from. Use 30 for the natural rate."""
 SECONDS_PER_NIGHT = 86400.0
+PLOT_NAME = "meteor.png"
 
 
 def session_seed(seed: int, index: int) -> int:
@@ -48,8 +50,12 @@ def simulate_sessions(
     configs: list[SessionConfig],
     seed: int,
     progress: Callable[[int], None] | None = None,
+    plot: bool = False,
 ) -> dict:
-    """Write ``session_NN`` folders and ``sessions.json`` into ``out`` (replaced atomically)."""
+    """Write ``session_NN`` folders and ``sessions.json`` into ``out`` (replaced atomically).
+
+    With ``plot``, each session folder also gets ``meteor.png`` (see ``euso.plot``).
+    """
     sessions = []
     with atomic_dir(Path(out)) as tmp:
         for index, config in enumerate(configs):
@@ -57,6 +63,9 @@ def simulate_sessions(
             name = f"session_{index:02d}"
             meta = write_session(sim, tmp / name, progress)
             sessions.append({"name": name, **_session_summary(meta, sim)})
+            if plot:
+                plot_session(open_session(tmp / name), tmp / name / PLOT_NAME)
+                sessions[-1]["plot"] = str(Path(out) / name / PLOT_NAME)
         summary = {"seed": seed, "sessions": sessions, "totals": _totals(sessions)}
         write_json(tmp / "sessions.json", summary)
     return summary

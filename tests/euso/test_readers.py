@@ -12,16 +12,20 @@ def raw_movie(frames=64, seed=0):
     return np.random.default_rng(seed).poisson(16384.0, (frames, 48, 48)).astype(np.uint32)
 
 
-def write_root(path, frames: np.ndarray, **extra):
-    """A file in the Mini-EUSO layout: D3 frames as float [1][1][48][48] per entry."""
-    branches = {
+def write_root(path, frames: np.ndarray, rntuple: bool = False):
+    """A file in the Mini-EUSO layout: a TTree whose entries hold the D3 frame as
+    ``float photon_count_data[1][1][48][48]``, with the frame times (or an RNTuple)."""
+    data = {
         ROOT_BRANCH: frames.reshape(len(frames), 1, 1, 48, 48).astype(np.float32),
         "timestamp_unix": 1.6e9 + np.arange(len(frames)) * 0.04096,
         "gtu_time": np.arange(len(frames), dtype=np.float64) * 0.04096,
     }
-    branches.update(extra)
     with uproot.recreate(path) as f:
-        f[ROOT_TREE] = branches
+        if rntuple:
+            f[ROOT_TREE] = data
+            return
+        tree = f.mktree(ROOT_TREE, {k: np.dtype((v.dtype, v.shape[1:])) for k, v in data.items()})
+        tree.extend(data)
 
 
 def test_units_detection():
@@ -55,12 +59,15 @@ def test_units_can_be_forced(tmp_path):
     assert open_movie(tmp_path / "m.npy", units=RAW).units == RAW
 
 
-@pytest.mark.parametrize("per_gtu", [False, True])
-def test_root_file_in_the_mini_euso_layout(tmp_path, per_gtu):
+@pytest.mark.parametrize("per_gtu, rntuple", [(False, False), (True, False), (False, True)])
+def test_root_file_in_the_mini_euso_layout(tmp_path, per_gtu, rntuple):
     movie = raw_movie(40).astype(np.float32)
     if per_gtu:
         movie /= D3_GTUS
-    write_root(tmp_path / "session.root", movie)
+    write_root(tmp_path / "session.root", movie, rntuple)
+    if not rntuple:
+        branch = uproot.open(tmp_path / "session.root")[ROOT_TREE][ROOT_BRANCH]
+        assert branch.typename == "float[1][1][48][48]"
     m = open_movie(tmp_path / "session.root")
     assert m.frames == 40
     assert m.units == (PER_GTU if per_gtu else RAW)
@@ -110,6 +117,8 @@ def test_bad_numpy_inputs(tmp_path):
     expect_error(tmp_path / "none.npy", "no frames")
     np.save(tmp_path / "text.npy", np.full((2, 48, 48), "x"))
     expect_error(tmp_path / "text.npy", "dtype")
+    np.savez(tmp_path / "units.npz", movie=raw_movie(2), units="photons")
+    assert "not readable" not in expect_error(tmp_path / "units.npz", "'photons'", "per_gtu")
     np.savez(tmp_path / "two.npz", a=raw_movie(2), b=raw_movie(2))
     expect_error(tmp_path / "two.npz", "'movie'")
     (tmp_path / "junk.npz").write_bytes(b"PK\x03\x04 not really")
@@ -123,13 +132,15 @@ def test_bad_numpy_inputs(tmp_path):
 
 def test_bad_root_inputs(tmp_path):
     with uproot.recreate(tmp_path / "notree.root") as f:
-        f["tevent"] = {"photon_count_data": np.zeros((3, 1, 1, 48, 48), np.uint8)}
+        f.mktree("tevent", {"photon_count_data": np.dtype((np.uint8, (1, 1, 48, 48)))})
     expect_error(tmp_path / "notree.root", ROOT_TREE, "tevent")
     with uproot.recreate(tmp_path / "nobranch.root") as f:
-        f[ROOT_TREE] = {"other": np.zeros(3)}
+        f.mktree(ROOT_TREE, {"other": np.float64}).extend({"other": np.zeros(3)})
     expect_error(tmp_path / "nobranch.root", ROOT_BRANCH, "other")
     with uproot.recreate(tmp_path / "shape.root") as f:
-        f[ROOT_TREE] = {ROOT_BRANCH: np.zeros((3, 48, 48), np.float32)}
+        f.mktree(ROOT_TREE, {ROOT_BRANCH: np.dtype((np.float32, (48, 48)))}).extend(
+            {ROOT_BRANCH: np.zeros((3, 48, 48), np.float32)}
+        )
     expect_error(tmp_path / "shape.root", "(1, 1, 48, 48)")
     (tmp_path / "fake.root").write_bytes(b"not a root file at all" * 10)
     expect_error(tmp_path / "fake.root", "not a readable ROOT file")

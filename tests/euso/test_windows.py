@@ -123,6 +123,12 @@ def test_negative_fraction_keeps_every_meteor(session_folder):
     assert 0.09 < kept < 0.11
 
 
+def test_negative_fraction_keeps_every_unlabelled_window(coded):
+    full = all_windows(coded, WindowConfig(stride=24))
+    thin = all_windows(coded, WindowConfig(stride=24, negative_fraction=0.1))
+    assert len(thin) == len(full) and np.all(thin.label == -1)
+
+
 def test_window_config_is_validated():
     for bad in (
         dict(length=1),

@@ -20,7 +20,7 @@ HELP = "run the whole pipeline on the built-in default (simulate → windows)"
 
 def add_arguments(p) -> None:
     p.add_argument("--out", type=Path, default=Path("runs/default"), help="run folder")
-    p.add_argument("--sessions", type=int, default=DEFAULT_SESSIONS)
+    p.add_argument("--sessions", type=int, default=DEFAULT_SESSIONS, help="number of sessions")
     p.add_argument("--frames", type=int, default=DEFAULT_FRAMES, help="D3 frames per session")
     p.add_argument(
         "--meteor-rate",
@@ -28,7 +28,7 @@ def add_arguments(p) -> None:
         default=DEFAULT_METEOR_RATE,
         help="meteors per hour (natural: about 30)",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the whole run")
 
 
 def main(args) -> int:

@@ -4,8 +4,6 @@ and their ground truth: one folder per session (see docs/formats.md)."""
 from pathlib import Path
 
 from euso.geometry import N_PIXELS
-from euso.plot import plot_session
-from euso.store import open_session
 from uvhunt.console import emit, progress, table
 from uvhunt.sessions import (
     DEFAULT_FRAMES,
@@ -48,17 +46,8 @@ def main(args) -> int:
     configs = session_configs(args.sessions, args.frames, args.meteor_rate)
     total = sum(c.frames for c in configs)
     with progress(total, "simulate", "frame", args.quiet) as bar:
-        summary = simulate_sessions(args.out, configs, args.seed, bar.update)
+        summary = simulate_sessions(args.out, configs, args.seed, bar.update, args.plot)
     summary["out"] = str(args.out)
-    if args.plot:
-        summary["plots"] = [
-            str(
-                plot_session(
-                    open_session(args.out / s["name"]), args.out / s["name"] / "meteor.png"
-                )
-            )
-            for s in summary["sessions"]
-        ]
     emit(summary, render(summary), args.json)
     return 0
 
@@ -89,5 +78,5 @@ def render(summary: dict) -> str:
     )
     text = table(rows, ["session", "seed", "frames", "seconds", "meteors<+6", *kinds])
     lines = [text, "", f"{t['frames']:,} frames × {N_PIXELS:,} pixels written to {summary['out']}"]
-    lines += [f"plot: {p}" for p in summary.get("plots", [])]
+    lines += [f"plot: {s['plot']}" for s in summary["sessions"] if "plot" in s]
     return "\n".join(lines)

@@ -37,6 +37,12 @@ def add_arguments(p) -> None:
         help="meteor if its signal in the window reaches this many σ of the noise",
     )
     p.add_argument(
+        "--confuser-snr",
+        type=float,
+        default=1.0,
+        help="name a non-meteor source in a window when it adds this many σ",
+    )
+    p.add_argument(
         "--negative-fraction",
         type=float,
         default=1.0,
@@ -57,6 +63,7 @@ def config_from(args):
         stride=args.stride,
         center=args.center,
         label_snr=args.label_snr,
+        confuser_snr=args.confuser_snr,
         negative_fraction=args.negative_fraction,
         seed=args.seed,
     )
@@ -88,7 +95,9 @@ def render(meta: dict) -> str:
         ),
         "",
         "not-meteor windows holding a confuser: "
-        + ", ".join(f"{k} {v:,}" for k, v in meta["confusers"].items()),
+        + ", ".join(f"{k} {v:,}" for k, v in meta["confusers"].items())
+        if c["unknown"] < c["windows"]
+        else "no source carries truth: every window is unlabelled (label -1)",
         f"data set ({meta['units']} units) written to {meta['out']}",
     ]
     return "\n".join(lines)
