@@ -20,6 +20,7 @@ from euso.geometry import FOCAL_MAX, FOCAL_MIN, focal_to_pixel
 from euso.render import gaussian_spot
 from euso.timing import D3_GTUS, D3_S
 
+MAX_RATE_PER_HOUR = 1e6
 TRACK_MARGIN = 2.0
 """Track midpoints are drawn up to this many pitches beyond the focal surface's edges."""
 
@@ -29,7 +30,11 @@ class MeteorConfig:
     """How meteors are drawn. Frames are D3 frames (40.96 ms)."""
 
     rate_per_hour: float = 30.0
-    """Meteors per hour in the field of view (≈30 on real data)."""
+    """Meteors brighter than ``visible_magnitude`` per hour in the field of view (≈30 are
+    seen in real data). Fainter ones, down to ``faintest_magnitude``, come on top in the
+    proportion the population index gives (twice as many again for r = 3)."""
+    visible_magnitude: float = 6.0
+    """Magnitude the rate refers to: about the detection limit."""
     brightest_magnitude: float = -1.0
     faintest_magnitude: float = 7.0
     """Faintest magnitude drawn: below the ≈+6 detection limit, so the data hold invisible ones."""
@@ -49,8 +54,10 @@ class MeteorConfig:
     """Positions per frame averaged for motion blur."""
 
     def validate(self) -> "MeteorConfig":
-        if self.rate_per_hour < 0:
-            raise ValueError("meteor rate_per_hour must be >= 0")
+        if not 0 <= self.rate_per_hour <= MAX_RATE_PER_HOUR:
+            raise ValueError(f"meteor rate_per_hour must be 0 … {MAX_RATE_PER_HOUR:g}")
+        if not self.brightest_magnitude < self.visible_magnitude <= self.faintest_magnitude:
+            raise ValueError("need brightest_magnitude < visible_magnitude <= faintest_magnitude")
         if not self.brightest_magnitude < self.faintest_magnitude:
             raise ValueError("brightest_magnitude must be below faintest_magnitude")
         if self.population_index <= 1.0:
@@ -154,8 +161,9 @@ class Meteor:
 
 
 def expected_meteor_count(config: MeteorConfig, frames: int) -> float:
-    """Mean number of meteors in a session of ``frames`` D3 frames."""
-    return config.rate_per_hour * frames * D3_S / 3600.0
+    """Mean number of meteors (of every magnitude drawn) in a session of ``frames`` frames."""
+    visible_share = float(config.magnitudes().cdf(config.visible_magnitude))
+    return config.rate_per_hour / visible_share * frames * D3_S / 3600.0
 
 
 def sample_meteors(rng: np.random.Generator, config: MeteorConfig, frames: int) -> list[Meteor]:

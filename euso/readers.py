@@ -15,6 +15,7 @@ Units (raw sums over 16,384 GTUs, or counts per GTU) are taken from the file whe
 else from the caller, else detected from the data (``euso.units.detect_units``).
 """
 
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,9 @@ class Movie:
     timestamps: np.ndarray | None = None
     truth: Truth | None = None
     events: list[EventRecord] | None = None
+    identity: int = 0
+    """Stable number naming the movie (a session's seed, else a checksum of the file name):
+    seeds per-movie random choices so that they do not depend on the other inputs."""
 
     def read(self, f0: int, f1: int) -> np.ndarray:
         block = np.asarray(self.reader(f0, f1), dtype=np.float32)
@@ -103,6 +107,7 @@ def open_movie(path: Path, units: str | None = None) -> Movie:
         raise UvhuntError("file is empty", path=path, fix="re-copy or re-export the file")
     opener = {".npy": _open_npy, ".npz": _open_npz, ".root": _open_root}[suffix]
     movie = opener(path, units)
+    movie.identity = zlib.crc32(path.name.encode())
     if movie.frames == 0:
         raise UvhuntError("movie holds no frames", path=path, fix="pass a non-empty movie")
     if movie.units is None:
@@ -139,6 +144,7 @@ def _open_session(folder: Path) -> Movie:
         s.timestamps,
         s.truth,
         s.events,
+        identity=int(s.meta.get("seed", 0)),
     )
 
 

@@ -110,6 +110,7 @@ def is_session_folder(path: Path) -> bool:
 
 
 def open_session(folder: Path) -> StoredSession:
+    """Open a session folder; a missing or damaged file is named in a ``UvhuntError``."""
     folder = Path(folder)
     missing = [n for n in SESSION_FILES if not (folder / n).is_file()]
     if missing:
@@ -118,26 +119,49 @@ def open_session(folder: Path) -> StoredSession:
             path=folder,
             fix="re-run `uvhunt simulate` to write complete sessions",
         )
-    meta = json.loads((folder / "session.json").read_text())
-    try:
-        movie = np.load(folder / "movie.npy", mmap_mode="r")
-    except ValueError as exc:
+
+    def read(name: str, load):
+        try:
+            return load(folder / name)
+        except UvhuntError:
+            raise
+        except Exception as exc:  # json, numpy, zip and csv raise many kinds on damage
+            raise UvhuntError(
+                f"{name} is damaged ({type(exc).__name__}: {exc})",
+                path=folder / name,
+                fix="re-run `uvhunt simulate`",
+            ) from exc
+
+    meta = read("session.json", lambda p: dict(json.loads(p.read_text())))
+    movie = read("movie.npy", _load_movie)
+    truth = read("truth.npz", _load_truth)
+    efficiency, hot_rate = read("detector.npz", _load_detector)
+    timestamps = read("timestamps.npy", lambda p: np.load(p, allow_pickle=False))
+    events = read("events.csv", read_events)
+    if len(truth) and int(truth.event.max()) >= len(events):
         raise UvhuntError(
-            f"movie.npy is unreadable ({exc})",
-            path=folder / "movie.npy",
+            "truth.npz names events that events.csv lacks",
+            path=folder,
             fix="re-run `uvhunt simulate`",
-        ) from exc
-    with np.load(folder / "truth.npz") as z:
+        )
+    return StoredSession(folder, meta, movie, timestamps, truth, events, efficiency, hot_rate)
+
+
+def _load_movie(path: Path) -> np.ndarray:
+    movie = np.load(path, mmap_mode="r", allow_pickle=False)
+    if movie.ndim != 3 or movie.shape[1:] != (N_SIDE, N_SIDE):
+        raise ValueError(f"shape {movie.shape}, expected (frames, 48, 48)")
+    return movie
+
+
+def _load_truth(path: Path) -> Truth:
+    with np.load(path, allow_pickle=False) as z:
         truth = Truth(*(z[c] for c in Truth.COLUMNS))
-    with np.load(folder / "detector.npz") as z:
-        efficiency, hot_rate = z["efficiency"], z["hot_rate"]
-    return StoredSession(
-        folder,
-        meta,
-        movie,
-        np.load(folder / "timestamps.npy"),
-        truth,
-        read_events(folder / "events.csv"),
-        efficiency,
-        hot_rate,
-    )
+    if len({len(getattr(truth, c)) for c in Truth.COLUMNS}) != 1:
+        raise ValueError("columns differ in length")
+    return truth
+
+
+def _load_detector(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    with np.load(path, allow_pickle=False) as z:
+        return z["efficiency"], z["hot_rate"]

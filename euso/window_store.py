@@ -3,7 +3,7 @@
 A data set is a folder of equally long .npy columns (one row per window)::
 
     values.npy           (N, length) float32 — the pixel's D3 values, in the data set's units
-    source.npy           (N,) int16 — index into sources in dataset.json
+    source.npy           (N,) int32 — index into sources in dataset.json
     row.npy, col.npy     (N,) uint8 — pixel
     start.npy            (N,) int32 — first frame of the window
     label.npy            (N,) int8 — 1 meteor, 0 not meteor, -1 unknown
@@ -51,7 +51,7 @@ def write_window_dataset(
     with atomic_dir(Path(folder)) as tmp:
         writers = {
             "values": GrowingNpy(tmp / "values.npy", np.float32, (config.length,)),
-            "source": GrowingNpy(tmp / "source.npy", np.int16),
+            "source": GrowingNpy(tmp / "source.npy", np.int32),
         }
         for name, dtype in zip(WindowBlock.COLUMNS, WindowBlock.DTYPES, strict=True):
             writers[name] = GrowingNpy(tmp / f"{name}.npy", dtype)
@@ -63,7 +63,7 @@ def write_window_dataset(
                         block.values if movie.units == units else to_raw(block.values, movie.units)
                     )
                     writers["values"].append(values)
-                    writers["source"].append(np.full(len(block), index, np.int16))
+                    writers["source"].append(np.full(len(block), index, np.int32))
                     for name in WindowBlock.COLUMNS:
                         writers[name].append(getattr(block, name))
                     n_source += len(block)

@@ -18,7 +18,6 @@ source in it (lightning, ELVE, city, ship, hot pixel) when that adds at least
 Windows are written in blocks, never holding a whole session's windows in memory.
 """
 
-import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
@@ -62,8 +61,11 @@ class WindowConfig:
             raise ValueError(f"center must be one of {CENTRES} (got {self.center!r})")
         if not 0.0 < self.negative_fraction <= 1.0:
             raise ValueError("negative_fraction must be in (0, 1]")
-        if self.label_snr <= 0 or self.confuser_snr <= 0:
-            raise ValueError("label_snr and confuser_snr must be > 0")
+        for name in ("label_snr", "confuser_snr"):
+            if not 0 < getattr(self, name) < float("inf"):
+                raise ValueError(f"{name} must be a positive number (got {getattr(self, name)})")
+        if self.seed < 0:
+            raise ValueError(f"seed must be >= 0 (got {self.seed})")
         return self
 
     def to_dict(self) -> dict:
@@ -118,7 +120,7 @@ class _TruthIndex:
         kind = np.array([KIND_CODE[e.kind] for e in events], dtype=np.int8)
         order = np.argsort(truth.frame, kind="stable")
         self.frame = truth.frame[order]
-        self.pixel = truth.row[order].astype(np.int64) * 48 + truth.col[order]
+        self.pixel = truth.row[order].astype(np.int32) * 48 + truth.col[order]
         self.event = truth.event[order]
         self.kind = kind[self.event] if len(kind) else np.zeros(0, np.int8)
         expected = np.maximum(truth.expected[order], 1e-9)
@@ -155,8 +157,8 @@ def iter_windows(movie: Movie, config: WindowConfig, progress: Callable[[int], N
     n_starts = config.nominal_count(movie.frames)
     length, half = config.length, config.length // 2
     truth = _TruthIndex(movie.truth, movie.events) if movie.labelled else None
-    rng = np.random.default_rng([config.seed, zlib.crc32(movie.name.encode())])
-    per_block = max(1, MAX_BLOCK_ELEMENTS // (N_PIXELS * length))
+    rng = np.random.default_rng([config.seed, movie.identity])
+    per_block = max(1, MAX_BLOCK_ELEMENTS // (N_PIXELS * max(length, config.stride)))
     for first in range(0, n_starts, per_block):
         nominal = np.arange(first, min(n_starts, first + per_block)) * config.stride
         lo = max(0, int(nominal[0]) - (half if config.center == "peak" else 0))
@@ -203,7 +205,8 @@ def _label(
     best = np.argmax(window_m, axis=1)
     meteor_snr = window_m[np.arange(n), best]
     meteor_event = np.where(meteor_snr > 0, m_event[frames[np.arange(n), best], pixel], -1)
-    magnitude = np.where(meteor_event >= 0, truth.magnitude[np.maximum(meteor_event, 0)], np.nan)
+    magnitude = np.full(n, np.nan, np.float32)
+    magnitude[meteor_event >= 0] = truth.magnitude[meteor_event[meteor_event >= 0]]
     window_o = o_snr[frames, col_index]
     best_o = np.argmax(window_o, axis=1)
     other_snr = window_o[np.arange(n), best_o]

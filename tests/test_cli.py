@@ -110,3 +110,73 @@ def test_bad_input_exits_2_with_a_clear_message_and_writes_nothing(tmp_path, cap
         assert word in err
     assert not (tmp_path / "out").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["SESSIONS"]
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["simulate", "--seed", "-1"], ["--seed must be >= 0"]),
+        (["simulate", "--meteor-rate", "nan"], ["rate_per_hour"]),
+        (["simulate", "--meteor-rate", "inf"], ["rate_per_hour"]),
+        (["windows", "SESSIONS", "--seed", "-1"], ["seed must be >= 0"]),
+        (["windows", "SESSIONS", "--label-snr", "nan"], ["label_snr"]),
+        (["run", "--frames", "10", "--sessions", "1"], ["shorter than one window"]),
+    ],
+)
+def test_out_of_range_values_exit_2(tmp_path, capsys, args, words):
+    run_cli(capsys, "simulate", "--out", tmp_path / "SESSIONS", *SMALL)
+    args = [str(tmp_path / a) if a == "SESSIONS" else a for a in args]
+    code, _, err = run_cli(capsys, *args, "--out", tmp_path / "out", "--quiet")
+    assert code == 2
+    for word in words:
+        assert word in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["SESSIONS"]
+
+
+def test_output_never_replaces_an_input_a_file_or_the_working_folder(tmp_path, capsys, monkeypatch):
+    sessions = tmp_path / "s"
+    run_cli(capsys, "simulate", "--out", sessions, *SMALL)
+    before = sorted(p.name for p in sessions.rglob("*"))
+    for out in (sessions, sessions / "session_00", sessions / "session_00" / "w", tmp_path):
+        code, _, err = run_cli(capsys, "windows", sessions, "--out", out, "--quiet")
+        assert code == 2 and "overwrite the input" in err
+    (tmp_path / "keep.txt").write_text("mine")
+    code, _, err = run_cli(capsys, "windows", sessions, "--out", tmp_path / "keep.txt")
+    assert code == 2 and "not a folder" in err
+    code, _, err = run_cli(capsys, "simulate", "--out", tmp_path / "keep.txt" / "x")
+    assert code == 2 and "is a file" in err
+    monkeypatch.chdir(sessions)
+    code, _, err = run_cli(capsys, "simulate", "--out", ".", *SMALL)
+    assert code == 2 and "current folder" in err
+    assert sorted(p.name for p in sessions.rglob("*")) == before
+    assert (tmp_path / "keep.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize(
+    "damage, words",
+    [
+        (lambda f: (f / "session.json").write_text("{not json"), ["session.json", "damaged"]),
+        (lambda f: (f / "truth.npz").write_bytes(b"garbage"), ["truth.npz", "damaged"]),
+        (lambda f: np.savez(f / "truth.npz", frame=np.zeros(2)), ["truth.npz", "damaged"]),
+        (lambda f: (f / "events.csv").write_text(""), ["events.csv lacks"]),
+        (lambda f: np.save(f / "movie.npy", np.zeros((4, 48))), ["movie.npy", "shape"]),
+        (lambda f: (f / "detector.npz").unlink(), ["lacks detector.npz"]),
+    ],
+)
+def test_a_damaged_session_folder_is_named(tmp_path, capsys, damage, words):
+    run_cli(capsys, "simulate", "--out", tmp_path / "s", *SMALL)
+    damage(tmp_path / "s" / "session_01")
+    code, _, err = run_cli(capsys, "windows", tmp_path / "s", "--out", tmp_path / "w")
+    assert code == 2
+    for word in words:
+        assert word in err
+    assert "fix:" in err and not (tmp_path / "w").exists()
+
+
+def test_json_into_a_closed_pipe_ends_quietly(tmp_path):
+    command = (
+        f"{sys.executable} -m uvhunt.cli simulate --out {tmp_path / 's'} --sessions 1 "
+        f"--frames 64 --quiet --json | head -c 10"
+    )
+    result = subprocess.run(command, shell=True, capture_output=True, text=True)
+    assert "Traceback" not in result.stderr

@@ -5,8 +5,47 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+
+from uvhunt.errors import UvhuntError
+
+
+def check_output(target: Path, inputs: Iterable[Path] = ()) -> Path:
+    """Refuse an output folder that would destroy an input, a file or the working folder.
+
+    The output replaces ``target`` whole, so it must not be, hold or sit inside an input, be
+    an existing file, or hold the current folder.
+    """
+    out = Path(target).resolve()
+    if out.exists() and not out.is_dir():
+        raise UvhuntError(
+            "output exists and is not a folder",
+            path=target,
+            fix="choose a new folder name for --out",
+        )
+    for parent in out.parents:
+        if parent.exists() and not parent.is_dir():
+            raise UvhuntError(
+                f"{parent} is a file, so the output folder cannot be made",
+                path=target,
+                fix="choose --out under an existing folder",
+            )
+    if Path.cwd().resolve().is_relative_to(out):
+        raise UvhuntError(
+            "output would replace the current folder (or one holding it)",
+            path=target,
+            fix="choose a new sub-folder for --out",
+        )
+    for source in inputs:
+        src = Path(source).resolve()
+        if src.is_relative_to(out) or out.is_relative_to(src):
+            raise UvhuntError(
+                f"output would overwrite the input {source}",
+                path=target,
+                fix="write to a folder apart from the inputs",
+            )
+    return Path(target)
 
 
 @contextlib.contextmanager

@@ -1,6 +1,7 @@
 """The ``uvhunt`` command line: one subcommand per pipeline stage, plus ``run``."""
 
 import argparse
+import os
 import sys
 
 from uvhunt import __version__
@@ -38,9 +39,17 @@ def main(argv: list[str] | None = None) -> int:
     except UvhuntError as exc:
         print(f"uvhunt {args.command}: error: {exc.message}", file=sys.stderr)
         return 2
-    except BrokenPipeError:  # e.g. `uvhunt ... --json | head`
-        sys.stdout = None
+    except BrokenPipeError:  # e.g. `uvhunt ... --json | head`: the reader has had enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:  # disk full, permission denied, …: the environment, not a bug
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(
+            f"uvhunt {args.command}: error: {where}{exc.strerror or exc}\n"
+            "  fix: check the path, its permissions and the free disk space",
+            file=sys.stderr,
+        )
+        return 2
     except KeyboardInterrupt:
         print(f"uvhunt {args.command}: interrupted; nothing half-written was kept", file=sys.stderr)
         return 130

@@ -29,15 +29,23 @@ def session_seed(seed: int, index: int) -> int:
     return int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
 
 
-def session_configs(n_sessions: int, frames: int, meteor_rate: float) -> list[SessionConfig]:
+def session_configs(
+    n_sessions: int, frames: int, meteor_rate: float, seed: int
+) -> list[SessionConfig]:
+    """Validated configs of a set of sessions (one night apart)."""
     if n_sessions < 1:
-        raise UvhuntError(f"--sessions must be at least 1 (got {n_sessions})")
+        raise UvhuntError(
+            f"--sessions must be at least 1 (got {n_sessions})", fix="ask for one session or more"
+        )
+    if seed < 0:
+        raise UvhuntError(f"--seed must be >= 0 (got {seed})", fix="use a non-negative seed")
     base = SessionConfig(frames=frames, meteors=MeteorConfig(rate_per_hour=meteor_rate))
     try:
         base.validate()
     except ValueError as exc:
         raise UvhuntError(
-            f"invalid session setting: {exc}", fix="use --frames >= 1 and --meteor-rate >= 0"
+            f"invalid session setting: {exc}",
+            fix="use --frames >= 1 and a --meteor-rate from 0 to 1e6",
         ) from exc
     return [
         replace(base, start_unix=FIRST_SESSION_UNIX + i * SECONDS_PER_NIGHT)

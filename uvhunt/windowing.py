@@ -7,6 +7,7 @@ from euso.readers import Movie, open_movie
 from euso.store import is_session_folder
 from euso.window_store import write_window_dataset
 from euso.windows import WindowConfig
+from uvhunt.atomic import check_output
 from uvhunt.errors import UvhuntError
 
 
@@ -48,7 +49,9 @@ def make_windows(
 ) -> dict:
     """Open every source, then write the data set; ``progress_factory(total)`` gives a
     callback advanced by nominal window starts."""
-    movies: list[Movie] = [open_movie(p, units) for p in expand_sources(paths)]
+    sources = expand_sources(paths)
+    check_output(out, [*paths, *sources])
+    movies: list[Movie] = [open_movie(p, units) for p in sources]
     names = [m.name for m in movies]
     if len(set(names)) != len(names):
         for m in movies:

@@ -61,12 +61,22 @@ def test_background_counts_are_poisson_at_the_set_level():
 
 def test_meteor_counts_follow_the_configured_poisson_rate():
     frames = 1024
-    config = SessionConfig(frames=frames, meteors=MeteorConfig(rate_per_hour=250.0))
+    config = SessionConfig(frames=frames, meteors=MeteorConfig(rate_per_hour=90.0))
     mean = expected_meteor_count(config.meteors, frames)
     counts = np.array(
         [sum(e.kind == "meteor" for e in SessionSimulator(config, s).events) for s in range(300)]
     )
     assert abs(counts.mean() - mean) < 4 * np.sqrt(mean / counts.size)
+    visible = np.array(
+        [
+            sum(
+                e.kind == "meteor" and e.magnitude < 6.0 for e in SessionSimulator(config, s).events
+            )
+            for s in range(300)
+        ]
+    )
+    visible_mean = config.meteors.rate_per_hour * frames * 0.04096 / 3600  # the configured rate
+    assert abs(visible.mean() - visible_mean) < 4 * np.sqrt(visible_mean / visible.size)
     k = np.arange(8)
     observed = np.array([*(np.sum(counts == i) for i in k[:-1]), np.sum(counts >= k[-1])])
     probability = np.r_[stats.poisson.pmf(k[:-1], mean), stats.poisson.sf(k[-2], mean)]

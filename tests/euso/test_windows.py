@@ -170,3 +170,52 @@ def test_failure_leaves_no_half_written_dataset(tmp_path, session_folder):
     with pytest.raises(UvhuntError):
         write_window_dataset(movies, tmp_path / "ds", WindowConfig())
     assert (tmp_path / "ds" / "keep.txt").read_text() == "earlier result"
+
+
+def test_a_session_without_any_event_is_windowed(tmp_path):
+    from euso.conditions import ConditionRanges
+    from euso.meteors import MeteorConfig
+    from euso.session import SessionConfig, SessionSimulator
+    from euso.store import write_session
+
+    quiet = ConditionRanges(
+        city_density=(0.0, 0.0), ship_density=(0.0, 0.0), storm_probability=0.0, hot_pixels=(0, 0)
+    )
+    sim = SessionSimulator(
+        SessionConfig(frames=100, meteors=MeteorConfig(rate_per_hour=0.0), conditions=quiet), seed=1
+    )
+    assert sim.events == []
+    write_session(sim, tmp_path / "quiet")
+    w = all_windows(open_movie(tmp_path / "quiet"), WindowConfig())
+    assert len(w) == 2 * 2304 and np.all(w.label == 0) and np.all(np.isnan(w.meteor_magnitude))
+
+
+def test_blocks_read_a_bounded_number_of_frames_whatever_the_stride(tmp_path, monkeypatch):
+    np.save(tmp_path / "long.npy", np.ones((3000, 48, 48), np.float32))
+    movie = open_movie(tmp_path / "long.npy")
+    spans = []
+    read = movie.reader
+    movie.reader = lambda f0, f1: spans.append(f1 - f0) or read(f0, f1)
+    for stride in (48, 1000):
+        spans.clear()
+        w = all_windows(movie, WindowConfig(stride=stride, center="peak"))
+        assert len(w) == ((3000 - 48) // stride + 1) * 2304
+        assert max(spans) <= windows_module.MAX_BLOCK_ELEMENTS // 2304 + 2 * 48
+
+
+def test_kept_negatives_do_not_depend_on_the_other_inputs(tmp_path, session_folder):
+    import shutil
+
+    shutil.copytree(session_folder, tmp_path / "other" / session_folder.name)
+    config = WindowConfig(negative_fraction=0.05, seed=2)
+    alone = write_window_dataset([open_movie(session_folder)], tmp_path / "a", config)
+    both = write_window_dataset(
+        [open_movie(session_folder), open_movie(tmp_path / "other" / session_folder.name)],
+        tmp_path / "b",
+        config,
+    )
+    a, b = open_window_dataset(tmp_path / "a"), open_window_dataset(tmp_path / "b")
+    first = b.source[:] == 0
+    assert alone["counts"]["windows"] == both["sources"][0]["windows"]
+    np.testing.assert_array_equal(a.start[:], b.start[first])
+    np.testing.assert_array_equal(a.values[:], b.values[first])

@@ -3,8 +3,10 @@ simulate sessions, then cut them into labelled windows."""
 
 from pathlib import Path
 
+from uvhunt.atomic import check_output
 from uvhunt.commands import simulate, windows
 from uvhunt.console import emit, progress
+from uvhunt.errors import UvhuntError
 from uvhunt.sessions import (
     DEFAULT_FRAMES,
     DEFAULT_METEOR_RATE,
@@ -32,7 +34,15 @@ def add_arguments(p) -> None:
 
 
 def main(args) -> int:
-    configs = session_configs(args.sessions, args.frames, args.meteor_rate)
+    check_output(args.out)
+    configs = session_configs(args.sessions, args.frames, args.meteor_rate, args.seed)
+    window = window_config(seed=args.seed)
+    if window.nominal_count(args.frames) == 0:
+        raise UvhuntError(
+            f"sessions of {args.frames} frames are shorter than one window "
+            f"({window.length} frames)",
+            fix=f"use --frames >= {window.length}",
+        )
     sessions_dir, windows_dir = args.out / "sessions", args.out / "windows"
     with progress(sum(c.frames for c in configs), "simulate", "frame", args.quiet) as bar:
         sim = simulate_sessions(sessions_dir, configs, args.seed, bar.update)
@@ -40,7 +50,7 @@ def main(args) -> int:
     win = make_windows(
         [sessions_dir],
         windows_dir,
-        window_config(seed=args.seed),
+        window,
         None,
         lambda total: progress(total, "windows", "start", args.quiet),
     )

@@ -4,6 +4,7 @@ and their ground truth: one folder per session (see docs/formats.md)."""
 from pathlib import Path
 
 from euso.geometry import N_PIXELS
+from uvhunt.atomic import check_output
 from uvhunt.console import emit, progress, table
 from uvhunt.sessions import (
     DEFAULT_FRAMES,
@@ -43,7 +44,8 @@ def add_arguments(p) -> None:
 
 
 def main(args) -> int:
-    configs = session_configs(args.sessions, args.frames, args.meteor_rate)
+    check_output(args.out)
+    configs = session_configs(args.sessions, args.frames, args.meteor_rate, args.seed)
     total = sum(c.frames for c in configs)
     with progress(total, "simulate", "frame", args.quiet) as bar:
         summary = simulate_sessions(args.out, configs, args.seed, bar.update, args.plot)
