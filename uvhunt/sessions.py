@@ -45,7 +45,7 @@ def session_configs(
     except ValueError as exc:
         raise UvhuntError(
             f"invalid session setting: {exc}",
-            fix="use --frames >= 1 and a --meteor-rate from 0 to 1e6",
+            fix="use --frames >= 1 and a --meteor-rate from 0 to 1e+06",
         ) from exc
     return [
         replace(base, start_unix=FIRST_SESSION_UNIX + i * SECONDS_PER_NIGHT)

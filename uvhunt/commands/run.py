@@ -28,7 +28,7 @@ def add_arguments(p) -> None:
         "--meteor-rate",
         type=float,
         default=DEFAULT_METEOR_RATE,
-        help="meteors per hour (natural: about 30)",
+        help="meteors brighter than +6 per hour (natural: about 30); fainter ones come on top",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the whole run")
 

@@ -33,7 +33,7 @@ def add_arguments(p) -> None:
         "--meteor-rate",
         type=float,
         default=DEFAULT_METEOR_RATE,
-        help="meteors per hour in the field of view (natural: about 30)",
+        help="meteors brighter than +6 per hour in view (natural: about 30); fainter ones on top",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the whole set")
     p.add_argument(

@@ -46,13 +46,13 @@ def add_arguments(p) -> None:
         "--negative-fraction",
         type=float,
         default=1.0,
-        help="fraction of not-meteor windows kept (all meteor windows are kept)",
+        help="fraction of not-meteor windows kept (meteor and unlabelled windows are all kept)",
     )
     p.add_argument(
         "--units",
         choices=UNITS,
         default=None,
-        help="units of files that do not say (default: detect from the values)",
+        help="units of files that do not say (unset: detected from the values)",
     )
     p.add_argument("--seed", type=int, default=0, help="seeds the choice of kept negatives")
 
