@@ -1,0 +1,109 @@
+"""The model and training configuration: one validated object, saved beside every artifact."""
+
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+from quant.preprocess import Preprocessing
+
+ACCUMULATOR_LIMIT_BITS = 24
+"""Every accumulator must stay below 2**24 in magnitude, so float32 stages (brevitas, QONNX)
+compute it exactly."""
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture and bit widths of the meteor MLP (48 inputs → hidden … → one logit)."""
+
+    length: int = 48
+    """Frames per window (network inputs)."""
+    hidden: tuple[int, ...] = (64, 32)
+    """Units of each hidden layer."""
+    preprocessing: Preprocessing = field(default_factory=Preprocessing)
+    weight_bits: int = 5
+    bias_bits: int = 16
+    activation_bits: int = 8
+
+    def validate(self) -> "ModelConfig":
+        self.preprocessing.validate()
+        if self.length < 2:
+            raise ValueError(f"length must be >= 2 frames (got {self.length})")
+        if not self.hidden or any(int(h) < 1 for h in self.hidden):
+            raise ValueError(f"hidden sizes must be positive integers (got {list(self.hidden)})")
+        for name, low, high in (
+            ("weight_bits", 2, 16),
+            ("bias_bits", 4, 32),
+            ("activation_bits", 2, 16),
+        ):
+            if not low <= getattr(self, name) <= high:
+                raise ValueError(f"{name} must be {low}…{high} (got {getattr(self, name)})")
+        widths = [self.preprocessing.bits - 1] + [self.activation_bits] * len(self.hidden)
+        fan_in = [self.length, *self.hidden]
+        for layer, (bits, n) in enumerate(zip(widths, fan_in, strict=True)):
+            bound = (2**bits) * (2 ** (self.weight_bits - 1)) * n + 2 ** (self.bias_bits - 1)
+            if bound >= 2**ACCUMULATOR_LIMIT_BITS:
+                raise ValueError(
+                    f"layer {layer} accumulator could reach {bound:,} >= 2**24: use fewer bits"
+                )
+        return self
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ModelConfig":
+        data = dict(data)
+        data["hidden"] = tuple(data["hidden"])
+        data["preprocessing"] = Preprocessing(**data["preprocessing"])
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Training as in the seed study: Adam, exponential learning-rate decay, binary
+    cross-entropy, batch 128; early stopping on a validation split."""
+
+    learning_rate: float = 2e-3
+    decay: float = 0.95
+    """Learning rate factor per epoch."""
+    batch_size: int = 128
+    max_epochs: int = 40
+    qat_epochs: int = 15
+    """Epochs of quantization-aware fine-tuning, starting from the float weights."""
+    qat_learning_rate_factor: float = 0.1
+    """QAT fine-tuning runs at this fraction of the float model's learning rate."""
+    patience: int = 6
+    """Epochs without a better validation ROC AUC before stopping."""
+    validation_fraction: float = 0.2
+    negatives: int = 15_000
+    """Not-meteor windows drawn (uniformly) from the training sessions; all meteors are used."""
+    seed: int = 0
+
+    def validate(self) -> "TrainConfig":
+        if not 0 < self.learning_rate < 1 or not 0 < self.decay <= 1:
+            raise ValueError("learning_rate must be in (0, 1) and decay in (0, 1]")
+        if not 0 < self.qat_learning_rate_factor <= 1:
+            raise ValueError("qat_learning_rate_factor must be in (0, 1]")
+        for name in ("batch_size", "max_epochs", "qat_epochs", "patience", "negatives"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1 (got {getattr(self, name)})")
+        if not 0 < self.validation_fraction < 0.5:
+            raise ValueError("validation_fraction must be in (0, 0.5)")
+        if self.seed < 0:
+            raise ValueError("seed must be >= 0")
+        return self
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def load_configs(path: Path) -> tuple[ModelConfig, TrainConfig]:
+    data = json.loads(Path(path).read_text())
+    model = ModelConfig.from_dict(data["model"])
+    train = TrainConfig(
+        **{f.name: data["train"][f.name] for f in fields(TrainConfig) if f.name in data["train"]}
+    )
+    return model, train
+
+
+__all__ = ["ModelConfig", "TrainConfig", "Preprocessing", "load_configs", "replace"]

@@ -1,0 +1,70 @@
+import numpy as np
+import pytest
+
+from quant.config import ModelConfig
+from quant.features import five_features
+from quant.preprocess import MAX_RAW, Preprocessing, float_residual, raw_counts
+
+
+def test_raw_and_per_gtu_data_give_the_same_integers():
+    rng = np.random.default_rng(0)
+    raw = rng.poisson(16384.0, (2000, 48)).astype(np.float32)
+    raw[:10, 20] += rng.integers(0, 3_000_000, 10)  # lightning-like outliers
+    per_gtu = raw / np.float32(16384)
+    p = Preprocessing()
+    np.testing.assert_array_equal(p(raw, "raw"), p(per_gtu, "per_gtu"))
+    np.testing.assert_array_equal(
+        float_residual(raw, "raw", p), float_residual(per_gtu, "per_gtu", p)
+    )
+
+
+def test_integer_steps_follow_the_definition():
+    p = Preprocessing(shift=5, bits=8)
+    window = np.full((1, 48), 16_000.0)
+    window[0, 0] = 16_000.0 + 48 * 31  # sum rises by 48·31: baseline rises by 31 exactly
+    q = p(window, "raw")
+    # residuals: 48·31 − 31 = 1457 → 1457 >> 5 = 45; the others −31 >> 5 = −1 (floor)
+    assert q[0, 0] == 45 and np.all(q[0, 1:] == -1)
+    bright = np.full((1, 48), 16_000.0)
+    bright[0, 3] = 4_000_000.0
+    q = p(bright, "raw")
+    assert q[0, 3] == 127 and q.min() == -128  # saturated both ways
+    floor = np.array([[10.0] * 47 + [10.0 + 47]])  # baseline floor((480+47)/48) = 10
+    assert p(floor, "raw")[0, -1] == 47 >> 5
+
+
+def test_raw_counts_round_and_clip():
+    values = np.array([[-3.0, 0.4, 0.6, 1e12]])
+    np.testing.assert_array_equal(raw_counts(values, "raw"), [[0, 0, 1, MAX_RAW]])
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(hidden=()),
+        dict(hidden=(0, 4)),
+        dict(weight_bits=1),
+        dict(activation_bits=20),
+        dict(bias_bits=2),
+        dict(length=1),
+        dict(weight_bits=16, activation_bits=16),
+    ],
+)
+def test_invalid_model_configs_are_refused(bad):
+    with pytest.raises(ValueError):
+        ModelConfig(**bad).validate()
+
+
+def test_preprocessing_is_validated():
+    for bad in (Preprocessing(shift=-1), Preprocessing(bits=1), Preprocessing(bits=17)):
+        with pytest.raises(ValueError):
+            bad.validate()
+
+
+def test_five_features_find_two_peaks():
+    t = np.arange(48)
+    curve = 100 * np.exp(-0.5 * ((t - 10) / 2) ** 2) + 60 * np.exp(-0.5 * ((t - 35) / 2) ** 2)
+    f = five_features(curve[None, :])[0]
+    assert f[1] == 10 and f[3] == 35
+    assert 60 < f[0] < 100 and 36 < f[2] < 60 and f[0] > f[2]
+    assert f[4] == pytest.approx(curve.var(), rel=1e-6)
