@@ -1,0 +1,86 @@
+"""Test vectors that stress a quantized network: the full signed range, zeros, extremes,
+input and activation saturation, and exact rounding ties in every ReLU requantization.
+
+Every stage that must equal the golden model (QONNX, C simulation, RTL) is checked on them.
+"""
+
+import numpy as np
+
+from quant.config import ModelConfig
+from quant.golden import GoldenMLP, IntegerLayer
+
+
+def make_vectors(golden: GoldenMLP, config: ModelConfig, seed: int) -> dict[str, np.ndarray]:
+    """Named groups of (N, length) int32 input vectors."""
+    rng = np.random.default_rng(seed)
+    n, low, high = config.length, golden.input_quant.low, golden.input_quant.high
+    alternating = np.where(np.arange(n) % 2 == 0, high, low)
+    first = golden.layers[0].weight  # (inputs, outputs)
+    extremes = np.stack(
+        [
+            np.zeros(n),
+            np.full(n, high),
+            np.full(n, low),
+            alternating,
+            alternating[::-1],
+            np.full(n, 1),
+            np.full(n, -1),
+        ]
+    )
+    beyond = rng.integers(4 * low, 4 * high, (64, n))  # saturate the input quantizer
+    # Each first-layer unit driven to its largest and smallest accumulator, and noisy
+    # versions: saturates the activations.
+    push = np.where(first.T > 0, high, low)
+    pull = np.where(first.T > 0, low, high)
+    noisy = np.where(
+        rng.random((8, *push.shape)) < 0.8, push, rng.integers(low, high + 1, push.shape)
+    )
+    saturating = np.concatenate(
+        [push, pull, noisy.reshape(-1, n), rng.choice([low, high], (500, n))]
+    )
+    deeper = [
+        climb(golden, index, unit, rng.choice([low, high], n))
+        for index in range(1, len(golden.layers) - 1)
+        for unit in range(golden.layers[index].weight.shape[1])
+    ]
+    vectors = {
+        "random": rng.integers(low, high + 1, (8000, n)),
+        "extremes": np.concatenate([extremes, beyond]),
+        "saturating": np.concatenate([saturating, *deeper]) if deeper else saturating,
+    }
+    pool = rng.integers(low, high + 1, (60000, n))
+    trace = golden.trace(pool)
+    for index, layer in enumerate(golden.layers[:-1]):
+        tie = tie_mask(trace["accumulators"][index], layer)
+        found = pool[tie.any(axis=1)]
+        vectors[f"ties_layer{index}"] = found[:1500]
+    return {name: v.astype(np.int32) for name, v in vectors.items()}
+
+
+def climb(
+    golden: GoldenMLP, layer: int, unit: int, start: np.ndarray, steps: int = 60
+) -> np.ndarray:
+    """Drive one deeper unit's accumulator up: flip single inputs to the other extreme while
+    that raises it (greedy coordinate ascent). Returns the path (the vectors visited)."""
+    low, high = golden.input_quant.low, golden.input_quant.high
+    x, path = start.copy(), []
+    best = golden.trace(x[None])["accumulators"][layer][0, unit]
+    for _ in range(steps):
+        candidates = np.repeat(x[None], len(x), axis=0)
+        diagonal = np.arange(len(x))
+        candidates[diagonal, diagonal] = np.where(x == high, low, high)
+        acc = golden.trace(candidates)["accumulators"][layer][:, unit]
+        if acc.max() <= best:
+            break
+        best, x = acc.max(), candidates[acc.argmax()]
+        path.append(x)
+    return np.array(path).reshape(-1, len(x))
+
+
+def tie_mask(acc: np.ndarray, layer: IntegerLayer) -> np.ndarray:
+    """Where ReLU requantization lands exactly halfway between two integers (in range)."""
+    shift = layer.shift
+    if shift <= 0:
+        return np.zeros(acc.shape, dtype=bool)
+    rest = acc & ((1 << shift) - 1)
+    return (acc > 0) & (rest == 1 << (shift - 1)) & ((acc >> shift) < layer.output_quant.high)
