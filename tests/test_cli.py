@@ -80,13 +80,37 @@ def test_windows_json_summary(tmp_path, capsys):
 
 
 def test_run_chains_the_stages_into_one_folder(tmp_path, capsys):
-    code, out, _ = run_cli(capsys, "run", "--out", tmp_path / "run", *SMALL)
+    small = [
+        "--sessions",
+        "2",
+        "--frames",
+        "1024",
+        "--meteor-rate",
+        "4000",
+        "--negatives",
+        "2000",
+        "--max-epochs",
+        "2",
+        "--hidden",
+        "8",
+        "--test-negatives",
+        "1000",
+        "--quiet",
+    ]
+    code, out, _ = run_cli(capsys, "run", "--out", tmp_path / "run", *small)
     assert code == 0
     assert f"run folder: {tmp_path / 'run'}" in out
-    assert (tmp_path / "run" / "sessions" / "sessions.json").is_file()
-    assert (tmp_path / "run" / "windows" / "dataset.json").is_file()
-    code, out, _ = run_cli(capsys, "run", "--out", tmp_path / "run2", *SMALL, "--json")
-    assert json.loads(out)["windows"]["counts"]["windows"] == 2 * 10 * 2304
+    assert "brevitas = QONNX = golden" in out
+    for stage, name in (
+        ("sessions", "sessions.json"),
+        ("windows", "dataset.json"),
+        ("model", "qat.pt"),
+        ("evaluation", "report.md"),
+        ("export", "model.onnx"),
+    ):
+        assert (tmp_path / "run" / stage / name).is_file(), stage
+    export = json.loads((tmp_path / "run" / "export" / "manifest.json").read_text())
+    assert all(r["brevitas_mismatches"] == 0 == r["qonnx_mismatches"] for r in export["chain"])
 
 
 @pytest.mark.parametrize(

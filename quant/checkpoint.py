@@ -1,0 +1,71 @@
+"""Model folders: the trained float and QAT models with their configs and data hashes.
+
+config.json      model and training configs
+float.pt, qat.pt state dicts (torch)
+manifest.json    data set (folder, hashes, counts), training history, timings
+"""
+
+import hashlib
+import json
+from pathlib import Path
+
+import torch
+
+from quant.config import ModelConfig, TrainConfig, load_configs
+from quant.models import FloatMLP, QuantMLP
+from uvhunt.atomic import write_json
+from uvhunt.errors import UvhuntError
+
+HASHED_FILES = ("dataset.json", "label.npy", "source.npy", "values.npy")
+
+
+def file_sha256(path: Path, block: int = 1 << 22) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(block):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def dataset_hashes(folder: Path) -> dict[str, str]:
+    return {name: file_sha256(Path(folder) / name) for name in HASHED_FILES}
+
+
+def save_models(
+    folder: Path,
+    model: ModelConfig,
+    train: TrainConfig,
+    float_model: FloatMLP,
+    quant_model: QuantMLP,
+    manifest: dict,
+) -> None:
+    folder = Path(folder)
+    write_json(folder / "config.json", {"model": model.to_dict(), "train": train.to_dict()})
+    torch.save(float_model.state_dict(), folder / "float.pt")
+    torch.save(quant_model.state_dict(), folder / "qat.pt")
+    write_json(folder / "manifest.json", manifest)
+
+
+def load_models(folder: Path) -> tuple[ModelConfig, TrainConfig, FloatMLP, QuantMLP, dict]:
+    folder = Path(folder)
+    for name in ("config.json", "float.pt", "qat.pt", "manifest.json"):
+        if not (folder / name).is_file():
+            raise UvhuntError(
+                f"model folder lacks {name}", path=folder, fix="train a model with `uvhunt train`"
+            )
+    try:
+        model_config, train_config = load_configs(folder / "config.json")
+        model_config.validate()
+        float_model, quant_model = FloatMLP(model_config), QuantMLP(model_config)
+        float_model.load_state_dict(torch.load(folder / "float.pt", weights_only=True))
+        quant_model.load_state_dict(torch.load(folder / "qat.pt", weights_only=True))
+        manifest = json.loads((folder / "manifest.json").read_text())
+    except UvhuntError:
+        raise
+    except Exception as exc:
+        raise UvhuntError(
+            f"model folder is damaged ({type(exc).__name__}: {exc})",
+            path=folder,
+            fix="train again with `uvhunt train`",
+        ) from exc
+    return model_config, train_config, float_model.eval(), quant_model.eval(), manifest

@@ -1,0 +1,91 @@
+"""Training and test sets drawn from a window data set, session by session."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from euso.window_store import WindowDataset
+from uvhunt.errors import UvhuntError
+
+
+@dataclass
+class WindowSet:
+    """Windows drawn from a data set: values in the data set's units, with their truth."""
+
+    values: np.ndarray
+    """(N, length) float32."""
+    label: np.ndarray
+    session: np.ndarray
+    meteor_event: np.ndarray
+    meteor_magnitude: np.ndarray
+    confuser: np.ndarray
+    units: str
+    in_sample: np.ndarray
+    """True for meteors and uniformly drawn negatives (an unbiased sample for ROC figures);
+    False for windows added because they hold some meteor light."""
+
+    def __len__(self) -> int:
+        return len(self.label)
+
+
+class SessionSampler:
+    """Indexes a window data set by session and class, and draws sets from it."""
+
+    def __init__(self, dataset: WindowDataset):
+        self.dataset = dataset
+        self.label = np.asarray(dataset.label)
+        self.session = np.asarray(dataset.source)
+        self.meteor_event = np.asarray(dataset.meteor_event)
+        self.units = dataset.meta["units"]
+        self.names = [s["name"] for s in dataset.meta["sources"]]
+        labelled = self.label >= 0
+        if not labelled.any():
+            raise UvhuntError(
+                "the data set carries no labels (real data without truth)",
+                path=dataset.folder,
+                fix="train on simulated sessions (`uvhunt simulate`)",
+            )
+        for label, name in ((1, "meteor"), (0, "not-meteor")):
+            if not (self.label == label).any():
+                raise UvhuntError(
+                    f"the data set holds no {name} windows: one class only",
+                    path=dataset.folder,
+                    fix="use more or longer sessions, or a lower --label-snr",
+                )
+
+    @property
+    def sessions(self) -> list[int]:
+        """Sessions holding meteor windows (others cannot be scored by ROC AUC)."""
+        return sorted(int(s) for s in np.unique(self.session[self.label == 1]))
+
+    def draw(
+        self,
+        sessions: list[int],
+        negatives: int,
+        rng: np.random.Generator,
+        all_meteor_light: bool = False,
+    ) -> WindowSet:
+        """Every meteor window of ``sessions`` and ``negatives`` not-meteor windows drawn
+        uniformly (without replacement). With ``all_meteor_light`` the not-meteor windows
+        that hold some meteor light are added too (for efficiency versus magnitude)."""
+        in_sessions = np.isin(self.session, sessions)
+        positive = np.flatnonzero(in_sessions & (self.label == 1))
+        negative = np.flatnonzero(in_sessions & (self.label == 0))
+        chosen = rng.choice(negative, min(negatives, negative.size), replace=False)
+        sample = np.concatenate([positive, chosen])
+        extra = negative[self.meteor_event[negative] >= 0] if all_meteor_light else sample[:0]
+        index = np.unique(np.concatenate([sample, extra]))
+        return self.take(index, np.isin(index, sample))
+
+    def take(self, index: np.ndarray, in_sample: np.ndarray) -> WindowSet:
+        d = self.dataset
+        return WindowSet(
+            np.asarray(d.values[index], dtype=np.float32),
+            self.label[index],
+            self.session[index],
+            self.meteor_event[index],
+            np.asarray(d.meteor_magnitude[index]),
+            np.asarray(d.confuser[index]),
+            self.units,
+            in_sample,
+        )

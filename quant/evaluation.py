@@ -1,0 +1,125 @@
+"""Leave-one-session-out evaluation: for every session, train on the others and score the
+held-out one with the float MLP, the QAT MLP and the baselines.
+
+Test set of a session: all its meteor windows and ``test_negatives`` not-meteor windows
+drawn uniformly (ROC AUC and efficiencies at fixed false-positive rates come from these),
+plus every other window holding meteor light (used only for efficiency versus magnitude).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from joblib import Parallel, delayed
+
+from euso.window_store import open_window_dataset
+from quant.baselines import baseline_scores, fit_baselines
+from quant.config import ModelConfig, TrainConfig
+from quant.data import SessionSampler
+from quant.metrics import (
+    FALSE_POSITIVE_RATES,
+    auc,
+    efficiency_at,
+    efficiency_by_magnitude,
+    roc,
+    threshold_at,
+)
+from quant.training import prepare, scores, train
+
+MLP_METHODS = ("float_mlp", "qat_mlp")
+
+
+@dataclass
+class FoldResult:
+    session: str
+    meteors: int
+    negatives: int
+    auc: dict[str, float]
+    efficiency: dict[str, dict[float, float]]
+    """method: {false-positive rate: efficiency}."""
+    magnitude: dict[str, list[dict]]
+    """method: rows of ``efficiency_by_magnitude`` at the 1e-3 threshold."""
+    roc: dict[str, tuple[np.ndarray, np.ndarray]]
+    baseline_settings: dict[str, dict]
+
+
+def evaluate_fold(
+    folder, held_out: int, model_config: ModelConfig, train_config: TrainConfig, test_negatives: int
+) -> FoldResult:
+    """Train on every session but ``held_out`` and score ``held_out`` (one process)."""
+    torch.set_num_threads(1)
+    sampler = SessionSampler(open_window_dataset(folder))
+    rng = np.random.default_rng([train_config.seed, held_out])
+    others = [s for s in np.unique(sampler.session[sampler.label >= 0]) if s != held_out]
+    training = sampler.draw(others, train_config.negatives, rng)
+    test = sampler.draw([held_out], test_negatives, rng, all_meteor_light=True)
+    train_inputs, test_inputs = prepare(training, model_config), prepare(test, model_config)
+    result = train(train_inputs, model_config, train_config)
+    method_scores = {
+        "float_mlp": scores(result.float_model, test_inputs.real),
+        "qat_mlp": scores(result.quant_model, test_inputs.integer),
+    }
+    fitted = fit_baselines(train_inputs.real, training.label, training.session, train_config.seed)
+    method_scores.update(baseline_scores(fitted, test_inputs.real))
+    sample, label = test.in_sample, test.label
+    fold = FoldResult(
+        sampler.names[held_out],
+        int((label[sample] == 1).sum()),
+        int((label[sample] == 0).sum()),
+        {},
+        {},
+        {},
+        {},
+        {k: v[2] for k, v in fitted.items()},
+    )
+    for method, score in method_scores.items():
+        fold.auc[method] = auc(label[sample], score[sample])
+        fold.efficiency[method] = {
+            f: efficiency_at(label[sample], score[sample], f) for f in FALSE_POSITIVE_RATES
+        }
+        threshold = threshold_at(label[sample], score[sample], FALSE_POSITIVE_RATES[0])
+        fold.magnitude[method] = efficiency_by_magnitude(
+            test.meteor_event, test.meteor_magnitude, score, threshold
+        )
+        fold.roc[method] = roc(label[sample], score[sample])
+    return fold
+
+
+def evaluate(
+    folder,
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    test_negatives: int = 40_000,
+    workers: int = 2,
+    progress: Callable[[FoldResult], None] | None = None,
+) -> list[FoldResult]:
+    """Every session that holds meteors, held out in turn; folds run in ``workers``
+    processes (the numbers do not depend on how many)."""
+    sampler = SessionSampler(open_window_dataset(folder))
+    sessions = sampler.sessions
+    if len(sessions) < 2:
+        raise ValueError("leave-one-session-out needs at least two sessions with meteors")
+    jobs = (
+        delayed(evaluate_fold)(folder, s, model_config, train_config, test_negatives)
+        for s in sessions
+    )
+    folds = []
+    for fold in Parallel(n_jobs=workers, return_as="generator")(jobs):
+        folds.append(fold)
+        if progress:
+            progress(fold)
+    return folds
+
+
+def methods(folds: list[FoldResult]) -> list[str]:
+    return list(folds[0].auc)
+
+
+def mean_auc(folds: list[FoldResult], method: str) -> float:
+    return float(np.mean([f.auc[method] for f in folds]))
+
+
+def quantization_loss(folds: list[FoldResult]) -> list[float]:
+    """Float AUC minus QAT AUC, per held-out session."""
+    return [f.auc["float_mlp"] - f.auc["qat_mlp"] for f in folds]

@@ -1,0 +1,164 @@
+"""Training: Adam, exponential learning-rate decay, binary cross-entropy, batch 128, early
+stopping on the validation ROC AUC — first the float MLP, then its QAT twin fine-tuned from
+the float weights. Deterministic for a seed (one thread, seeded shuffles)."""
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from sklearn.metrics import roc_auc_score
+from torch import nn
+
+from quant.config import ModelConfig, TrainConfig
+from quant.data import WindowSet
+from quant.models import FloatMLP, QuantMLP
+from quant.preprocess import float_residual
+
+
+@dataclass
+class Inputs:
+    """A window set prepared for both models."""
+
+    integer: np.ndarray
+    """(N, length) int32: the QAT model's inputs."""
+    real: np.ndarray
+    """(N, length) float32: the float model's inputs."""
+    label: np.ndarray
+
+
+def prepare(windows: WindowSet, config: ModelConfig) -> Inputs:
+    p = config.preprocessing
+    return Inputs(
+        p(windows.values, windows.units),
+        float_residual(windows.values, windows.units, p),
+        windows.label.astype(np.float32),
+    )
+
+
+@dataclass
+class TrainResult:
+    float_model: FloatMLP
+    quant_model: QuantMLP
+    history: dict = field(default_factory=dict)
+
+
+def train(
+    inputs: Inputs,
+    config: ModelConfig,
+    train_config: TrainConfig,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> TrainResult:
+    """Train the float model, then fine-tune the QAT twin from it."""
+    torch.manual_seed(train_config.seed)
+    rng = np.random.default_rng(train_config.seed)
+    validation = _validation_mask(inputs.label, train_config.validation_fraction, rng)
+    float_model = FloatMLP(config)
+    float_history = _fit(
+        float_model,
+        inputs.real,
+        inputs.label,
+        validation,
+        train_config,
+        train_config.max_epochs,
+        train_config.learning_rate,
+        "float",
+        progress,
+    )
+    quant_model = QuantMLP(config)
+    quant_model.load_float(float_model)
+    quant_model.train()
+    with torch.no_grad():  # let the activation quantizers see data before they are used
+        quant_model(torch.from_numpy(inputs.integer[~validation][:4096].astype(np.float32)))
+    quant_history = _fit(
+        quant_model,
+        inputs.integer.astype(np.float32),
+        inputs.label,
+        validation,
+        train_config,
+        train_config.qat_epochs,
+        train_config.learning_rate * train_config.qat_learning_rate_factor,
+        "qat",
+        progress,
+    )
+    return TrainResult(
+        float_model.eval(), quant_model.eval(), {"float": float_history, "qat": quant_history}
+    )
+
+
+def _validation_mask(label: np.ndarray, fraction: float, rng: np.random.Generator):
+    """A stratified random validation split."""
+    mask = np.zeros(label.size, bool)
+    for value in (0, 1):
+        index = np.flatnonzero(label == value)
+        mask[rng.choice(index, max(1, int(round(fraction * index.size))), replace=False)] = True
+    return mask
+
+
+def _fit(
+    model: nn.Module,
+    x: np.ndarray,
+    y: np.ndarray,
+    validation: np.ndarray,
+    config: TrainConfig,
+    epochs: int,
+    learning_rate: float,
+    name: str,
+    progress,
+) -> dict:
+    """Train with early stopping on the validation ROC AUC; the starting weights count as
+    epoch 0, so fine-tuning never ends worse on the validation split than it began."""
+    x_train, y_train = torch.from_numpy(x[~validation]), torch.from_numpy(y[~validation])
+    x_val, y_val = torch.from_numpy(x[validation]), y[validation]
+    positives = float(y_train.sum())
+    pos_weight = torch.tensor((len(y_train) - positives) / max(positives, 1.0))
+    loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+    schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=config.decay)
+    generator = torch.Generator().manual_seed(config.seed)
+
+    def validation_auc() -> float:
+        model.eval()
+        with torch.no_grad():
+            return roc_auc_score(y_val, model(x_val).numpy())
+
+    best, best_state, stale, history = validation_auc(), copy.deepcopy(model.state_dict()), 0, []
+    best_epoch = 0
+    for epoch in range(1, epochs + 1):
+        model.train()
+        order = torch.randperm(len(y_train), generator=generator)
+        for start in range(0, len(order), config.batch_size):
+            batch = order[start : start + config.batch_size]
+            optimizer.zero_grad()
+            loss = loss_fn(model(x_train[batch]), y_train[batch])
+            loss.backward()
+            optimizer.step()
+        schedule.step()
+        history.append(validation_auc())
+        if progress:
+            progress(name, epoch, epochs)
+        if history[-1] > best:
+            best, best_state, best_epoch, stale = (
+                history[-1],
+                copy.deepcopy(model.state_dict()),
+                epoch,
+                0,
+            )
+        else:
+            stale += 1
+            if stale >= config.patience:
+                break
+    model.load_state_dict(best_state)
+    return {"validation_auc": history, "best_epoch": best_epoch, "best_validation_auc": best}
+
+
+def scores(model: nn.Module, x: np.ndarray, batch: int = 65536) -> np.ndarray:
+    """Model logits (float64) for inputs ``x`` (ints for the QAT model, floats for float)."""
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for start in range(0, len(x), batch):
+            chunk = torch.from_numpy(np.asarray(x[start : start + batch], dtype=np.float32))
+            out.append(model(chunk).numpy().astype(np.float64))
+    return np.concatenate(out) if out else np.zeros(0)

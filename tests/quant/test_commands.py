@@ -1,0 +1,132 @@
+"""train → evaluate → export from the command line, on a small data set; and their errors."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from uvhunt.cli import main
+
+FAST = ["--negatives", "2000", "--max-epochs", "3", "--hidden", "8", "--quiet"]
+
+
+def run_cli(capsys, *args):
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def model_folder(window_folder, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("model") / "model"
+    assert main(["train", "--windows", str(window_folder), "--out", str(folder), *FAST]) == 0
+    return folder
+
+
+def test_train_writes_models_configs_and_hashes(model_folder, window_folder):
+    manifest = json.loads((model_folder / "manifest.json").read_text())
+    config = json.loads((model_folder / "config.json").read_text())
+    assert config["model"]["hidden"] == [8] and config["train"]["max_epochs"] == 3
+    assert set(manifest["dataset_hashes"]) == {
+        "dataset.json",
+        "label.npy",
+        "source.npy",
+        "values.npy",
+    }
+    assert manifest["sessions"] == ["session_00", "session_01", "session_02"]
+    for name in ("float.pt", "qat.pt"):
+        assert (model_folder / name).stat().st_size > 0
+
+
+def test_evaluate_writes_the_session_table(model_folder, window_folder, tmp_path, capsys):
+    code, out, _ = run_cli(
+        capsys,
+        "evaluate",
+        "--windows",
+        window_folder,
+        "--model",
+        model_folder,
+        "--out",
+        tmp_path / "e",
+        "--test-negatives",
+        "2000",
+        "--workers",
+        "1",
+        "--json",
+        "--quiet",
+    )
+    assert code == 0
+    summary = json.loads(out)
+    assert summary["sessions"] == ["session_00", "session_01", "session_02"]
+    assert "qat_mlp" in summary["mean_auc"] and "knn/both" in summary["mean_auc"]
+    assert (tmp_path / "e" / "report.md").read_text().startswith("# Leave-one-session-out")
+
+
+def test_export_checks_the_chain(model_folder, window_folder, tmp_path, capsys):
+    code, out, _ = run_cli(
+        capsys,
+        "export",
+        "--model",
+        model_folder,
+        "--windows",
+        window_folder,
+        "--out",
+        tmp_path / "x",
+    )
+    assert code == 0, out
+    assert "brevitas = QONNX = golden" in out
+    manifest = json.loads((tmp_path / "x" / "manifest.json").read_text())
+    assert manifest["vectors_compared"] >= 10_000
+    assert all(r["brevitas_mismatches"] == 0 == r["qonnx_mismatches"] for r in manifest["chain"])
+    assert {r["vectors"] for r in manifest["chain"]} >= {
+        "random",
+        "extremes",
+        "saturating",
+        "ties_layer0",
+        "windows",
+    }
+    assert (tmp_path / "x" / "model.onnx").is_file() and (tmp_path / "x" / "golden.npz").is_file()
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["train", "--hidden", "0"], ["hidden sizes must be positive"]),
+        (["train", "--hidden", "a,b"], ["not a list of integers"]),
+        (["train", "--weight-bits", "1"], ["weight_bits"]),
+        (["train", "--weight-bits", "16", "--activation-bits", "16"], ["accumulator"]),
+        (["train", "--negatives", "0"], ["negatives"]),
+        (["export", "--model", "NOWHERE"], ["model folder lacks", "uvhunt train"]),
+        (["evaluate", "--model", "NOWHERE"], ["model folder lacks"]),
+    ],
+)
+def test_bad_settings_exit_2(window_folder, tmp_path, capsys, args, words):
+    args = [str(tmp_path / a) if a == "NOWHERE" else a for a in args]
+    code, _, err = run_cli(capsys, *args, "--windows", window_folder, "--out", tmp_path / "o")
+    assert code == 2
+    for word in words:
+        assert word in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_one_class_data_and_damaged_models_exit_2(window_folder, model_folder, tmp_path, capsys):
+    shutil.copytree(window_folder, tmp_path / "w")
+    np.save(tmp_path / "w" / "label.npy", np.zeros_like(np.load(tmp_path / "w" / "label.npy")))
+    code, _, err = run_cli(
+        capsys, "train", "--windows", tmp_path / "w", "--out", tmp_path / "m", *FAST
+    )
+    assert code == 2 and "one class only" in err
+    shutil.copytree(model_folder, tmp_path / "broken")
+    (tmp_path / "broken" / "qat.pt").write_bytes(b"not a checkpoint")
+    code, _, err = run_cli(
+        capsys,
+        "export",
+        "--model",
+        tmp_path / "broken",
+        "--windows",
+        window_folder,
+        "--out",
+        tmp_path / "x",
+    )
+    assert code == 2 and "damaged" in err and not (tmp_path / "x").exists()

@@ -1,0 +1,88 @@
+import numpy as np
+import pytest
+import torch
+
+from euso.window_store import open_window_dataset
+from quant.config import ModelConfig, TrainConfig
+from quant.data import SessionSampler
+from quant.evaluation import evaluate
+from quant.metrics import efficiency_at, efficiency_by_magnitude, threshold_at
+from quant.report import write_report
+from quant.training import prepare, scores, train
+from uvhunt.errors import UvhuntError
+
+FAST = TrainConfig(negatives=3000, max_epochs=4, qat_epochs=2, patience=2)
+
+
+def test_training_is_deterministic_and_learns(window_folder):
+    sampler = SessionSampler(open_window_dataset(window_folder))
+    data = sampler.draw(sampler.sessions, FAST.negatives, np.random.default_rng(0))
+    inputs = prepare(data, ModelConfig())
+    a, b = train(inputs, ModelConfig(), FAST), train(inputs, ModelConfig(), FAST)
+    for x, y in zip(
+        a.quant_model.state_dict().values(), b.quant_model.state_dict().values(), strict=True
+    ):
+        torch.testing.assert_close(x, y, rtol=0, atol=0)
+    assert a.history["float"]["best_validation_auc"] > 0.7  # chance is 0.5; 4 epochs only
+
+
+def test_test_sessions_are_never_trained_on(window_folder):
+    sampler = SessionSampler(open_window_dataset(window_folder))
+    rng = np.random.default_rng(0)
+    training = sampler.draw([0, 2], 1000, rng)
+    test = sampler.draw([1], 1000, rng, all_meteor_light=True)
+    assert set(np.unique(training.session)) == {0, 2} and set(np.unique(test.session)) == {1}
+    assert np.all(test.in_sample[test.label == 1])
+    assert (~test.in_sample).sum() == np.sum(test.meteor_event[~test.in_sample] >= 0)
+
+
+def test_leave_one_session_out_report(window_folder, tmp_path):
+    folds = evaluate(window_folder, ModelConfig(hidden=(8,)), FAST, test_negatives=2000, workers=1)
+    assert [f.session for f in folds] == ["session_00", "session_01", "session_02"]
+    summary = write_report(folds, tmp_path)
+    for name in (
+        "auc.csv",
+        "efficiency.csv",
+        "magnitude.csv",
+        "quantization_loss.csv",
+        "report.md",
+        "roc.png",
+    ):
+        assert (tmp_path / name).stat().st_size > 0
+    lines = (tmp_path / "auc.csv").read_text().splitlines()
+    assert lines[0] == "method,session_00,session_01,session_02,mean"
+    assert len(lines) == 1 + 2 + 12  # float, QAT, 4 baselines × 3 feature sets
+    assert set(summary["mean_auc"]) >= {"float_mlp", "qat_mlp", "knn/raw", "xgboost/both"}
+    loss = summary["quantization_loss"]
+    assert loss["mean"] == pytest.approx(np.mean(list(loss["per_session"].values())))
+
+
+def test_one_class_data_is_refused(tmp_path, window_folder):
+    import shutil
+
+    shutil.copytree(window_folder, tmp_path / "w")
+    label = np.load(tmp_path / "w" / "label.npy")
+    np.save(tmp_path / "w" / "label.npy", np.zeros_like(label))
+    with pytest.raises(UvhuntError, match="one class only"):
+        SessionSampler(open_window_dataset(tmp_path / "w"))
+
+
+def test_metrics_on_known_scores():
+    label = np.array([0] * 1000 + [1] * 4)
+    score = np.concatenate([np.arange(1000.0), [2000.0, 999.5, 998.5, 10.0]])
+    assert threshold_at(label, score, 1e-3) == 998.0  # one negative (999) above it
+    assert efficiency_at(label, score, 1e-3) == pytest.approx(0.75)
+    rows = efficiency_by_magnitude(
+        np.array([3, 3, 5, -1]),
+        np.array([4.2, 4.2, 6.5, np.nan]),
+        np.array([1.0, 5.0, 2.0, 9.0]),
+        threshold=3.0,
+    )
+    by_bin = {r["magnitude"]: (r["meteors"], r["detected"]) for r in rows}
+    assert by_bin["+4…+5"] == (1, 1) and by_bin["+6…+7"] == (1, 0)
+
+
+def test_scores_of_an_empty_set():
+    from quant.models import FloatMLP
+
+    assert scores(FloatMLP(ModelConfig()), np.zeros((0, 48), np.float32)).shape == (0,)

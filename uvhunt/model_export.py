@@ -1,0 +1,72 @@
+"""Export the QAT model to QONNX, build the integer golden model from that file, and check
+brevitas = QONNX = golden on stress vectors and real windows (the ``export`` stage)."""
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from euso.window_store import open_window_dataset
+from quant.chain import compare_chain
+from quant.checkpoint import file_sha256, load_models
+from quant.data import SessionSampler
+from quant.export import export_qonnx_model
+from quant.golden import GoldenMLP
+from quant.vectors import make_vectors
+from uvhunt.atomic import atomic_dir, check_output, write_json
+from uvhunt.errors import UvhuntError
+
+WINDOW_NEGATIVES = 10_000
+"""Not-meteor windows (with every meteor window) checked through the chain."""
+THROUGHPUT_VECTORS = 1_000_000
+
+
+def export_stage(model_folder: Path, windows: Path, out: Path, seed: int = 0) -> dict:
+    check_output(out, [model_folder, windows])
+    model_config, _, _, quant_model, _ = load_models(model_folder)
+    sampler = SessionSampler(open_window_dataset(windows))
+    real = sampler.draw(sampler.sessions, WINDOW_NEGATIVES, np.random.default_rng(seed))
+    with atomic_dir(out) as tmp:
+        onnx_path = export_qonnx_model(quant_model, model_config, tmp / "model.onnx")
+        golden = GoldenMLP.from_qonnx(onnx_path).compile()
+        golden.write(tmp / "golden.npz")
+        vectors = make_vectors(golden, model_config, seed)
+        vectors["windows"] = model_config.preprocessing(real.values, real.units)
+        chain = compare_chain(quant_model, onnx_path, golden, vectors)
+        bad = [r for r in chain if r["brevitas_mismatches"] or r["qonnx_mismatches"]]
+        if bad:
+            raise UvhuntError(
+                f"the chain is not bit-exact: {bad}",
+                path=model_folder,
+                fix="report this as a bug, with the model folder",
+            )
+        stress = (
+            np.random.default_rng(seed)
+            .integers(
+                golden.input_quant.low,
+                golden.input_quant.high + 1,
+                (THROUGHPUT_VECTORS, model_config.length),
+            )
+            .astype(np.int32)
+        )
+        start = time.perf_counter()
+        golden.predict_int(stress)
+        throughput = THROUGHPUT_VECTORS / (time.perf_counter() - start)
+        manifest = {
+            "model": str(model_folder),
+            "model_hashes": {
+                n: file_sha256(Path(model_folder) / n) for n in ("config.json", "qat.pt")
+            },
+            "qonnx": {"file": "model.onnx", "sha256": file_sha256(onnx_path)},
+            "golden": {
+                "file": "golden.npz",
+                "sha256": file_sha256(tmp / "golden.npz"),
+                **golden.describe(),
+            },
+            "model_config": model_config.to_dict(),
+            "chain": chain,
+            "vectors_compared": sum(r["count"] for r in chain),
+            "golden_vectors_per_second": round(throughput),
+        }
+        write_json(tmp / "manifest.json", manifest)
+    return {"out": str(out), **manifest}
