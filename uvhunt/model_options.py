@@ -25,9 +25,24 @@ def add_model_arguments(p) -> None:
         default=d.preprocessing.shift,
         help="right shift of the baseline-subtracted raw counts, bits",
     )
-    p.add_argument("--weight-bits", type=int, default=d.weight_bits)
-    p.add_argument("--activation-bits", type=int, default=d.activation_bits)
-    p.add_argument("--bias-bits", type=int, default=d.bias_bits)
+    p.add_argument(
+        "--weight-bits",
+        type=int,
+        default=d.weight_bits,
+        help="bits of the signed weights (power-of-two scale per layer)",
+    )
+    p.add_argument(
+        "--activation-bits",
+        type=int,
+        default=d.activation_bits,
+        help="bits of the unsigned ReLU outputs",
+    )
+    p.add_argument(
+        "--bias-bits",
+        type=int,
+        default=d.bias_bits,
+        help="bits of the biases, at the accumulator's scale",
+    )
 
 
 def add_train_arguments(p) -> None:
@@ -38,7 +53,12 @@ def add_train_arguments(p) -> None:
         default=t.negatives,
         help="not-meteor training windows drawn from the training sessions",
     )
-    p.add_argument("--max-epochs", type=int, default=t.max_epochs)
+    p.add_argument(
+        "--max-epochs",
+        type=int,
+        default=t.max_epochs,
+        help="epochs of float training at most (early stopping ends sooner)",
+    )
     p.add_argument(
         "--seed", type=int, default=t.seed, help="seeds the sampling of windows and the training"
     )
