@@ -32,7 +32,7 @@ class ModelConfig:
             raise ValueError(f"hidden sizes must be positive integers (got {list(self.hidden)})")
         for name, low, high in (
             ("weight_bits", 2, 16),
-            ("bias_bits", 4, 32),
+            ("bias_bits", 4, 24),
             ("activation_bits", 2, 16),
         ):
             if not low <= getattr(self, name) <= high:

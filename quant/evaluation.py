@@ -26,6 +26,7 @@ from quant.metrics import (
     threshold_at,
 )
 from quant.training import prepare, scores, train
+from uvhunt.errors import UvhuntError
 
 MLP_METHODS = ("float_mlp", "qat_mlp")
 
@@ -99,7 +100,12 @@ def evaluate(
     sampler = SessionSampler(open_window_dataset(folder))
     sessions = sampler.sessions
     if len(sessions) < 2:
-        raise ValueError("leave-one-session-out needs at least two sessions with meteors")
+        raise UvhuntError(
+            f"only {len(sessions)} session(s) hold meteor windows; "
+            "leave-one-session-out needs two or more",
+            path=folder,
+            fix="simulate more or longer sessions, or a higher --meteor-rate",
+        )
     jobs = (
         delayed(evaluate_fold)(folder, s, model_config, train_config, test_negatives)
         for s in sessions

@@ -1,6 +1,6 @@
 """Training: Adam, exponential learning-rate decay, binary cross-entropy, batch 128, early
 stopping on the validation ROC AUC — first the float MLP, then its QAT twin fine-tuned from
-the float weights. Deterministic for a seed (one thread, seeded shuffles)."""
+the float weights. Deterministic for a seed at a given number of threads (seeded shuffles)."""
 
 import copy
 from collections.abc import Callable

@@ -9,29 +9,40 @@ import numpy as np
 from euso.window_store import open_window_dataset
 from quant.chain import compare_chain
 from quant.checkpoint import file_sha256, load_models
-from quant.data import SessionSampler
 from quant.export import export_qonnx_model
 from quant.golden import GoldenMLP
 from quant.vectors import make_vectors
 from uvhunt.atomic import atomic_dir, check_output, write_json
 from uvhunt.errors import UvhuntError
 
-WINDOW_NEGATIVES = 10_000
-"""Not-meteor windows (with every meteor window) checked through the chain."""
+WINDOW_OTHERS = 10_000
+"""Windows drawn uniformly (besides every meteor window) to check through the chain; the data
+set need not be labelled (real data)."""
 THROUGHPUT_VECTORS = 1_000_000
+
+
+def _real_windows(folder: Path, seed: int) -> tuple[np.ndarray, str]:
+    dataset = open_window_dataset(folder)
+    label = np.asarray(dataset.label)
+    meteors = np.flatnonzero(label == 1)
+    others = np.flatnonzero(label != 1)
+    drawn = np.random.default_rng(seed).choice(
+        others, min(WINDOW_OTHERS, others.size), replace=False
+    )
+    index = np.unique(np.concatenate([meteors, drawn]))
+    return np.asarray(dataset.values[index]), dataset.meta["units"]
 
 
 def export_stage(model_folder: Path, windows: Path, out: Path, seed: int = 0) -> dict:
     check_output(out, [model_folder, windows])
     model_config, _, _, quant_model, _ = load_models(model_folder)
-    sampler = SessionSampler(open_window_dataset(windows))
-    real = sampler.draw(sampler.sessions, WINDOW_NEGATIVES, np.random.default_rng(seed))
+    real, units = _real_windows(windows, seed)
     with atomic_dir(out) as tmp:
         onnx_path = export_qonnx_model(quant_model, model_config, tmp / "model.onnx")
         golden = GoldenMLP.from_qonnx(onnx_path).compile()
         golden.write(tmp / "golden.npz")
         vectors = make_vectors(golden, model_config, seed)
-        vectors["windows"] = model_config.preprocessing(real.values, real.units)
+        vectors["windows"] = model_config.preprocessing(real, units)
         chain = compare_chain(quant_model, onnx_path, golden, vectors)
         bad = [r for r in chain if r["brevitas_mismatches"] or r["qonnx_mismatches"]]
         if bad:

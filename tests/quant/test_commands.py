@@ -130,3 +130,46 @@ def test_one_class_data_and_damaged_models_exit_2(window_folder, model_folder, t
         tmp_path / "x",
     )
     assert code == 2 and "damaged" in err and not (tmp_path / "x").exists()
+
+
+def test_export_checks_unlabelled_real_windows_too(model_folder, tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    np.save(tmp_path / "real.npy", rng.poisson(1.0, (200, 48, 48)).astype(np.float32))
+    assert (
+        main(["windows", str(tmp_path / "real.npy"), "--out", str(tmp_path / "w"), "--quiet"]) == 0
+    )
+    capsys.readouterr()
+    code, out, _ = run_cli(
+        capsys,
+        "export",
+        "--model",
+        model_folder,
+        "--windows",
+        tmp_path / "w",
+        "--out",
+        tmp_path / "x",
+    )
+    assert code == 0
+    chain = json.loads((tmp_path / "x" / "manifest.json").read_text())["chain"]
+    assert {r["vectors"]: r["count"] for r in chain}["windows"] == 4 * 2304
+
+
+def test_evaluate_needs_two_sessions_with_meteors(window_folder, model_folder, tmp_path, capsys):
+    shutil.copytree(window_folder, tmp_path / "w")
+    label = np.load(tmp_path / "w" / "label.npy")
+    source = np.load(tmp_path / "w" / "source.npy")
+    np.save(tmp_path / "w" / "label.npy", np.where(source == 0, label, 0).astype(label.dtype))
+    code, _, err = run_cli(
+        capsys,
+        "evaluate",
+        "--windows",
+        tmp_path / "w",
+        "--model",
+        model_folder,
+        "--out",
+        tmp_path / "e",
+        "--test-negatives",
+        "1000",
+    )
+    assert code == 2 and "leave-one-session-out needs two or more" in err
+    assert not (tmp_path / "e").exists()

@@ -13,14 +13,21 @@ HELP = "leave-one-session-out ROC AUC of the MLPs against the baselines"
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--windows", type=Path, default=Path("runs/default/windows"))
+    p.add_argument(
+        "--windows",
+        type=Path,
+        default=Path("runs/default/windows"),
+        help="window data set written by `uvhunt windows`",
+    )
     p.add_argument(
         "--model",
         type=Path,
         default=Path("runs/default/model"),
         help="model folder whose configs are evaluated",
     )
-    p.add_argument("--out", type=Path, default=Path("runs/default/evaluation"))
+    p.add_argument(
+        "--out", type=Path, default=Path("runs/default/evaluation"), help="report folder (replaced)"
+    )
     p.add_argument(
         "--test-negatives",
         type=int,

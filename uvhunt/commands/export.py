@@ -11,14 +11,21 @@ HELP = "export the QAT model to QONNX and build the integer golden model"
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--model", type=Path, default=Path("runs/default/model"))
+    p.add_argument(
+        "--model",
+        type=Path,
+        default=Path("runs/default/model"),
+        help="model folder written by `uvhunt train`",
+    )
     p.add_argument(
         "--windows",
         type=Path,
         default=Path("runs/default/windows"),
         help="data set whose windows are also checked through the chain",
     )
-    p.add_argument("--out", type=Path, default=Path("runs/default/export"))
+    p.add_argument(
+        "--out", type=Path, default=Path("runs/default/export"), help="export folder (replaced)"
+    )
     p.add_argument("--seed", type=int, default=0, help="seeds the stress vectors")
 
 
