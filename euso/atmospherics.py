@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from euso.events import EventRecord
-from euso.geometry import FOCAL_MAX, FOCAL_MIN, PIXEL_CENTRES, focal_to_pixel
+from euso.geometry import FOCAL_MAX, FOCAL_MIN, PIXEL_CENTRES
 from euso.render import gaussian_spot
 from euso.scene import GroundScene
 from euso.timing import D3_GTUS, D3_S
@@ -48,17 +48,13 @@ class Lightning:
 
     def record(self, event_id: int, scene: GroundScene) -> EventRecord:
         first, last = self.stroke_frames[0], self.stroke_frames[-1]
-        u0, v0 = scene.track.ground_to_focal(self.a, self.c, first + 0.5)
-        u1, v1 = scene.track.ground_to_focal(self.a, self.c, last + 0.5)
-        return EventRecord(
-            id=event_id,
-            kind="lightning",
-            start_frame=first,
-            end_frame=last,
-            start_row=float(focal_to_pixel(u0)),
-            start_col=float(focal_to_pixel(v0)),
-            end_row=float(focal_to_pixel(u1)),
-            end_col=float(focal_to_pixel(v1)),
+        return EventRecord.seen(
+            event_id,
+            "lightning",
+            first,
+            last,
+            scene.track.ground_to_focal(self.a, self.c, first + 0.5),
+            scene.track.ground_to_focal(self.a, self.c, last + 0.5),
             peak_flux_per_gtu=max(self.stroke_flux) / D3_GTUS,
         )
 
@@ -84,16 +80,14 @@ class Elve:
         return np.full(row.size, self.frame), row, col, ring[row, col]
 
     def record(self, event_id: int, scene: GroundScene) -> EventRecord:
-        row, col = float(focal_to_pixel(self.u)), float(focal_to_pixel(self.v))
-        return EventRecord(
-            id=event_id,
-            kind="elve",
-            start_frame=self.frame,
-            end_frame=self.frame,
-            start_row=row,
-            start_col=col,
-            end_row=row,
-            end_col=col,
+        centre = (self.u, self.v)
+        return EventRecord.seen(
+            event_id,
+            "elve",
+            self.frame,
+            self.frame,
+            centre,
+            centre,
             peak_flux_per_gtu=self.amplitude / D3_GTUS,
         )
 

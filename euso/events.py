@@ -2,6 +2,8 @@
 
 from dataclasses import asdict, dataclass
 
+from euso.geometry import focal_to_pixel
+
 KINDS = ("meteor", "lightning", "elve", "city", "ship", "hot_pixel")
 """Event classes, in the order of their integer codes (meteor = 0)."""
 KIND_CODE = {kind: code for code, kind in enumerate(KINDS)}
@@ -36,3 +38,22 @@ class EventRecord:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def seen(
+        cls, event_id: int, kind: str, first: int, last: int, start_focal, end_focal, **details
+    ) -> "EventRecord":
+        """An event lit from frame ``first`` to ``last``, moving from focal position
+        ``start_focal`` (u, v) to ``end_focal``; positions are stored as pixel indices."""
+        (u0, v0), (u1, v1) = start_focal, end_focal
+        return cls(
+            id=event_id,
+            kind=kind,
+            start_frame=first,
+            end_frame=last,
+            start_row=float(focal_to_pixel(u0)),
+            start_col=float(focal_to_pixel(v0)),
+            end_row=float(focal_to_pixel(u1)),
+            end_col=float(focal_to_pixel(v1)),
+            **details,
+        )

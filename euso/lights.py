@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from euso.events import EventRecord
-from euso.geometry import FOCAL_MAX, FOCAL_MIN, focal_to_pixel
+from euso.geometry import FOCAL_MAX, FOCAL_MIN
 from euso.render import gaussian_spot
 from euso.scene import CLOUD_LIGHT_TRANSMISSION, GroundScene
 from euso.timing import D3_GTUS
@@ -71,17 +71,13 @@ class GroundLight:
 
     def record(self, event_id: int, scene: GroundScene, span: tuple[int, int]) -> EventRecord:
         first, last = span[0], span[1] - 1
-        u0, v0 = self._focal(scene, first + 0.5)
-        u1, v1 = self._focal(scene, last + 0.5)
-        return EventRecord(
-            id=event_id,
-            kind=self.kind,
-            start_frame=first,
-            end_frame=last,
-            start_row=float(focal_to_pixel(u0)),
-            start_col=float(focal_to_pixel(v0)),
-            end_row=float(focal_to_pixel(u1)),
-            end_col=float(focal_to_pixel(v1)),
+        return EventRecord.seen(
+            event_id,
+            self.kind,
+            first,
+            last,
+            self._focal(scene, first + 0.5),
+            self._focal(scene, last + 0.5),
             speed_px_per_frame=scene.track.drift,
             direction_deg=float(np.rad2deg(np.arctan2(-scene.track.cos, scene.track.sin))),
             peak_flux_per_gtu=self.flux / D3_GTUS,

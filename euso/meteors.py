@@ -16,7 +16,7 @@ import numpy as np
 
 from euso.distributions import MagnitudeDistribution, TruncatedLognormal
 from euso.events import EventRecord
-from euso.geometry import FOCAL_MAX, FOCAL_MIN, focal_to_pixel
+from euso.geometry import FOCAL_MAX, FOCAL_MIN
 from euso.render import gaussian_spot
 from euso.timing import D3_GTUS, D3_S
 
@@ -141,17 +141,13 @@ class Meteor:
         return gaussian_spot(frames, u, v, self.flux(tau) / substeps, self.psf_sigma)
 
     def record(self, event_id: int) -> EventRecord:
-        u0, v0 = self.position(self.start)
-        u1, v1 = self.position(self.start + self.duration)
-        return EventRecord(
-            id=event_id,
-            kind="meteor",
-            start_frame=self.first_frame,
-            end_frame=self.last_frame,
-            start_row=float(focal_to_pixel(u0)),
-            start_col=float(focal_to_pixel(v0)),
-            end_row=float(focal_to_pixel(u1)),
-            end_col=float(focal_to_pixel(v1)),
+        return EventRecord.seen(
+            event_id,
+            "meteor",
+            self.first_frame,
+            self.last_frame,
+            self.position(self.start),
+            self.position(self.start + self.duration),
             magnitude=self.magnitude,
             duration_frames=self.duration,
             speed_px_per_frame=self.speed,

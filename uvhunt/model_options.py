@@ -60,7 +60,10 @@ def add_train_arguments(p) -> None:
         help="epochs of float training at most (early stopping ends sooner)",
     )
     p.add_argument(
-        "--seed", type=int, default=t.seed, help="seeds the sampling of windows and the training"
+        "--seed",
+        type=int,
+        default=t.seed,
+        help="seed: of the sessions (in run), the window sampling and the training",
     )
 
 
