@@ -62,7 +62,7 @@ def render(summary: dict) -> str:
     best = summary["best_baseline"]
     return "\n".join(
         [
-            table([[m, a] for m, a in rows], ["method", "mean ROC AUC"]),
+            table([[m, f"{a:.4f}"] for m, a in rows], ["method", "mean ROC AUC"]),
             "",
             f"quantization loss (float − QAT AUC): mean {loss['mean']:+.4f} over "
             f"{len(loss['per_session'])} held-out sessions",
