@@ -3,8 +3,11 @@
 import pytest
 
 from euso.meteors import MeteorConfig
+from euso.readers import open_movie
 from euso.session import SessionConfig, SessionSimulator
 from euso.store import open_session, write_session
+from euso.window_store import write_window_dataset
+from euso.windows import WindowConfig
 
 
 @pytest.fixture(scope="session")
@@ -23,3 +26,16 @@ def session_folder(tmp_path_factory, small_config):
 @pytest.fixture(scope="session")
 def stored_session(session_folder):
     return open_session(session_folder)
+
+
+@pytest.fixture(scope="session")
+def window_folder(tmp_path_factory):
+    """A small labelled window data set: three short sessions rich in meteors."""
+    root = tmp_path_factory.mktemp("quant_data")
+    config = SessionConfig(frames=1024, meteors=MeteorConfig(rate_per_hour=4000.0))
+    movies = []
+    for seed in range(3):
+        write_session(SessionSimulator(config, seed), root / f"session_{seed:02d}")
+        movies.append(open_movie(root / f"session_{seed:02d}"))
+    write_window_dataset(movies, root / "windows", WindowConfig(stride=24))
+    return root / "windows"

@@ -101,12 +101,15 @@ def test_run_chains_the_stages_into_one_folder(tmp_path, capsys):
     assert code == 0
     assert f"run folder: {tmp_path / 'run'}" in out
     assert "brevitas = QONNX = golden" in out
+    assert "hls4ml C simulation = golden, bit for bit" in out
+    assert "hls4ml C simulation = golden, bit for bit" in out
     for stage, name in (
         ("sessions", "sessions.json"),
         ("windows", "dataset.json"),
         ("model", "qat.pt"),
         ("evaluation", "report.md"),
         ("export", "model.onnx"),
+        ("firmware", "hls/build_prj.tcl"),
     ):
         assert (tmp_path / "run" / stage / name).is_file(), stage
     export = json.loads((tmp_path / "run" / "export" / "manifest.json").read_text())

@@ -5,10 +5,10 @@ import os
 import sys
 
 from uvhunt import __version__
-from uvhunt.commands import evaluate, export, run, simulate, train, windows
+from uvhunt.commands import evaluate, export, firmware, run, simulate, train, windows
 from uvhunt.errors import UvhuntError
 
-COMMANDS = (run, simulate, windows, train, evaluate, export)
+COMMANDS = (run, simulate, windows, train, evaluate, export, firmware)
 
 
 def build_parser() -> argparse.ArgumentParser:

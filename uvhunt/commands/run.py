@@ -1,13 +1,17 @@
 """Run every pipeline stage built so far on the built-in default, into one run folder:
 simulate sessions, cut them into labelled windows, train the float and QAT MLPs, evaluate
-them session by session against the baselines, export to QONNX and check the bit-exact chain."""
+them session by session against the baselines, export to QONNX and check the bit-exact
+chain, then generate the hls4ml firmware project and check its C simulation against the
+golden model."""
 
 from pathlib import Path
 
+from hls.project import FirmwareConfig
 from uvhunt.atomic import check_output
-from uvhunt.commands import evaluate, export, simulate, train, windows
+from uvhunt.commands import evaluate, export, firmware, simulate, train, windows
 from uvhunt.console import emit, progress
 from uvhunt.errors import UvhuntError
+from uvhunt.firmware_stage import firmware_stage
 from uvhunt.model_evaluation import evaluate_stage
 from uvhunt.model_export import export_stage
 from uvhunt.model_options import (
@@ -35,7 +39,7 @@ TRAINING_NEGATIVE_FRACTION = 0.1
 their negatives uniformly anyway, so ROC AUC stays unbiased, and the data set stays small."""
 
 NAME = "run"
-HELP = "run the whole pipeline on the built-in default (simulate → … → export)"
+HELP = "run the whole pipeline on the built-in default (simulate → … → firmware)"
 
 
 def add_arguments(p) -> None:
@@ -82,7 +86,8 @@ def main(args) -> int:
             fix="use --sessions 2 or more",
         )
     folder = {
-        name: args.out / name for name in ("sessions", "windows", "model", "evaluation", "export")
+        name: args.out / name
+        for name in ("sessions", "windows", "model", "evaluation", "export", "firmware")
     }
     with progress(sum(c.frames for c in configs), "simulate", "frame", args.quiet) as bar:
         sim = simulate_sessions(folder["sessions"], configs, args.seed, bar.update)
@@ -109,6 +114,14 @@ def main(args) -> int:
             lambda _: bar.update(1),
         )
     exported = export_stage(folder["model"], folder["windows"], folder["export"], args.seed)
+    fw = firmware_stage(
+        folder["export"],
+        folder["model"],
+        folder["windows"],
+        folder["firmware"],
+        FirmwareConfig(),
+        seed=args.seed,
+    )
     summary = {
         "run": str(args.out),
         "simulate": sim,
@@ -116,6 +129,7 @@ def main(args) -> int:
         "train": trained,
         "evaluate": evaluated,
         "export": exported,
+        "firmware": fw,
     }
     text = "\n\n".join(
         [
@@ -124,6 +138,7 @@ def main(args) -> int:
             train.render(trained),
             evaluate.render(evaluated),
             export.render(exported),
+            firmware.render(fw),
             f"run folder: {args.out}",
         ]
     )

@@ -1,0 +1,1 @@
+"""Firmware generation: hls4ml HLS projects with a bit-exact C simulation."""
