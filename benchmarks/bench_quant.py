@@ -40,13 +40,13 @@ def main() -> int:
         start = time.perf_counter()
         train_stage(args.windows, Path(tmp) / "model", ModelConfig(), TrainConfig())
         trained = time.perf_counter() - start
-        evaluation = evaluate_stage(Path(tmp) / "model", args.windows, Path(tmp) / "eval",
-                                    40_000, 2)
+        evaluation = evaluate_stage(
+            Path(tmp) / "model", args.windows, Path(tmp) / "eval", 40_000, 2
+        )
         seconds = time.perf_counter() - start
         exported = export_stage(Path(tmp) / "model", args.windows, Path(tmp) / "export")
     loss = evaluation["quantization_loss"]["mean"]
-    mismatches = sum(r["brevitas_mismatches"] + r["qonnx_mismatches"]
-                     for r in exported["chain"])
+    mismatches = sum(r["brevitas_mismatches"] + r["qonnx_mismatches"] for r in exported["chain"])
     result = {
         "train_seconds": round(trained, 1),
         "train_evaluate_seconds": round(seconds, 1),
@@ -71,15 +71,21 @@ def main() -> int:
         print(json.dumps(result, indent=2))
     else:
         print(f"train {trained:.0f} s, train + evaluate {seconds:.0f} s")
-        print(f"mean ROC AUC: float {evaluation['mean_auc']['float_mlp']:.4f}, "
-              f"QAT {evaluation['mean_auc']['qat_mlp']:.4f}, best baseline "
-              f"{evaluation['best_baseline']['method']} "
-              f"{evaluation['best_baseline']['mean_auc']:.4f}")
-        print(f"quantization loss {loss:+.4f}; QAT − best baseline "
-              f"{evaluation['qat_minus_best_baseline']:+.4f} (aim >= -{AIM_MARGIN}: "
-              f"{'met' if result['aim_met'] else 'missed'})")
-        print(f"chain: {exported['vectors_compared']:,} vectors, {mismatches} mismatches; "
-              f"golden {exported['golden_vectors_per_second']:,} vectors/s")
+        print(
+            f"mean ROC AUC: float {evaluation['mean_auc']['float_mlp']:.4f}, "
+            f"QAT {evaluation['mean_auc']['qat_mlp']:.4f}, best baseline "
+            f"{evaluation['best_baseline']['method']} "
+            f"{evaluation['best_baseline']['mean_auc']:.4f}"
+        )
+        print(
+            f"quantization loss {loss:+.4f}; QAT − best baseline "
+            f"{evaluation['qat_minus_best_baseline']:+.4f} (aim >= -{AIM_MARGIN}: "
+            f"{'met' if result['aim_met'] else 'missed'})"
+        )
+        print(
+            f"chain: {exported['vectors_compared']:,} vectors, {mismatches} mismatches; "
+            f"golden {exported['golden_vectors_per_second']:,} vectors/s"
+        )
         for name, ok in floors.items():
             print(f"  {'PASS' if ok else 'FAIL'}  {name}")
     return 0 if all(floors.values()) else 1
