@@ -71,11 +71,18 @@ class SessionSampler:
         in_sessions = np.isin(self.session, sessions)
         positive = np.flatnonzero(in_sessions & (self.label == 1))
         negative = np.flatnonzero(in_sessions & (self.label == 0))
-        chosen = rng.choice(negative, min(negatives, negative.size), replace=False)
+        chosen = self.drawn_negatives(sessions, negatives, rng)
         sample = np.concatenate([positive, chosen])
         extra = negative[self.meteor_event[negative] >= 0] if all_meteor_light else sample[:0]
         index = np.unique(np.concatenate([sample, extra]))
         return self.take(index, np.isin(index, sample))
+
+    def drawn_negatives(
+        self, sessions: list[int], negatives: int, rng: np.random.Generator
+    ) -> np.ndarray:
+        """The not-meteor windows ``draw`` picks (uniformly, without replacement)."""
+        negative = np.flatnonzero(np.isin(self.session, sessions) & (self.label == 0))
+        return rng.choice(negative, min(negatives, negative.size), replace=False)
 
     def take(self, index: np.ndarray, in_sample: np.ndarray) -> WindowSet:
         d = self.dataset

@@ -32,8 +32,9 @@ from uvhunt.errors import UvhuntError
 DEFAULT_VECTORS = 100_000
 """Vectors compared between the C simulation and the golden model, at least."""
 WINDOW_NEGATIVES = 20_000
-"""Not-meteor windows drawn uniformly (with every meteor window) for the C-sim check and the
-float-versus-C-sim ROC AUC."""
+"""Not-meteor windows the final training did not draw, picked uniformly (with every meteor
+window, which training did use) for the test bench, the C-sim check and the float-versus-
+C-sim ROC AUC."""
 TESTBENCH_VECTORS = 1_000
 
 
@@ -61,7 +62,11 @@ def firmware_stage(
     start = time.perf_counter()
     sampler = SessionSampler(open_window_dataset(windows))
     meteors = np.flatnonzero(sampler.label == 1)
-    others = np.flatnonzero(sampler.label == 0)
+    trained_sessions = [int(s) for s in np.unique(sampler.session[sampler.label >= 0])]
+    trained_on = sampler.drawn_negatives(
+        trained_sessions, train_config.negatives, np.random.default_rng(train_config.seed)
+    )
+    others = np.setdiff1d(np.flatnonzero(sampler.label == 0), trained_on)
     rng = np.random.default_rng(seed)
     index = np.unique(
         np.concatenate(
@@ -110,6 +115,7 @@ def firmware_stage(
         accuracy = {
             "windows": int(len(real)),
             "meteor_windows": int((real.label == 1).sum()),
+            "not_meteor_windows_unseen_in_training": int((real.label == 0).sum()),
             "float_auc": auc(real.label, float_scores),
             "csim_auc": auc(real.label, csim_real),
         }

@@ -57,6 +57,18 @@ def test_leave_one_session_out_report(window_folder, tmp_path):
     assert loss["mean"] == pytest.approx(np.mean(list(loss["per_session"].values())))
 
 
+def test_drawn_negatives_are_the_ones_draw_uses(window_folder):
+    sampler = SessionSampler(open_window_dataset(window_folder))
+    drawn = sampler.draw([0, 1], 500, np.random.default_rng(7))
+    again = sampler.drawn_negatives([0, 1], 500, np.random.default_rng(7))
+    negatives = np.flatnonzero((sampler.label == 0) & np.isin(sampler.session, [0, 1]))
+    assert len(again) == 500 and set(again) <= set(negatives)
+    np.testing.assert_array_equal(
+        np.sort(sampler.take(np.sort(again), np.ones(500, bool)).values, axis=0),
+        np.sort(drawn.values[drawn.label == 0], axis=0),
+    )
+
+
 def test_one_class_data_is_refused(tmp_path, window_folder):
     import shutil
 
