@@ -77,6 +77,19 @@ class SessionSampler:
         index = np.unique(np.concatenate([sample, extra]))
         return self.take(index, np.isin(index, sample))
 
+    @property
+    def labelled_sessions(self) -> list[int]:
+        """Sessions with truth (every window labelled 0 or 1)."""
+        return [int(s) for s in np.unique(self.session[self.label >= 0])]
+
+    def final_training_set(self, negatives: int, seed: int) -> WindowSet:
+        """What the final model trains on: every labelled session, drawn with ``seed``."""
+        return self.draw(self.labelled_sessions, negatives, np.random.default_rng(seed))
+
+    def final_training_negatives(self, negatives: int, seed: int) -> np.ndarray:
+        """Indices of the not-meteor windows ``final_training_set`` holds."""
+        return self.drawn_negatives(self.labelled_sessions, negatives, np.random.default_rng(seed))
+
     def drawn_negatives(
         self, sessions: list[int], negatives: int, rng: np.random.Generator
     ) -> np.ndarray:

@@ -52,7 +52,7 @@ def evaluate_fold(
     torch.set_num_threads(1)
     sampler = SessionSampler(open_window_dataset(folder))
     rng = np.random.default_rng([train_config.seed, held_out])
-    others = [s for s in np.unique(sampler.session[sampler.label >= 0]) if s != held_out]
+    others = [s for s in sampler.labelled_sessions if s != held_out]
     training = sampler.draw(others, train_config.negatives, rng)
     test = sampler.draw([held_out], test_negatives, rng, all_meteor_light=True)
     train_inputs, test_inputs = prepare(training, model_config), prepare(test, model_config)

@@ -62,10 +62,7 @@ def firmware_stage(
     start = time.perf_counter()
     sampler = SessionSampler(open_window_dataset(windows))
     meteors = np.flatnonzero(sampler.label == 1)
-    trained_sessions = [int(s) for s in np.unique(sampler.session[sampler.label >= 0])]
-    trained_on = sampler.drawn_negatives(
-        trained_sessions, train_config.negatives, np.random.default_rng(train_config.seed)
-    )
+    trained_on = sampler.final_training_negatives(train_config.negatives, train_config.seed)
     others = np.setdiff1d(np.flatnonzero(sampler.label == 0), trained_on)
     rng = np.random.default_rng(seed)
     index = np.unique(

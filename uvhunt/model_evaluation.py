@@ -9,6 +9,19 @@ from quant.checkpoint import load_models
 from quant.evaluation import FoldResult, evaluate
 from quant.report import write_report
 from uvhunt.atomic import atomic_dir, check_output, write_json
+from uvhunt.errors import UvhuntError
+
+MIN_TEST_NEGATIVES = 1000
+"""Not-meteor windows per held-out session, at least: at 1e-4 false positives per window,
+fewer cannot give a threshold."""
+
+
+def check_test_negatives(test_negatives: int) -> None:
+    if test_negatives < MIN_TEST_NEGATIVES:
+        raise UvhuntError(
+            f"--test-negatives must be >= {MIN_TEST_NEGATIVES}",
+            fix="at 1e-4 false positives per window, 1,000 negatives is the least",
+        )
 
 
 def evaluate_stage(

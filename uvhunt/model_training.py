@@ -4,7 +4,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from euso.window_store import open_window_dataset
@@ -27,8 +26,8 @@ def train_stage(
     start = time.perf_counter()
     torch.set_num_threads(2)
     sampler = SessionSampler(open_window_dataset(windows))
-    sessions = [int(s) for s in np.unique(sampler.session[sampler.label >= 0])]
-    data = sampler.draw(sessions, training.negatives, np.random.default_rng(training.seed))
+    sessions = sampler.labelled_sessions
+    data = sampler.final_training_set(training.negatives, training.seed)
     result = train(prepare(data, model), model, training, progress)
     manifest = {
         "windows": str(windows),

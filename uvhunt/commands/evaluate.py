@@ -6,7 +6,7 @@ from pathlib import Path
 
 from uvhunt.console import emit, progress, table
 from uvhunt.errors import UvhuntError
-from uvhunt.model_evaluation import evaluate_stage
+from uvhunt.model_evaluation import check_test_negatives, evaluate_stage
 
 NAME = "evaluate"
 HELP = "leave-one-session-out ROC AUC of the MLPs against the baselines"
@@ -38,10 +38,10 @@ def add_arguments(p) -> None:
 
 
 def main(args) -> int:
-    if args.test_negatives < 1000 or args.workers < 1:
+    check_test_negatives(args.test_negatives)
+    if args.workers < 1:
         raise UvhuntError(
-            "--test-negatives must be >= 1000 and --workers >= 1",
-            fix="at 1e-4 false positives per window, 1,000 negatives is the least",
+            f"--workers must be >= 1 (got {args.workers})", fix="use --workers 1 or 2"
         )
     with progress(None, "evaluate", "session", args.quiet) as bar:
         summary = evaluate_stage(

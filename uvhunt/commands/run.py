@@ -12,7 +12,7 @@ from uvhunt.commands import evaluate, export, firmware, simulate, train, windows
 from uvhunt.console import emit, progress
 from uvhunt.errors import UvhuntError
 from uvhunt.firmware_stage import firmware_stage
-from uvhunt.model_evaluation import evaluate_stage
+from uvhunt.model_evaluation import check_test_negatives, evaluate_stage
 from uvhunt.model_export import export_stage
 from uvhunt.model_options import (
     add_model_arguments,
@@ -65,11 +65,7 @@ def add_arguments(p) -> None:
 def main(args) -> int:
     check_output(args.out)
     model, training = model_config(args), train_config(args)
-    if args.test_negatives < 1000:
-        raise UvhuntError(
-            "--test-negatives must be >= 1000",
-            fix="at 1e-4 false positives per window, 1,000 negatives is the least",
-        )
+    check_test_negatives(args.test_negatives)
     configs = session_configs(args.sessions, args.frames, args.meteor_rate, args.seed)
     window = window_config(
         stride=TRAINING_STRIDE, negative_fraction=TRAINING_NEGATIVE_FRACTION, seed=args.seed
