@@ -332,6 +332,23 @@ class GoldenMLP:
         """Every layer's integers, computed in int64 with integer shifts (slow, exact):
         ``{"input": (N, inputs), "accumulators": [(N, n) per layer],
         "activations": [(N, n) per hidden layer]}``."""
+        x = self.input_codes(q)
+        result: dict[str, object] = {"input": x, "accumulators": [], "activations": []}
+        for layer in self.layers:
+            acc = x @ layer.weight + layer.bias
+            result["accumulators"].append(acc)
+            if layer.output_quant is not None:
+                x = np.clip(
+                    shift_round_half_even(np.maximum(acc, 0), layer.shift),
+                    0,
+                    layer.output_quant.high,
+                )
+                result["activations"].append(x)
+        return result
+
+    def input_codes(self, q: np.ndarray) -> np.ndarray:
+        """The input quantizer's integers (int64, vectors × inputs): what the firmware's input
+        port carries for the vectors ``q`` (rounded half to even and saturated)."""
         q = self._check_inputs(q)
         spec = self.input_quant
         if q.dtype.kind == "f":
@@ -346,18 +363,7 @@ class GoldenMLP:
                 x = np.maximum(x, -limit)
             x = shift_round_half_even(x.astype(np.int64), spec.exponent)
             x = np.clip(x, spec.low, spec.high)
-        result: dict[str, object] = {"input": x, "accumulators": [], "activations": []}
-        for layer in self.layers:
-            acc = x @ layer.weight + layer.bias
-            result["accumulators"].append(acc)
-            if layer.output_quant is not None:
-                x = np.clip(
-                    shift_round_half_even(np.maximum(acc, 0), layer.shift),
-                    0,
-                    layer.output_quant.high,
-                )
-                result["activations"].append(x)
-        return result
+        return x
 
     def _check_inputs(self, q: np.ndarray) -> np.ndarray:
         q = np.asarray(q)
