@@ -1,4 +1,5 @@
-"""Shared fixtures: small simulated sessions, written once per test session."""
+"""Shared fixtures (for tests/ and firmware_tests/): small simulated sessions and window
+data sets, written once per test session."""
 
 import pytest
 

@@ -1,0 +1,1 @@
+"""cocotb testbenches of the generated RTL: reference, driver, monitor, scoreboard, tests."""

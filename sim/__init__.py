@@ -1,0 +1,1 @@
+"""Hardware simulation plumbing: simulators, the cocotb runner, stimulus files, reports."""

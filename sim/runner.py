@@ -1,0 +1,159 @@
+"""Build the generated RTL in a simulator and run the cocotb tests of ``firmware_tests`` on it,
+through cocotb's own runner (``cocotb_tools.runner``)."""
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from cocotb_tools.runner import Verilator, VerilatorControlFile, get_runner
+
+from hls.rtl import TOP, RtlDesign
+from sim.simulators import Simulator
+from uvhunt.errors import UvhuntError
+
+TEST_MODULE = "firmware_tests.mlp_tests"
+TESTS = (
+    "every_vector_back_to_back",
+    "input_valid_with_gaps",
+    "reset_in_the_middle_of_a_stream",
+    "idle_inputs_give_no_output",
+)
+VERILATOR_ARGS = ["-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3", "--x-assign", "fast"]
+
+
+PUBLIC_TOP = f"""`verilator_config
+public_flat_rw -module "{TOP}" -var "*"
+"""
+"""Only the top level's ports and parameters are visible to cocotb: making every internal net
+public (cocotb's default ``--public-flat-rw``) multiplies Verilator's C++ and build time."""
+
+
+class _TopOnlyVerilator(Verilator):
+    """cocotb's Verilator runner without ``--public-flat-rw``; ``PUBLIC_TOP`` opens the top."""
+
+    def _build_command(self):
+        commands = super()._build_command()
+        commands[0] = [a for a in commands[0] if a != "--public-flat-rw"]
+        return commands
+
+
+@dataclass(frozen=True)
+class CosimRun:
+    build_seconds: float
+    test_seconds: float
+    junit: Path
+    results: Path
+    """Folder of each test's JSON (and the back-to-back outputs, ``.npy``)."""
+    log: Path
+    waves: Path | None
+
+
+def run_cosim(
+    design: RtlDesign,
+    simulator: Simulator,
+    golden_file: Path,
+    stimulus_file: Path,
+    work: Path,
+    waves: bool = False,
+    tests: tuple[str, ...] = TESTS,
+) -> CosimRun:
+    """Build ``design`` in ``work/build`` and run ``tests``; the JUnit XML, the results folder
+    and the logs land in ``work``. Raises UvhuntError if the build or the run fails to start
+    (failing tests are reported in the JUnit XML, not raised)."""
+    work = Path(work).resolve()
+    build_dir, results = work / "build", work / "results"
+    runner = _TopOnlyVerilator() if simulator.name == "verilator" else get_runner(simulator.name)
+    sources = [p.resolve() for p in design.source_paths]
+    build_args = []
+    if simulator.name == "verilator":
+        build_args = VERILATOR_ARGS
+        work.mkdir(parents=True, exist_ok=True)
+        (work / "public.vlt").write_text(PUBLIC_TOP)
+        sources.append(VerilatorControlFile(work / "public.vlt"))
+    with _environment(simulator.env):
+        start = time.perf_counter()
+        try:
+            runner.build(
+                sources=sources,
+                hdl_toplevel=TOP,
+                build_dir=build_dir,
+                build_args=build_args,
+                timescale=("1ns", "1ps"),
+                waves=waves,
+                always=True,
+                log_file=work / "build.log",
+            )
+        except (SystemExit, subprocess.CalledProcessError, OSError, RuntimeError) as exc:
+            raise UvhuntError(
+                f"the {simulator.name} build of the RTL failed ({exc}); the build log ends:\n"
+                + _tail(work / "build.log"),
+                fix="if the generated RTL is at fault, report it with this log",
+            ) from exc
+        built = time.perf_counter()
+        junit = work / "results.xml"
+        try:
+            runner.test(
+                test_module=TEST_MODULE,
+                hdl_toplevel=TOP,
+                hdl_toplevel_lang="verilog",
+                testcase=list(tests),
+                build_dir=build_dir,
+                test_dir=work,
+                results_xml=str(junit),
+                extra_env={
+                    "UVHUNT_GOLDEN": str(Path(golden_file).resolve()),
+                    "UVHUNT_STIMULUS": str(Path(stimulus_file).resolve()),
+                    "UVHUNT_RESULTS": str(results),
+                    "PYTHONPATH": _pythonpath(),
+                },
+                waves=waves,
+                log_file=work / "sim.log",
+            )
+        except (SystemExit, subprocess.CalledProcessError, OSError, RuntimeError) as exc:
+            # cocotb's runner exits non-zero when a test fails; the JUnit XML then says which.
+            if not junit.is_file():
+                raise UvhuntError(
+                    f"the {simulator.name} simulation did not run to the end ({exc}); its log "
+                    "ends:\n" + _tail(work / "sim.log"),
+                    fix="if the generated RTL or the testbench is at fault, report it",
+                ) from exc
+    wave_file = next(iter(sorted(work.glob("*.vcd")) + sorted(build_dir.glob("*.fst"))), None)
+    return CosimRun(
+        build_seconds=built - start,
+        test_seconds=time.perf_counter() - built,
+        junit=junit,
+        results=results,
+        log=work / "sim.log",
+        waves=wave_file if waves else None,
+    )
+
+
+def _tail(log: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _pythonpath() -> str:
+    """The simulator's embedded Python must import this project (``firmware_tests``, ``quant``)."""
+    here = str(Path(__file__).resolve().parents[1])
+    return os.pathsep.join([here, *[p for p in sys.path if p]])
+
+
+@contextlib.contextmanager
+def _environment(extra: dict[str, str]):
+    saved = {k: os.environ.get(k) for k in extra}
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
