@@ -84,3 +84,20 @@ def tie_mask(acc: np.ndarray, layer: IntegerLayer) -> np.ndarray:
         return np.zeros(acc.shape, dtype=bool)
     rest = acc & ((1 << shift) - 1)
     return (acc > 0) & (rest == 1 << (shift - 1)) & ((acc >> shift) < layer.output_quant.high)
+
+
+def stimulus(
+    golden: GoldenMLP, config: ModelConfig, windows: np.ndarray, total: int, seed: int
+) -> dict[str, np.ndarray]:
+    """``make_vectors`` plus the real ``windows`` (input integers) and random vectors over the
+    input range up to ``total`` vectors in all: what every firmware check compares."""
+    groups = make_vectors(golden, config, seed)
+    groups["windows"] = np.asarray(windows)
+    missing = total - sum(len(v) for v in groups.values())
+    if missing > 0:
+        rng = np.random.default_rng(seed + 1)
+        low, high = golden.input_quant.low, golden.input_quant.high
+        groups["random_fill"] = rng.integers(low, high + 1, (missing, config.length)).astype(
+            np.int32
+        )
+    return groups

@@ -110,10 +110,19 @@ def test_run_chains_the_stages_into_one_folder(tmp_path, capsys):
         ("evaluation", "report.md"),
         ("export", "model.onnx"),
         ("firmware", "hls/build_prj.tcl"),
+        ("firmware", "rtl/uvhunt_top.v"),
+        ("cosim", "results.xml"),
+        ("resources", "resources.json"),
     ):
         assert (tmp_path / "run" / stage / name).is_file(), stage
     export = json.loads((tmp_path / "run" / "export" / "manifest.json").read_text())
     assert all(r["brevitas_mismatches"] == 0 == r["qonnx_mismatches"] for r in export["chain"])
+    cosim = json.loads((tmp_path / "run" / "cosim" / "summary.json").read_text())
+    assert cosim["mismatches"] == 0 and cosim["outputs_compared"] >= 50_000
+    assert set(cosim["tests"].values()) == {"passed"}
+    resources = json.loads((tmp_path / "run" / "resources" / "resources.json").read_text())
+    assert resources["yosys"]["luts"] > 0 and resources["yosys"]["dsps"] == 0
+    assert "one vector per clock" in out and "the D3 need" in out
 
 
 @pytest.mark.parametrize(
@@ -207,3 +216,22 @@ def test_json_into_a_closed_pipe_ends_quietly(tmp_path):
     )
     result = subprocess.run(command, shell=True, capture_output=True, text=True)
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["rtl", "--export", "NOWHERE"], ["model.onnx", "fix:"]),
+        (["rtl", "--export", "NOWHERE", "--latency-cutoff", "0"], ["latency_cutoff", "fix:"]),
+        (["cosim", "--rtl", "NOWHERE"], ["rtl.json", "uvhunt rtl"]),
+        (["cosim", "--rtl", "NOWHERE", "--simulator", "modelsim"], ["rtl.json"]),
+        (["resources", "--rtl", "NOWHERE"], ["rtl.json", "uvhunt rtl"]),
+    ],
+)
+def test_hardware_commands_refuse_missing_inputs(tmp_path, capsys, args, words):
+    args = [str(tmp_path / a) if a == "NOWHERE" else a for a in args]
+    code, _, err = run_cli(capsys, *args, "--out", tmp_path / "out", "--quiet")
+    assert code == 2
+    for word in words:
+        assert word in err
+    assert not (tmp_path / "out").exists()

@@ -5,10 +5,21 @@ import os
 import sys
 
 from uvhunt import __version__
-from uvhunt.commands import evaluate, export, firmware, run, simulate, train, windows
+from uvhunt.commands import (
+    cosim,
+    evaluate,
+    export,
+    firmware,
+    resources,
+    rtl,
+    run,
+    simulate,
+    train,
+    windows,
+)
 from uvhunt.errors import UvhuntError
 
-COMMANDS = (run, simulate, windows, train, evaluate, export, firmware)
+COMMANDS = (run, simulate, windows, train, evaluate, export, firmware, rtl, cosim, resources)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -49,3 +49,9 @@ def emit(summary: dict, text: str, as_json: bool) -> None:
         print(json.dumps(summary, indent=2, default=str))
     else:
         print(text)
+
+
+def say(message: str, quiet: bool = False) -> None:
+    """A one-line progress note on stderr (stdout stays for the summary or its JSON)."""
+    if not quiet:
+        print(message, file=sys.stderr, flush=True)

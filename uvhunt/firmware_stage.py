@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 
-from euso.window_store import open_window_dataset
 from hls.project import (
     FirmwareConfig,
     build_project,
@@ -20,21 +19,17 @@ from hls.project import (
 from hls.vendor import find_hls_tool, missing_tool_message
 from quant.chain import as_integers
 from quant.checkpoint import file_sha256, load_models
-from quant.data import SessionSampler
 from quant.golden import GoldenMLP
 from quant.metrics import auc
 from quant.preprocess import float_residual
 from quant.training import scores
-from quant.vectors import make_vectors
+from quant.vectors import stimulus
 from uvhunt.atomic import atomic_dir, check_output, write_json
+from uvhunt.comparison_windows import comparison_windows
 from uvhunt.errors import UvhuntError
 
 DEFAULT_VECTORS = 100_000
 """Vectors compared between the C simulation and the golden model, at least."""
-WINDOW_NEGATIVES = 20_000
-"""Not-meteor windows the final training did not draw, picked uniformly (with every meteor
-window, which training did use) for the test bench, the C-sim check and the float-versus-
-C-sim ROC AUC."""
 TESTBENCH_VECTORS = 1_000
 
 
@@ -60,25 +55,9 @@ def firmware_stage(
     golden = GoldenMLP.from_qonnx(onnx_path).compile()
     model_config, train_config, float_model, _, _ = load_models(model_folder)
     start = time.perf_counter()
-    sampler = SessionSampler(open_window_dataset(windows))
-    meteors = np.flatnonzero(sampler.label == 1)
-    trained_on = sampler.final_training_negatives(train_config.negatives, train_config.seed)
-    others = np.setdiff1d(np.flatnonzero(sampler.label == 0), trained_on)
-    rng = np.random.default_rng(seed)
-    index = np.unique(
-        np.concatenate(
-            [meteors, rng.choice(others, min(WINDOW_NEGATIVES, others.size), replace=False)]
-        )
-    )
-    real = sampler.take(index, np.ones(index.size, bool))
+    real = comparison_windows(windows, train_config, seed)
     q_real = model_config.preprocessing(real.values, real.units)
-    groups = make_vectors(golden, model_config, seed)
-    groups["windows"] = q_real
-    missing = vectors - sum(len(v) for v in groups.values())
-    if missing > 0:
-        groups["random_fill"] = rng.integers(
-            golden.input_quant.low, golden.input_quant.high + 1, (missing, model_config.length)
-        ).astype(np.int32)
+    groups = stimulus(golden, model_config, q_real, vectors, seed)
     with atomic_dir(out) as tmp:
         testbench = write_testbench(
             tmp / "tb_data", q_real[:TESTBENCH_VECTORS], golden.predict(q_real[:TESTBENCH_VECTORS])

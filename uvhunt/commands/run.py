@@ -1,15 +1,28 @@
 """Run every pipeline stage built so far on the built-in default, into one run folder:
 simulate sessions, cut them into labelled windows, train the float and QAT MLPs, evaluate
 them session by session against the baselines, export to QONNX and check the bit-exact
-chain, then generate the hls4ml firmware project and check its C simulation against the
-golden model."""
+chain, generate the hls4ml firmware project and check its C simulation against the golden
+model, then generate the RTL, co-simulate it with cocotb in Verilator and synthesize it with
+Yosys for its resources."""
 
 from pathlib import Path
 
 from hls.project import FirmwareConfig
+from hls.rtl import RtlConfig
 from uvhunt.atomic import check_output
-from uvhunt.commands import evaluate, export, firmware, simulate, train, windows
+from uvhunt.commands import (
+    cosim,
+    evaluate,
+    export,
+    firmware,
+    resources,
+    rtl,
+    simulate,
+    train,
+    windows,
+)
 from uvhunt.console import emit, progress
+from uvhunt.cosim_stage import cosim_stage
 from uvhunt.errors import UvhuntError
 from uvhunt.firmware_stage import firmware_stage
 from uvhunt.model_evaluation import check_test_negatives, evaluate_stage
@@ -21,6 +34,8 @@ from uvhunt.model_options import (
     train_config,
 )
 from uvhunt.model_training import train_stage
+from uvhunt.resources_stage import resources_stage
+from uvhunt.rtl_stage import rtl_stage
 from uvhunt.sessions import (
     DEFAULT_FRAMES,
     DEFAULT_METEOR_RATE,
@@ -39,7 +54,7 @@ TRAINING_NEGATIVE_FRACTION = 0.1
 their negatives uniformly anyway, so ROC AUC stays unbiased, and the data set stays small."""
 
 NAME = "run"
-HELP = "run the whole pipeline on the built-in default (simulate → … → firmware)"
+HELP = "run the whole pipeline on the built-in default (simulate → … → RTL, co-simulation)"
 
 
 def add_arguments(p) -> None:
@@ -83,8 +98,18 @@ def main(args) -> int:
         )
     folder = {
         name: args.out / name
-        for name in ("sessions", "windows", "model", "evaluation", "export", "firmware")
+        for name in (
+            "sessions",
+            "windows",
+            "model",
+            "evaluation",
+            "export",
+            "firmware",
+            "cosim",
+            "resources",
+        )
     }
+    folder["rtl"] = folder["firmware"] / "rtl"
     with progress(sum(c.frames for c in configs), "simulate", "frame", args.quiet) as bar:
         sim = simulate_sessions(folder["sessions"], configs, args.seed, bar.update)
     sim["out"] = str(folder["sessions"])
@@ -118,6 +143,16 @@ def main(args) -> int:
         FirmwareConfig(),
         seed=args.seed,
     )
+    generated = rtl_stage(folder["export"], folder["rtl"], RtlConfig(), args.seed)
+    cosimulated = cosim_stage(
+        folder["rtl"],
+        folder["model"],
+        folder["windows"],
+        folder["cosim"],
+        seed=args.seed,
+        quiet=args.quiet,
+    )
+    synthesized = resources_stage(folder["rtl"], folder["resources"], args.quiet)
     summary = {
         "run": str(args.out),
         "simulate": sim,
@@ -126,6 +161,9 @@ def main(args) -> int:
         "evaluate": evaluated,
         "export": exported,
         "firmware": fw,
+        "rtl": generated,
+        "cosim": cosimulated,
+        "resources": synthesized,
     }
     text = "\n\n".join(
         [
@@ -135,6 +173,9 @@ def main(args) -> int:
             evaluate.render(evaluated),
             export.render(exported),
             firmware.render(fw),
+            rtl.render(generated),
+            cosim.render(cosimulated),
+            resources.render(synthesized),
             f"run folder: {args.out}",
         ]
     )

@@ -1,0 +1,36 @@
+"""The ``resources`` stage: Yosys synthesis of the generated RTL for the 7-series family,
+against da4ml's estimate, the part's capacity and the D3 real-time need."""
+
+import time
+from pathlib import Path
+
+from hls.parts import PARTS
+from hls.resources import real_time, synthesize, utilization
+from hls.rtl import RtlDesign
+from uvhunt.atomic import atomic_dir, check_output, write_json
+from uvhunt.console import say
+from uvhunt.rtl_stage import read_design
+
+
+def resources_stage(rtl: Path, out: Path, quiet: bool = False) -> dict:
+    check_output(out, [rtl])
+    design: RtlDesign = read_design(Path(rtl))
+    part = design.config["part"]
+    start = time.perf_counter()
+    with atomic_dir(out) as tmp:
+        say(f"resources: Yosys synth_xilinx (log: {Path(out) / 'yosys.log'})", quiet)
+        synthesis = synthesize(design, tmp)
+        summary = {
+            "rtl": str(rtl),
+            "part": {
+                "name": part,
+                **{k: getattr(PARTS[part], k) for k in ("luts", "flip_flops", "dsps")},
+            },
+            "yosys": synthesis,
+            "estimate": design.estimate,
+            "utilization": utilization(synthesis, part),
+            "real_time": real_time(design.config["clock_period_ns"], design.latency),
+            "seconds": round(time.perf_counter() - start, 1),
+        }
+        write_json(tmp / "resources.json", summary)
+    return {"out": str(out), **summary}
