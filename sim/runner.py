@@ -31,6 +31,10 @@ public_flat_rw -module "{TOP}" -var "*"
 """Only the top level's ports and parameters are visible to cocotb: making every internal net
 public (cocotb's default ``--public-flat-rw``) multiplies Verilator's C++ and build time."""
 
+TRACE_TOP_ONLY = 'tracing_off -file "*/da4ml/src/*"\n'
+"""Waveforms of the top level only: every net inside da4ml's pipeline would make a VCD of
+gigabytes for the default design."""
+
 
 class _TopOnlyVerilator(Verilator):
     """cocotb's Verilator runner without ``--public-flat-rw``; ``PUBLIC_TOP`` opens the top."""
@@ -72,7 +76,7 @@ def run_cosim(
     if simulator.name == "verilator":
         build_args = VERILATOR_ARGS
         work.mkdir(parents=True, exist_ok=True)
-        (work / "public.vlt").write_text(PUBLIC_TOP)
+        (work / "public.vlt").write_text(PUBLIC_TOP + (TRACE_TOP_ONLY if waves else ""))
         sources.append(VerilatorControlFile(work / "public.vlt"))
     with _environment(simulator.env):
         start = time.perf_counter()

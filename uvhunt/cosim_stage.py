@@ -48,7 +48,9 @@ def cosim_stage(
     extra = {} if negatives is None else {"negatives": negatives}
     real = comparison_windows(windows, train_config, seed, **extra)
     q_real = model_config.preprocessing(real.values, real.units)
-    groups = stimulus(golden, model_config, q_real, vectors, seed)
+    groups, picks = thin(stimulus(golden, model_config, q_real, vectors, seed), vectors)
+    kept = picks["windows"]
+    q_real, labels = q_real[kept], real.label[kept]
     with atomic_dir(out) as tmp:
         found = find_simulator(simulator, tmp / "bin")
         np.savez(tmp / "stimulus.npz", **groups)
@@ -74,17 +76,21 @@ def cosim_stage(
             outputs[first : first + len(q_real)].astype(np.float64), design.output_exponent
         )
         float_real = scores(
-            float_model, float_residual(real.values, real.units, model_config.preprocessing)
+            float_model,
+            float_residual(real.values[kept], real.units, model_config.preprocessing),
         )
         accuracy = {
-            "windows": int(len(real)),
-            "meteor_windows": int((real.label == 1).sum()),
-            "float_auc": auc(real.label, float_real),
-            "rtl_auc": auc(real.label, rtl_real),
+            "windows": int(len(kept)),
+            "meteor_windows": int((labels == 1).sum()),
+            "float_auc": _auc(labels, float_real),
+            "rtl_auc": _auc(labels, rtl_real),
             "logit_deviation_mean": float(np.mean(np.abs(rtl_real - float_real))),
             "logit_deviation_max": float(np.max(np.abs(rtl_real - float_real))),
         }
-        accuracy["quantization_loss"] = accuracy["float_auc"] - accuracy["rtl_auc"]
+        both = accuracy["float_auc"] is not None
+        accuracy["quantization_loss"] = (
+            accuracy["float_auc"] - accuracy["rtl_auc"] if both else None
+        )
         compared = sum(r["compared"] for r in results.values())
         mismatches = sum(r["mismatches"] for r in results.values())
         summary = {
@@ -108,6 +114,7 @@ def cosim_stage(
             "seconds": round(time.perf_counter() - start, 1),
         }
         write_json(tmp / "summary.json", summary)
+        shutil.rmtree(tmp / "bin", ignore_errors=True)  # the simulator's PATH shim
         if not waves:
             shutil.rmtree(tmp / "build", ignore_errors=True)
     failed = [name for name, verdict in verdicts.items() if verdict != "passed"]
@@ -119,3 +126,24 @@ def cosim_stage(
             fix=f"read {Path(out) / 'sim.log'} and the results/ folder",
         )
     return {"out": str(out), **summary}
+
+
+def _auc(labels: np.ndarray, score: np.ndarray) -> float | None:
+    """ROC AUC, or None when the (thinned) windows hold one class only."""
+    return auc(labels, score) if len(np.unique(labels)) == 2 else None
+
+
+def thin(
+    groups: dict[str, np.ndarray], total: int
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Every group cut to an evenly spaced share of ``total`` vectors when the groups hold
+    more (a slow simulator such as Icarus); each group keeps at least one vector. Returns the
+    groups and, per group, the indices kept."""
+    size = sum(len(g) for g in groups.values())
+    picks = {
+        name: np.arange(len(g))
+        if size <= total
+        else np.unique(np.linspace(0, len(g) - 1, max(1, len(g) * total // size)).astype(int))
+        for name, g in groups.items()
+    }
+    return {name: g[picks[name]] for name, g in groups.items()}, picks

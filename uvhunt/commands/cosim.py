@@ -40,7 +40,8 @@ def add_arguments(p) -> None:
         "--vectors",
         type=int,
         default=DEFAULT_VECTORS,
-        help="vectors streamed back to back, at least (stress groups, windows, random)",
+        help="vectors streamed back to back: the stress groups, the windows, then random "
+        "vectors up to this many; fewer thins every group evenly (for Icarus)",
     )
     p.add_argument("--waves", action="store_true", help="record waveforms (and keep the build)")
     p.add_argument("--seed", type=int, default=0, help="seeds the vectors")
@@ -80,7 +81,9 @@ def render(summary: dict) -> str:
             f"{s['name']} {s['version']}: build {summary['build_seconds']} s, "
             f"{summary['simulation_vectors_per_second']:,.0f} vectors/s simulated",
             f"ROC AUC on {a['windows']:,} windows: float {a['float_auc']:.4f}, RTL "
-            f"{a['rtl_auc']:.4f} (quantization loss {a['quantization_loss']:+.4f})",
+            f"{a['rtl_auc']:.4f} (quantization loss {a['quantization_loss']:+.4f})"
+            if a["float_auc"] is not None
+            else f"ROC AUC: not defined on {a['windows']:,} windows of one class",
             f"JUnit XML and summary in {summary['out']}",
         ]
     )
