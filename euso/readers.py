@@ -140,7 +140,7 @@ def _open_session(folder: Path) -> Movie:
         s.name,
         len(s.movie),
         s.meta.get("units", "raw"),
-        lambda f0, f1: s.movie[f0:f1],
+        row_reader(s.movie),
         s.timestamps,
         s.truth,
         s.events,
@@ -159,7 +159,26 @@ def _open_npy(path: Path, units: str | None) -> Movie:
         ) from exc
     _check_shape(path, array.shape, "array")
     _check_dtype(path, array, "array")
-    return Movie(path, path.stem, array.shape[0], units, lambda f0, f1: array[f0:f1])
+    return Movie(path, path.stem, array.shape[0], units, row_reader(array))
+
+
+def row_reader(array: np.ndarray) -> Callable[[int, int], np.ndarray]:
+    """``read(f0, f1)`` of rows [f0, f1) of a memory-mapped C-order array, with plain file
+    reads: reading a long movie through the map would keep every page it touched resident
+    (an hour of D3 data is 0.8 GB)."""
+    if not isinstance(array, np.memmap) or not array.flags.c_contiguous:
+        return lambda f0, f1: array[f0:f1]
+    path, offset, shape = array.filename, array.offset, array.shape
+    per_row = int(np.prod(shape[1:], dtype=np.int64))
+
+    def read(f0: int, f1: int) -> np.ndarray:
+        f0, f1 = max(0, f0), min(shape[0], f1)
+        with open(path, "rb") as f:
+            f.seek(offset + f0 * per_row * array.itemsize)
+            rows = np.fromfile(f, dtype=array.dtype, count=max(0, f1 - f0) * per_row)
+        return rows.reshape(-1, *shape[1:])
+
+    return read
 
 
 def _open_npz(path: Path, units: str | None) -> Movie:

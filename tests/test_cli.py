@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from uvhunt.cli import main
+from uvhunt.errors import UvhuntError
 
 SMALL = ["--sessions", "2", "--frames", "512", "--meteor-rate", "1000", "--quiet"]
 
@@ -79,7 +80,7 @@ def test_windows_json_summary(tmp_path, capsys):
     assert np.load(tmp_path / "w" / "values.npy", mmap_mode="r").shape == (counts["windows"], 48)
 
 
-def test_run_chains_the_stages_into_one_folder(tmp_path, capsys):
+def test_run_chains_the_stages_into_one_folder(tmp_path, capsys, monkeypatch):
     small = [
         "--sessions",
         "2",
@@ -97,9 +98,10 @@ def test_run_chains_the_stages_into_one_folder(tmp_path, capsys):
         "1000",
         "--quiet",
     ]
-    code, out, _ = run_cli(capsys, "run", "--out", tmp_path / "run", *small)
+    monkeypatch.chdir(tmp_path)  # a relative run folder, as the README's command uses
+    code, out, _ = run_cli(capsys, "run", "--out", "run", *small)
     assert code == 0
-    assert f"run folder: {tmp_path / 'run'}" in out
+    assert "run folder: run" in out and "report: run/report/report.html" in out
     assert "brevitas = QONNX = golden" in out
     assert "hls4ml C simulation = golden, bit for bit" in out
     assert "hls4ml C simulation = golden, bit for bit" in out
@@ -123,6 +125,31 @@ def test_run_chains_the_stages_into_one_folder(tmp_path, capsys):
     resources = json.loads((tmp_path / "run" / "resources" / "resources.json").read_text())
     assert resources["yosys"]["luts"] > 0 and resources["yosys"]["dsps"] == 0
     assert "one vector per clock" in out and "the D3 need" in out
+    for name in ("report.html", "report.md", "magnitude.png"):
+        assert (tmp_path / "run" / "report" / name).is_file()
+    html = (tmp_path / "run" / "report" / "report.html").read_text()
+    assert "data:image/png;base64," in html and 'src="http' not in html  # self-contained
+    assert (tmp_path / "run" / "detect" / "scores.npy").is_file()
+    # A second run reuses every stage; --from reruns from a stage on.
+    code, out, _ = run_cli(capsys, "run", "--out", "run", *small)
+    assert code == 0 and "stages: simulate cached" in out and " ran" not in out
+    code, out, _ = run_cli(capsys, "run", "--out", "run", *small, "--from", "resources")
+    assert "rtl cached, cosim cached, resources ran, detect ran, report ran" in out
+    code, _, err = run_cli(
+        capsys, "run", "--out", "run", *small, "--max-epochs", "3", "--only", "export"
+    )
+    assert code == 2 and "needs the stage 'train'" in err
+    # A failing stage keeps the earlier stages and says how to resume.
+    import uvhunt.commands.run as run_command
+
+    def broken(*_args, **_kwargs):
+        raise UvhuntError("the simulator crashed", fix="free some memory")
+
+    monkeypatch.setattr(run_command, "cosim_stage", broken)
+    code, _, err = run_cli(capsys, "run", "--out", "run", *small, "--from", "cosim")
+    assert code == 2 and "stage 'cosim' failed: the simulator crashed" in err
+    assert "free some memory; then resume with `uvhunt run --out run --from cosim`" in err
+    assert (tmp_path / "run" / "firmware" / "rtl" / "rtl.json").is_file()
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,11 @@ import sys
 from uvhunt import __version__
 from uvhunt.commands import (
     cosim,
+    detect,
     evaluate,
     export,
     firmware,
+    report,
     resources,
     rtl,
     run,
@@ -19,7 +21,20 @@ from uvhunt.commands import (
 )
 from uvhunt.errors import UvhuntError
 
-COMMANDS = (run, simulate, windows, train, evaluate, export, firmware, rtl, cosim, resources)
+COMMANDS = (
+    run,
+    simulate,
+    windows,
+    train,
+    evaluate,
+    export,
+    firmware,
+    rtl,
+    cosim,
+    resources,
+    detect,
+    report,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,5 +1,7 @@
 """Simulators are found in one place, with a clear error when missing or too old."""
 
+from pathlib import Path
+
 import pytest
 
 import sim.simulators as simulators
@@ -53,3 +55,10 @@ def test_old_icarus_is_refused(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(folder))
     with pytest.raises(UvhuntError, match="too old"):
         find_simulator("icarus", tmp_path / "shim")
+
+
+def test_a_relative_shim_folder_becomes_absolute(tmp_path, monkeypatch):
+    """cocotb builds from its own folder: a relative shim path would not be found there."""
+    monkeypatch.chdir(tmp_path)
+    found = find_simulator("verilator", Path("relative") / "bin")
+    assert Path(found.executable).is_absolute() and Path(found.executable).is_file()

@@ -9,20 +9,24 @@ from pathlib import Path
 
 from hls.project import FirmwareConfig
 from hls.rtl import RtlConfig
+from uvhunt import __version__
 from uvhunt.atomic import check_output
 from uvhunt.commands import (
     cosim,
+    detect,
     evaluate,
     export,
     firmware,
+    report,
     resources,
     rtl,
     simulate,
     train,
     windows,
 )
-from uvhunt.console import emit, progress
+from uvhunt.console import emit, progress, say
 from uvhunt.cosim_stage import cosim_stage
+from uvhunt.detect_stage import DEFAULT_FPR, detect_stage
 from uvhunt.errors import UvhuntError
 from uvhunt.firmware_stage import firmware_stage
 from uvhunt.model_evaluation import check_test_negatives, evaluate_stage
@@ -34,6 +38,7 @@ from uvhunt.model_options import (
     train_config,
 )
 from uvhunt.model_training import train_stage
+from uvhunt.report_stage import report_stage
 from uvhunt.resources_stage import resources_stage
 from uvhunt.rtl_stage import rtl_stage
 from uvhunt.sessions import (
@@ -43,6 +48,7 @@ from uvhunt.sessions import (
     session_configs,
     simulate_sessions,
 )
+from uvhunt.stage_cache import StagePlan
 from uvhunt.windowing import make_windows, window_config
 
 TRAINING_STRIDE = 16
@@ -57,8 +63,76 @@ NAME = "run"
 HELP = "run the whole pipeline on the built-in default (simulate → … → RTL, co-simulation)"
 
 
+STAGES = (
+    "simulate",
+    "windows",
+    "train",
+    "evaluate",
+    "export",
+    "firmware",
+    "rtl",
+    "cosim",
+    "resources",
+    "detect",
+    "report",
+)
+INPUTS = {
+    "windows": ["simulate"],
+    "train": ["windows"],
+    "evaluate": ["train", "windows"],
+    "export": ["train", "windows"],
+    "firmware": ["export", "train", "windows"],
+    "rtl": ["export", "firmware"],
+    "cosim": ["rtl", "train", "windows"],
+    "resources": ["rtl"],
+    "detect": ["export", "simulate"],
+    "report": [name for name in STAGES[:-1]],
+}
+"""Each stage's inputs: a stage runs again when its settings or any input's key changed.
+(``rtl`` lives inside the firmware folder, which ``firmware`` replaces.)"""
+FOLDERS = {
+    "simulate": "sessions",
+    "windows": "windows",
+    "train": "model",
+    "evaluate": "evaluation",
+    "export": "export",
+    "firmware": "firmware",
+    "rtl": "firmware/rtl",
+    "cosim": "cosim",
+    "resources": "resources",
+    "detect": "detect",
+    "report": "report",
+}
+"""Each stage's folder in the run folder."""
+RENDER = {
+    "simulate": simulate.render,
+    "windows": windows.render,
+    "train": train.render,
+    "evaluate": evaluate.render,
+    "export": export.render,
+    "firmware": firmware.render,
+    "rtl": rtl.render,
+    "cosim": cosim.render,
+    "resources": resources.render,
+    "detect": detect.render,
+    "report": report.render,
+}
+DETECT_SESSION = "session_00"
+"""The session `uvhunt detect` scans for the report's pictures of detected events."""
+
+
 def add_arguments(p) -> None:
     p.add_argument("--out", type=Path, default=Path("runs/default"), help="run folder")
+    p.add_argument(
+        "--from",
+        dest="start",
+        metavar="STAGE",
+        default=None,
+        help=f"rerun this stage and every later one ({', '.join(STAGES)})",
+    )
+    p.add_argument(
+        "--only", metavar="STAGE", default=None, help="run only this stage (its inputs must exist)"
+    )
     p.add_argument("--sessions", type=int, default=DEFAULT_SESSIONS, help="number of sessions")
     p.add_argument("--frames", type=int, default=DEFAULT_FRAMES, help="D3 frames per session")
     p.add_argument(
@@ -96,87 +170,119 @@ def main(args) -> int:
             "the session-by-session evaluation needs at least two sessions",
             fix="use --sessions 2 or more",
         )
-    folder = {
-        name: args.out / name
-        for name in (
-            "sessions",
-            "windows",
-            "model",
-            "evaluation",
-            "export",
-            "firmware",
-            "cosim",
-            "resources",
-        )
+    folder = {name: args.out / FOLDERS[name] for name in STAGES}
+    plan = StagePlan(list(STAGES), INPUTS, args.out, __version__, args.start, args.only)
+    settings = {
+        "simulate": {"sessions": [c.to_dict() for c in configs], "seed": args.seed},
+        "windows": window.to_dict(),
+        "train": {"model": model.to_dict(), "training": training.to_dict()},
+        "evaluate": {"test_negatives": args.test_negatives, "workers": 2},
+        "export": {"seed": args.seed},
+        "firmware": {"config": FirmwareConfig().to_dict(), "seed": args.seed},
+        "rtl": {"config": RtlConfig().to_dict(), "seed": args.seed},
+        "cosim": {"seed": args.seed},
+        "resources": {},
+        "detect": {"session": DETECT_SESSION, "fpr": DEFAULT_FPR},
+        "report": {},
     }
-    folder["rtl"] = folder["firmware"] / "rtl"
-    with progress(sum(c.frames for c in configs), "simulate", "frame", args.quiet) as bar:
-        sim = simulate_sessions(folder["sessions"], configs, args.seed, bar.update)
-    sim["out"] = str(folder["sessions"])
-    win = make_windows(
-        [folder["sessions"]],
-        folder["windows"],
-        window,
-        None,
-        lambda total: progress(total, "windows", "start", args.quiet),
-    )
-    win["out"] = str(folder["windows"])
-    with progress(None, "train", "epoch", args.quiet) as bar:
-        trained = train_stage(
-            folder["windows"], folder["model"], model, training, lambda *_: bar.update(1)
-        )
-    with progress(args.sessions, "evaluate", "session", args.quiet) as bar:
-        evaluated = evaluate_stage(
-            folder["model"],
+    q = args.quiet
+
+    def simulate_run():
+        with progress(sum(c.frames for c in configs), "simulate", "frame", q) as bar:
+            summary = simulate_sessions(folder["simulate"], configs, args.seed, bar.update)
+        return {**summary, "out": str(folder["simulate"])}
+
+    def windows_run():
+        summary = make_windows(
+            [folder["simulate"]],
             folder["windows"],
-            folder["evaluation"],
-            args.test_negatives,
-            2,
-            lambda _: bar.update(1),
+            window,
+            None,
+            lambda total: progress(total, "windows", "start", q),
         )
-    exported = export_stage(folder["model"], folder["windows"], folder["export"], args.seed)
-    fw = firmware_stage(
-        folder["export"],
-        folder["model"],
-        folder["windows"],
-        folder["firmware"],
-        FirmwareConfig(),
-        seed=args.seed,
-    )
-    generated = rtl_stage(folder["export"], folder["rtl"], RtlConfig(), args.seed)
-    cosimulated = cosim_stage(
-        folder["rtl"],
-        folder["model"],
-        folder["windows"],
-        folder["cosim"],
-        seed=args.seed,
-        quiet=args.quiet,
-    )
-    synthesized = resources_stage(folder["rtl"], folder["resources"], args.quiet)
-    summary = {
-        "run": str(args.out),
-        "simulate": sim,
-        "windows": win,
-        "train": trained,
-        "evaluate": evaluated,
-        "export": exported,
-        "firmware": fw,
-        "rtl": generated,
-        "cosim": cosimulated,
-        "resources": synthesized,
+        return {**summary, "out": str(folder["windows"])}
+
+    def train_run():
+        with progress(None, "train", "epoch", q) as bar:
+            return train_stage(
+                folder["windows"], folder["train"], model, training, lambda *_: bar.update(1)
+            )
+
+    def evaluate_run():
+        with progress(args.sessions, "evaluate", "session", q) as bar:
+            return evaluate_stage(
+                folder["train"],
+                folder["windows"],
+                folder["evaluate"],
+                args.test_negatives,
+                2,
+                lambda _: bar.update(1),
+            )
+
+    def detect_run():
+        movie = folder["simulate"] / DETECT_SESSION
+        frames = args.frames
+        with progress(frames, "detect", "frame", q) as bar:
+            return detect_stage(movie, folder["export"], folder["detect"], on_frames=bar.update)
+
+    work = {
+        "simulate": simulate_run,
+        "windows": windows_run,
+        "train": train_run,
+        "evaluate": evaluate_run,
+        "export": lambda: export_stage(
+            folder["train"], folder["windows"], folder["export"], args.seed
+        ),
+        "firmware": lambda: firmware_stage(
+            folder["export"],
+            folder["train"],
+            folder["windows"],
+            folder["firmware"],
+            FirmwareConfig(),
+            seed=args.seed,
+        ),
+        "rtl": lambda: rtl_stage(folder["export"], folder["rtl"], RtlConfig(), args.seed),
+        "cosim": lambda: cosim_stage(
+            folder["rtl"],
+            folder["train"],
+            folder["windows"],
+            folder["cosim"],
+            seed=args.seed,
+            quiet=q,
+        ),
+        "resources": lambda: resources_stage(folder["rtl"], folder["resources"], q),
+        "detect": detect_run,
+        "report": lambda: report_stage(args.out, folder["report"]),
     }
+    summary = {"run": str(args.out), "stages": {}}
+    for name in STAGES:
+        if plan.skipped(name):
+            continue
+        plan.key(name, settings[name])
+        cached = plan.cached(name, folder[name])
+        if cached is not None:
+            summary[name] = cached
+            summary["stages"][name] = "cached"
+            say(f"{name}: unchanged, reused from {folder[name]}", q)
+            continue
+        try:
+            summary[name] = work[name]()
+        except UvhuntError as exc:
+            raise UvhuntError(
+                f"stage '{name}' failed: {exc.problem}",
+                path=exc.path,
+                fix=f"{exc.fix + '; then ' if exc.fix else ''}resume with `uvhunt run --out "
+                f"{args.out} --from {name}` (the earlier stages' results are kept)",
+            ) from exc
+        plan.record(name, summary[name])
+        summary["stages"][name] = "ran"
+    rendered = [RENDER[name](summary[name]) for name in STAGES if name in summary]
     text = "\n\n".join(
         [
-            simulate.render(sim),
-            windows.render(win),
-            train.render(trained),
-            evaluate.render(evaluated),
-            export.render(exported),
-            firmware.render(fw),
-            rtl.render(generated),
-            cosim.render(cosimulated),
-            resources.render(synthesized),
+            *rendered,
+            "stages: " + ", ".join(f"{n} {how}" for n, how in summary["stages"].items()),
             f"run folder: {args.out}",
+            *([f"report: {summary['report']['html']}"] if "report" in summary else []),
         ]
     )
     emit(summary, text, args.json)
