@@ -135,7 +135,7 @@ def match_truth(
         for record in truth:
             if record.end_frame < event.start_frame or record.start_frame > event.last_frame:
                 continue
-            if _distance_to_track(record, event.peak_row, event.peak_col) > pixels:
+            if distance_to_track(record, event.peak_row, event.peak_col) > pixels:
                 continue
             if best is None or (record.kind == "meteor" and best.kind != "meteor"):
                 best = record
@@ -147,7 +147,8 @@ def match_truth(
     return matched
 
 
-def _distance_to_track(record: EventRecord, row: float, col: float) -> float:
+def distance_to_track(record: EventRecord, row: float, col: float) -> float:
+    """Pixels from (row, col) to the segment from the record's start to its end position."""
     a = np.array([record.start_row, record.start_col])
     b = np.array([record.end_row, record.end_col])
     p = np.array([row, col])

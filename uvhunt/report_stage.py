@@ -89,8 +89,12 @@ def _pictures(run: Path, data: dict, folder: Path) -> dict[str, list[Path]]:
     scores = np.load(run / "detect" / "scores.npy", mmap_mode="r")
     exponent, threshold = detect["scores"]["exponent"], detect["threshold"]["score"]
     rejected = []
-    for record in movie.events or []:
-        if record.kind not in CONFUSERS or len(rejected) >= PICTURES:
+    candidates = sorted(
+        (r for r in movie.events or [] if r.kind in CONFUSERS),
+        key=lambda r: -np.nan_to_num(r.peak_pixel_counts),
+    )  # the brightest confusers first: the ones a trigger could mistake
+    for record in candidates:
+        if len(rejected) >= PICTURES:
             continue
         if any(r.kind == record.kind for r in rejected):
             continue  # one of each kind
