@@ -145,3 +145,25 @@ def test_bad_input_exits_2_and_writes_nothing(
         assert word in err
     assert not (tmp_path / "out").exists()
 
+
+@pytest.mark.parametrize("kind", ["npy", "npz_per_gtu", "root"])
+def test_movie_files_score_as_the_session_does(session_folder, golden, tmp_path, kind):
+    """The same frames from a .npy, a per-GTU .npz or a Mini-EUSO ROOT file give the same
+    integer scores as the session folder."""
+    from euso.timing import D3_GTUS
+    from tests.euso.test_readers import write_root
+
+    frames = np.asarray(open_movie(session_folder).read(0, 160))
+    path = tmp_path / f"movie.{kind.split('_')[0]}"
+    if kind == "npy":
+        np.save(path, frames)
+    elif kind == "npz_per_gtu":
+        np.savez(path, movie=frames / D3_GTUS, units="per_gtu")
+    else:
+        write_root(path, frames)
+    prep = Preprocessing()
+    reference = np.concatenate(
+        [b.scores for b in score_movie(open_movie(session_folder), golden, prep, 48)]
+    )[:160]
+    got = np.concatenate([b.scores for b in score_movie(open_movie(path), golden, prep, 48)])
+    np.testing.assert_array_equal(got, reference)
