@@ -84,6 +84,8 @@ def render(summary: dict) -> str:
             f"{a['rtl_auc']:.4f} (quantization loss {a['quantization_loss']:+.4f})"
             if a["float_auc"] is not None
             else f"ROC AUC: not defined on {a['windows']:,} windows of one class",
+            f"RTL logit minus float logit on those windows: mean |Δ| "
+            f"{a['logit_deviation_mean']:.3f}, max |Δ| {a['logit_deviation_max']:.3f}",
             f"JUnit XML and summary in {summary['out']}",
         ]
     )
