@@ -8,6 +8,7 @@ from pathlib import Path
 from sim.simulators import SIMULATORS
 from uvhunt.console import emit, table
 from uvhunt.cosim_stage import DEFAULT_VECTORS, cosim_stage
+from uvhunt.run_layout import default_folder
 
 NAME = "cosim"
 HELP = "cocotb co-simulation of the RTL (Verilator or Icarus), bit-exact with the golden model"
@@ -17,23 +18,23 @@ def add_arguments(p) -> None:
     p.add_argument(
         "--rtl",
         type=Path,
-        default=Path("runs/default/firmware/rtl"),
+        default=default_folder("rtl"),
         help="folder written by `uvhunt rtl`",
     )
     p.add_argument(
         "--model",
         type=Path,
-        default=Path("runs/default/model"),
+        default=default_folder("train"),
         help="model folder (the float model, for the accuracy comparison)",
     )
     p.add_argument(
         "--windows",
         type=Path,
-        default=Path("runs/default/windows"),
+        default=default_folder("windows"),
         help="window data set: the real windows streamed through the RTL",
     )
     p.add_argument(
-        "--out", type=Path, default=Path("runs/default/cosim"), help="results folder (replaced)"
+        "--out", type=Path, default=default_folder("cosim"), help="results folder (replaced)"
     )
     p.add_argument("--simulator", default="verilator", help=f"one of {', '.join(SIMULATORS)}")
     p.add_argument(

@@ -8,6 +8,7 @@ from pathlib import Path
 from euso.units import UNITS
 from uvhunt.console import emit, progress, table
 from uvhunt.detect_stage import DEFAULT_FPR, detect_stage
+from uvhunt.run_layout import default_folder
 
 NAME = "detect"
 HELP = "find meteors in a movie with the firmware's integer model; events and score maps"
@@ -18,11 +19,11 @@ def add_arguments(p) -> None:
     p.add_argument(
         "--export",
         type=Path,
-        default=Path("runs/default/export"),
+        default=default_folder("export"),
         help="folder written by `uvhunt export` (golden.npz, manifest.json)",
     )
     p.add_argument(
-        "--out", type=Path, default=Path("runs/default/detect"), help="output folder (replaced)"
+        "--out", type=Path, default=default_folder("detect"), help="output folder (replaced)"
     )
     p.add_argument(
         "--fpr",

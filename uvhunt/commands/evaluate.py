@@ -7,6 +7,7 @@ from pathlib import Path
 from uvhunt.console import emit, progress, table
 from uvhunt.errors import UvhuntError
 from uvhunt.model_evaluation import check_test_negatives, evaluate_stage
+from uvhunt.run_layout import default_folder
 
 NAME = "evaluate"
 HELP = "leave-one-session-out ROC AUC of the MLPs against the baselines"
@@ -16,17 +17,17 @@ def add_arguments(p) -> None:
     p.add_argument(
         "--windows",
         type=Path,
-        default=Path("runs/default/windows"),
+        default=default_folder("windows"),
         help="window data set written by `uvhunt windows`",
     )
     p.add_argument(
         "--model",
         type=Path,
-        default=Path("runs/default/model"),
+        default=default_folder("train"),
         help="model folder whose configs are evaluated",
     )
     p.add_argument(
-        "--out", type=Path, default=Path("runs/default/evaluation"), help="report folder (replaced)"
+        "--out", type=Path, default=default_folder("evaluate"), help="report folder (replaced)"
     )
     p.add_argument(
         "--test-negatives",

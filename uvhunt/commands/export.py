@@ -5,6 +5,7 @@ from pathlib import Path
 
 from uvhunt.console import emit, table
 from uvhunt.model_export import export_stage
+from uvhunt.run_layout import default_folder
 
 NAME = "export"
 HELP = "export the QAT model to QONNX and build the integer golden model"
@@ -14,17 +15,17 @@ def add_arguments(p) -> None:
     p.add_argument(
         "--model",
         type=Path,
-        default=Path("runs/default/model"),
+        default=default_folder("train"),
         help="model folder written by `uvhunt train`",
     )
     p.add_argument(
         "--windows",
         type=Path,
-        default=Path("runs/default/windows"),
+        default=default_folder("windows"),
         help="data set whose windows are also checked through the chain",
     )
     p.add_argument(
-        "--out", type=Path, default=Path("runs/default/export"), help="export folder (replaced)"
+        "--out", type=Path, default=default_folder("export"), help="export folder (replaced)"
     )
     p.add_argument("--seed", type=int, default=0, help="seeds the stress vectors")
 

@@ -8,6 +8,7 @@ from hls.parts import DEFAULT_PART, PARTS
 from hls.project import BACKENDS, STRATEGIES, FirmwareConfig
 from uvhunt.console import emit, table
 from uvhunt.firmware_stage import DEFAULT_VECTORS, firmware_stage
+from uvhunt.run_layout import default_folder
 
 NAME = "firmware"
 HELP = "hls4ml HLS project of the exported model, with a bit-exact C simulation"
@@ -17,25 +18,25 @@ def add_arguments(p) -> None:
     p.add_argument(
         "--export",
         type=Path,
-        default=Path("runs/default/export"),
+        default=default_folder("export"),
         help="folder written by `uvhunt export` (model.onnx)",
     )
     p.add_argument(
         "--model",
         type=Path,
-        default=Path("runs/default/model"),
+        default=default_folder("train"),
         help="model folder (the float model, for the accuracy comparison)",
     )
     p.add_argument(
         "--windows",
         type=Path,
-        default=Path("runs/default/windows"),
+        default=default_folder("windows"),
         help="window data set: test-bench vectors and the accuracy comparison",
     )
     p.add_argument(
         "--out",
         type=Path,
-        default=Path("runs/default/firmware"),
+        default=default_folder("firmware"),
         help="firmware project folder (replaced)",
     )
     p.add_argument("--backend", default="Vitis", help=f"one of {', '.join(BACKENDS)}")

@@ -7,13 +7,14 @@ from pathlib import Path
 
 from uvhunt.console import emit
 from uvhunt.report_stage import report_stage
+from uvhunt.run_layout import DEFAULT_RUN
 
 NAME = "report"
 HELP = "the run's report (report.md, self-contained report.html)"
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--run", type=Path, default=Path("runs/default"), help="run folder")
+    p.add_argument("--run", type=Path, default=DEFAULT_RUN, help="run folder")
     p.add_argument("--out", type=Path, default=None, help="report folder (default: RUN/report)")
 
 

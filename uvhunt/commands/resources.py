@@ -6,6 +6,7 @@ from pathlib import Path
 
 from uvhunt.console import emit, table
 from uvhunt.resources_stage import resources_stage
+from uvhunt.run_layout import default_folder
 
 NAME = "resources"
 HELP = "open-source synthesis (Yosys) of the RTL: LUTs, FFs, DSPs, latency, real-time margin"
@@ -15,13 +16,13 @@ def add_arguments(p) -> None:
     p.add_argument(
         "--rtl",
         type=Path,
-        default=Path("runs/default/firmware/rtl"),
+        default=default_folder("rtl"),
         help="folder written by `uvhunt rtl`",
     )
     p.add_argument(
         "--out",
         type=Path,
-        default=Path("runs/default/resources"),
+        default=default_folder("resources"),
         help="report folder (replaced)",
     )
 

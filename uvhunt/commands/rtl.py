@@ -8,6 +8,7 @@ from hls.parts import DEFAULT_PART, PARTS
 from hls.rtl import RtlConfig
 from uvhunt.console import emit, table
 from uvhunt.rtl_stage import rtl_stage
+from uvhunt.run_layout import default_folder
 
 NAME = "rtl"
 HELP = "the exported network as pipelined Verilog (da4ml), one vector per clock"
@@ -17,13 +18,13 @@ def add_arguments(p) -> None:
     p.add_argument(
         "--export",
         type=Path,
-        default=Path("runs/default/export"),
+        default=default_folder("export"),
         help="folder written by `uvhunt export` (model.onnx)",
     )
     p.add_argument(
         "--out",
         type=Path,
-        default=Path("runs/default/firmware/rtl"),
+        default=default_folder("rtl"),
         help="RTL folder (replaced); by default inside the firmware project",
     )
     p.add_argument(

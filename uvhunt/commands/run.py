@@ -41,6 +41,7 @@ from uvhunt.model_training import train_stage
 from uvhunt.report_stage import report_stage
 from uvhunt.resources_stage import resources_stage
 from uvhunt.rtl_stage import rtl_stage
+from uvhunt.run_layout import DEFAULT_RUN, FOLDERS
 from uvhunt.sessions import (
     DEFAULT_FRAMES,
     DEFAULT_METEOR_RATE,
@@ -90,20 +91,6 @@ INPUTS = {
 }
 """Each stage's inputs: a stage runs again when its settings or any input's key changed.
 (``rtl`` lives inside the firmware folder, which ``firmware`` replaces.)"""
-FOLDERS = {
-    "simulate": "sessions",
-    "windows": "windows",
-    "train": "model",
-    "evaluate": "evaluation",
-    "export": "export",
-    "firmware": "firmware",
-    "rtl": "firmware/rtl",
-    "cosim": "cosim",
-    "resources": "resources",
-    "detect": "detect",
-    "report": "report",
-}
-"""Each stage's folder in the run folder."""
 RENDER = {
     "simulate": simulate.render,
     "windows": windows.render,
@@ -122,7 +109,7 @@ DETECT_SESSION = "session_00"
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--out", type=Path, default=Path("runs/default"), help="run folder")
+    p.add_argument("--out", type=Path, default=DEFAULT_RUN, help="run folder")
     p.add_argument(
         "--from",
         dest="start",

@@ -6,6 +6,7 @@ from pathlib import Path
 from euso.geometry import N_PIXELS
 from uvhunt.atomic import check_output
 from uvhunt.console import emit, progress, table
+from uvhunt.run_layout import default_folder
 from uvhunt.sessions import (
     DEFAULT_FRAMES,
     DEFAULT_METEOR_RATE,
@@ -20,7 +21,7 @@ HELP = "simulate Mini-EUSO sessions with meteors, confusers and ground truth"
 
 def add_arguments(p) -> None:
     p.add_argument(
-        "--out", type=Path, default=Path("runs/default/sessions"), help="output folder (replaced)"
+        "--out", type=Path, default=default_folder("simulate"), help="output folder (replaced)"
     )
     p.add_argument("--sessions", type=int, default=DEFAULT_SESSIONS, help="number of sessions")
     p.add_argument(

@@ -11,6 +11,7 @@ from uvhunt.model_options import (
     train_config,
 )
 from uvhunt.model_training import train_stage
+from uvhunt.run_layout import default_folder
 
 NAME = "train"
 HELP = "train the float MLP and its QAT twin on a window data set"
@@ -20,11 +21,11 @@ def add_arguments(p) -> None:
     p.add_argument(
         "--windows",
         type=Path,
-        default=Path("runs/default/windows"),
+        default=default_folder("windows"),
         help="window data set written by `uvhunt windows`",
     )
     p.add_argument(
-        "--out", type=Path, default=Path("runs/default/model"), help="model folder (replaced)"
+        "--out", type=Path, default=default_folder("train"), help="model folder (replaced)"
     )
     add_model_arguments(p)
     add_train_arguments(p)

@@ -6,6 +6,7 @@ from pathlib import Path
 from euso.units import UNITS
 from euso.windows import CENTRES
 from uvhunt.console import emit, progress, table
+from uvhunt.run_layout import default_folder
 from uvhunt.windowing import make_windows, window_config
 
 NAME = "windows"
@@ -20,7 +21,7 @@ def add_arguments(p) -> None:
         help="session folders, a folder of sessions, or .npy/.npz/.root movies",
     )
     p.add_argument(
-        "--out", type=Path, default=Path("runs/default/windows"), help="output folder (replaced)"
+        "--out", type=Path, default=default_folder("windows"), help="output folder (replaced)"
     )
     p.add_argument("--length", type=int, default=48, help="frames per window")
     p.add_argument("--stride", type=int, default=48, help="frames between window starts")
