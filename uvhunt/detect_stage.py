@@ -2,6 +2,7 @@
 (the firmware's exact arithmetic), a trigger threshold for a stated false-positive rate,
 triggered windows grouped into events, and the per-pixel score maps saved."""
 
+import contextlib
 import csv
 import json
 import math
@@ -36,8 +37,10 @@ def detect_stage(
     threshold: float | None = None,
     units: str | None = None,
     pictures: int = 20,
-    on_frames=None,
+    progress_factory=None,
 ) -> dict:
+    """Scan ``movie_path``; ``progress_factory(frames)`` gives a bar advanced by frames
+    scored."""
     check_output(out, [movie_path, export])
     if threshold is None and not (fpr is not None and 0 < fpr < 1):
         raise UvhuntError(f"--fpr must be in (0, 1) (got {fpr})", fix="for example --fpr 1e-5")
@@ -54,11 +57,15 @@ def detect_stage(
     with atomic_dir(out) as tmp:
         histogram = np.zeros(2 * bound + 1, np.int64)
         writer = GrowingNpy(tmp / "scores.npy", np.int32, (48, 48))
+        bar = progress_factory(movie.frames) if progress_factory else None
         try:
-            for block in score_movie(movie, golden, config.preprocessing, config.length, on_frames):
-                writer.append(block.scores)
-                valid = block.scores[block.scores != NO_WINDOW]
-                histogram += np.bincount(valid + bound, minlength=histogram.size)
+            with bar or contextlib.nullcontext():
+                advance = bar.update if bar else None
+                blocks = score_movie(movie, golden, config.preprocessing, config.length, advance)
+                for block in blocks:
+                    writer.append(block.scores)
+                    valid = block.scores[block.scores != NO_WINDOW]
+                    histogram += np.bincount(valid + bound, minlength=histogram.size)
         finally:
             writer.close()
         scored = time.perf_counter() - start

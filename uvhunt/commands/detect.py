@@ -40,20 +40,16 @@ def add_arguments(p) -> None:
 
 
 def main(args) -> int:
-    from euso.readers import open_movie
-
-    frames = open_movie(args.movie, args.units).frames
-    with progress(frames, "detect", "frame", args.quiet) as bar:
-        summary = detect_stage(
-            args.movie,
-            args.export,
-            args.out,
-            args.fpr,
-            args.threshold,
-            args.units,
-            args.pictures,
-            bar.update,
-        )
+    summary = detect_stage(
+        args.movie,
+        args.export,
+        args.out,
+        args.fpr,
+        args.threshold,
+        args.units,
+        args.pictures,
+        lambda frames: progress(frames, "detect", "frame", args.quiet),
+    )
     emit(summary, render(summary), args.json)
     return 0
 

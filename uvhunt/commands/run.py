@@ -207,10 +207,12 @@ def main(args) -> int:
             )
 
     def detect_run():
-        movie = folder["simulate"] / DETECT_SESSION
-        frames = args.frames
-        with progress(frames, "detect", "frame", q) as bar:
-            return detect_stage(movie, folder["export"], folder["detect"], on_frames=bar.update)
+        return detect_stage(
+            folder["simulate"] / DETECT_SESSION,
+            folder["export"],
+            folder["detect"],
+            progress_factory=lambda frames: progress(frames, "detect", "frame", q),
+        )
 
     work = {
         "simulate": simulate_run,
