@@ -18,6 +18,11 @@ from euso.trigger_events import TriggerEvent  # noqa: E402
 from uvhunt.atomic import atomic_dir, check_output, write_json  # noqa: E402
 from uvhunt.detect_plots import plot_event, plot_rejected  # noqa: E402
 from uvhunt.errors import UvhuntError  # noqa: E402
+from uvhunt.resources_stage import (  # noqa: E402
+    RESOURCE_HEADERS,
+    real_time_sentence,
+    resource_rows,
+)
 
 PICTURES = 3
 """Detected meteors and rejected confusers shown, each."""
@@ -248,32 +253,9 @@ def _sections(d: dict, pictures: dict) -> list[dict]:
         },
         {
             "title": f"Resources on the {part['name']} (Yosys synth_xilinx)",
-            "table": _table(
-                ["resource", "used", "da4ml estimate", "available", "fraction"],
-                [
-                    [
-                        "LUTs",
-                        f"{y['luts']:,}",
-                        f"{res['estimate']['luts']:,.0f}",
-                        f"{part['luts']:,}",
-                        f"{use['luts']:.1%}",
-                    ],
-                    [
-                        "flip-flops",
-                        f"{y['flip_flops']:,}",
-                        f"{res['estimate']['flip_flops']:,}",
-                        f"{part['flip_flops']:,}",
-                        f"{use['flip_flops']:.1%}",
-                    ],
-                    ["CARRY4", f"{y['carry4']:,}", "", "", ""],
-                    ["DSPs", f"{y['dsps']}", "0", f"{part['dsps']}", f"{use['dsps']:.1%}"],
-                ],
-            ),
+            "table": _table(RESOURCE_HEADERS, resource_rows(res)),
             "text": [
-                f"Latency {rt['latency_cycles']} clocks ({rt['latency_us']:.2f} µs at "
-                f"{rt['clock_mhz']:.0f} MHz); throughput one window per clock = "
-                f"{rt['windows_per_second']:,.0f} windows/s against the D3 need of "
-                f"{rt['d3_windows_per_second']:,} windows/s: margin {rt['margin']:,.0f}×.",
+                _sentence(real_time_sentence(rt)),
                 f"Co-simulation: {cs['vectors']:,} vectors in {cs['cycles']:,} clocks, "
                 f"{cs['simulation_vectors_per_second']:,.0f} vectors/s simulated.",
             ],
@@ -348,3 +330,7 @@ def _html(sections: list[dict], folder: Path) -> str:
         f"<title>uvhunt run report</title><style>{style}</style></head><body>"
         "<h1>uvhunt run report</h1>" + "\n".join(body) + "</body></html>\n"
     )
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."

@@ -34,3 +34,39 @@ def resources_stage(rtl: Path, out: Path, quiet: bool = False) -> dict:
         }
         write_json(tmp / "resources.json", summary)
     return {"out": str(out), **summary}
+
+
+RESOURCE_HEADERS = ["resource", "Yosys", "da4ml estimate", "available", "used"]
+
+
+def resource_rows(summary: dict) -> list[list[str]]:
+    """The resource table of a ``resources_stage`` summary (columns ``RESOURCE_HEADERS``)."""
+    y, est, part, use = (summary[k] for k in ("yosys", "estimate", "part", "utilization"))
+    return [
+        [
+            "LUTs",
+            f"{y['luts']:,}",
+            f"{est['luts']:,.0f}",
+            f"{part['luts']:,}",
+            f"{use['luts']:.1%}",
+        ],
+        [
+            "flip-flops",
+            f"{y['flip_flops']:,}",
+            f"{est['flip_flops']:,}",
+            f"{part['flip_flops']:,}",
+            f"{use['flip_flops']:.1%}",
+        ],
+        ["CARRY4", f"{y['carry4']:,}", "", "", ""],
+        ["DSPs", f"{y['dsps']:,}", "0", f"{part['dsps']:,}", f"{use['dsps']:.1%}"],
+    ]
+
+
+def real_time_sentence(rt: dict) -> str:
+    """Latency, throughput and margin against the D3 need, in one line."""
+    return (
+        f"latency {rt['latency_cycles']} cycles = {rt['latency_us']:.2f} µs at "
+        f"{rt['clock_mhz']:.0f} MHz; one window per clock = {rt['windows_per_second']:,.0f}"
+        f" windows/s, {rt['margin']:,.0f}× the D3 need of "
+        f"{rt['d3_windows_per_second']:,} windows/s"
+    )

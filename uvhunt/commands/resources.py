@@ -5,7 +5,12 @@ and the real-time margin against the D3 need of 56,250 windows/s."""
 from pathlib import Path
 
 from uvhunt.console import emit, table
-from uvhunt.resources_stage import resources_stage
+from uvhunt.resources_stage import (
+    RESOURCE_HEADERS,
+    real_time_sentence,
+    resource_rows,
+    resources_stage,
+)
 from uvhunt.run_layout import default_folder
 
 NAME = "resources"
@@ -34,39 +39,12 @@ def main(args) -> int:
 
 
 def render(summary: dict) -> str:
-    y, est, part, use = (
-        summary["yosys"],
-        summary["estimate"],
-        summary["part"],
-        summary["utilization"],
-    )
-    rt = summary["real_time"]
-    rows = [
-        [
-            "LUTs",
-            f"{y['luts']:,}",
-            f"{est['luts']:,.0f}",
-            f"{part['luts']:,}",
-            f"{use['luts']:.1%}",
-        ],
-        [
-            "flip-flops",
-            f"{y['flip_flops']:,}",
-            f"{est['flip_flops']:,}",
-            f"{part['flip_flops']:,}",
-            f"{use['flip_flops']:.1%}",
-        ],
-        ["CARRY4", f"{y['carry4']:,}", "", "", ""],
-        ["DSPs", f"{y['dsps']:,}", "0", f"{part['dsps']:,}", f"{use['dsps']:.1%}"],
-    ]
+    headers = [*RESOURCE_HEADERS[:3], summary["part"]["name"], RESOURCE_HEADERS[4]]
     return "\n".join(
         [
-            table(rows, ["resource", "Yosys", "da4ml estimate", part["name"], "used"]),
+            table(resource_rows(summary), headers),
             "",
-            f"latency {rt['latency_cycles']} cycles = {rt['latency_us']:.2f} µs at "
-            f"{rt['clock_mhz']:.0f} MHz; one window per clock = {rt['windows_per_second']:,.0f}"
-            f" windows/s, {rt['margin']:,.0f}× the D3 need of "
-            f"{rt['d3_windows_per_second']:,} windows/s",
-            f"Yosys {y['seconds']} s; report in {summary['out']}",
+            real_time_sentence(summary["real_time"]),
+            f"Yosys {summary['yosys']['seconds']} s; report in {summary['out']}",
         ]
     )
