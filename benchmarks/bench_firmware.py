@@ -13,8 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from hls.project import FirmwareConfig
-from uvhunt.firmware_stage import firmware_stage
+from uvhunt.stages import run_named
 
 MAX_SECONDS = 120.0
 MIN_VECTORS = 100_000
@@ -30,12 +29,12 @@ def main() -> int:
         return 2
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        summary = firmware_stage(
-            args.run / "export",
-            args.run / "model",
-            args.run / "windows",
-            Path(tmp) / "fw",
-            FirmwareConfig(),
+        summary = run_named(
+            "firmware",
+            export=args.run / "export",
+            model=args.run / "model",
+            windows=args.run / "windows",
+            out=Path(tmp) / "fw",
         )
         seconds = time.perf_counter() - start
     mismatches = sum(r["mismatches"] for r in summary["csim_vs_golden"])

@@ -24,9 +24,9 @@ FLOOR = 1_000_000
 def default_model(folder: Path, seed: int) -> Path:
     import torch
 
-    from quant.config import ModelConfig
-    from quant.export import export_qonnx_model
-    from quant.models import QuantMLP
+    from uvhunt.quant.config import ModelConfig
+    from uvhunt.quant.models import QuantMLP
+    from uvhunt.quant.qonnx_io import export_qonnx_model
 
     config = ModelConfig().validate()
     torch.manual_seed(seed)
@@ -47,7 +47,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    from quant.golden import GoldenMLP
+    from uvhunt.quant.golden import GoldenMLP
 
     with tempfile.TemporaryDirectory() as tmp:
         path = args.model or default_model(Path(tmp), args.seed)

@@ -17,10 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from quant.config import ModelConfig, TrainConfig
-from uvhunt.model_evaluation import evaluate_stage
-from uvhunt.model_export import export_stage
-from uvhunt.model_training import train_stage
+from uvhunt.stages import run_named
 
 MAX_SECONDS = 600.0
 MAX_LOSS = 0.005
@@ -38,13 +35,14 @@ def main() -> int:
         return 2
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        train_stage(args.windows, Path(tmp) / "model", ModelConfig(), TrainConfig())
+        model = Path(tmp) / "model"
+        run_named("train", windows=args.windows, out=model)
         trained = time.perf_counter() - start
-        evaluation = evaluate_stage(
-            Path(tmp) / "model", args.windows, Path(tmp) / "eval", 40_000, 2
+        evaluation = run_named(
+            "evaluate", windows=args.windows, model=model, out=Path(tmp) / "eval"
         )
         seconds = time.perf_counter() - start
-        exported = export_stage(Path(tmp) / "model", args.windows, Path(tmp) / "export")
+        exported = run_named("export", model=model, windows=args.windows, out=Path(tmp) / "export")
     loss = evaluation["quantization_loss"]["mean"]
     mismatches = sum(r["brevitas_mismatches"] + r["qonnx_mismatches"] for r in exported["chain"])
     result = {

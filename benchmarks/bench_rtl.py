@@ -18,11 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from hls.parts import PARTS
-from hls.rtl import RtlConfig
-from uvhunt.cosim_stage import cosim_stage
-from uvhunt.resources_stage import resources_stage
-from uvhunt.rtl_stage import rtl_stage
+from uvhunt.hls.parts import PARTS
+from uvhunt.stages import run_named
 
 MAX_BUILD_SECONDS = 180.0
 MIN_VECTORS_PER_SECOND = 10_000
@@ -42,17 +39,18 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         start = time.perf_counter()
-        rtl = rtl_stage(args.run / "export", tmp / "rtl", RtlConfig())
+        rtl = run_named("rtl", export=args.run / "export", out=tmp / "rtl")
         generated = time.perf_counter() - start
-        cosim = cosim_stage(
-            tmp / "rtl",
-            args.run / "model",
-            args.run / "windows",
-            tmp / "cosim",
+        cosim = run_named(
+            "cosim",
+            rtl=tmp / "rtl",
+            model=args.run / "model",
+            windows=args.run / "windows",
+            out=tmp / "cosim",
             vectors=args.vectors,
             quiet=args.json,
         )
-        res = resources_stage(tmp / "rtl", tmp / "resources", quiet=args.json)
+        res = run_named("resources", rtl=tmp / "rtl", out=tmp / "resources", quiet=args.json)
     y = res["yosys"]
     result = {
         "rtl_seconds": round(generated, 1),

@@ -12,10 +12,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from euso.meteors import MeteorConfig
-from euso.session import SessionConfig, SessionSimulator
-from euso.store import write_session
-from euso.timing import FRAMES_PER_HOUR
+from uvhunt.euso.meteors import MeteorConfig
+from uvhunt.euso.session import SessionConfig, SessionSimulator
+from uvhunt.euso.store import write_session
+from uvhunt.euso.timing import FRAMES_PER_HOUR
 
 MAX_SECONDS = 60.0
 MAX_PEAK_GIB = 2.0

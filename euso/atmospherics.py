@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from euso.events import EventRecord
-from euso.geometry import FOCAL_MAX, FOCAL_MIN, PIXEL_CENTRES
-from euso.render import gaussian_spot
-from euso.scene import GroundScene
-from euso.timing import D3_GTUS, D3_S
+from uvhunt.euso.events import EventRecord
+from uvhunt.euso.geometry import FOCAL_MAX, FOCAL_MIN, PIXEL_CENTRES
+from uvhunt.euso.render import gaussian_spot
+from uvhunt.euso.scene import GroundScene
+from uvhunt.euso.timing import D3_GTUS, D3_S
 
 LIGHTNING_FLUX_PER_GTU = (50.0, 5000.0)
 """Total light of one stroke, counts per GTU (log-uniform)."""

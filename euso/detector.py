@@ -4,9 +4,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from euso.conditions import Conditions
-from euso.geometry import N_PIXELS, N_SIDE, pmt_map
-from euso.timing import D3_GTUS
+from uvhunt.euso.conditions import Conditions
+from uvhunt.euso.geometry import N_PIXELS, N_SIDE, pmt_map
+from uvhunt.euso.timing import D3_GTUS
 
 PIXEL_EFFICIENCY_SPREAD = 0.05
 """Relative spread of pixel efficiencies inside one PMT."""

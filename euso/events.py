@@ -2,7 +2,7 @@
 
 from dataclasses import asdict, dataclass
 
-from euso.geometry import focal_to_pixel
+from uvhunt.euso.geometry import focal_to_pixel
 
 KINDS = ("meteor", "lightning", "elve", "city", "ship", "hot_pixel")
 """Event classes, in the order of their integer codes (meteor = 0)."""

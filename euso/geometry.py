@@ -11,7 +11,7 @@ Two coordinate systems are used throughout, both in units of one pixel pitch:
 
 import numpy as np
 
-from euso.timing import D3_S, ISS_SPEED_KM_S
+from uvhunt.euso.timing import D3_S, ISS_SPEED_KM_S
 
 N_SIDE = 48
 """Pixels per side of the focal surface."""

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from euso.events import EventRecord
-from euso.geometry import FOCAL_MAX, FOCAL_MIN
-from euso.render import gaussian_spot
-from euso.scene import CLOUD_LIGHT_TRANSMISSION, GroundScene
-from euso.timing import D3_GTUS
+from uvhunt.euso.events import EventRecord
+from uvhunt.euso.geometry import FOCAL_MAX, FOCAL_MIN
+from uvhunt.euso.render import gaussian_spot
+from uvhunt.euso.scene import CLOUD_LIGHT_TRANSMISSION, GroundScene
+from uvhunt.euso.timing import D3_GTUS
 
 CITY_FLUX_PER_GTU = (2.0, 500.0)
 """Total light of a city, counts per GTU (log-uniform)."""

@@ -1,6 +1,7 @@
 """Meteors: population, tracks and bell-shaped light curves.
 
-Calibration (../shared/FACTS.md): a magnitude +5 meteor moving 0.15 pixel/frame peaks at
+Calibration (A&A 2024 on Mini-EUSO meteors; Zotov et al. 2023, Algorithms 16(9):448; see
+docs/instrument.md): a magnitude +5 meteor moving 0.15 pixel/frame peaks at
 900–2,000 raw D3 counts over the background in the pixels it crosses (7–15 σ), depending
 on where the spot passes within the pixel; the detection limit is about magnitude +6.
 With 3,000 counts of total light and a 0.45-pitch spot, a track through pixel centres
@@ -14,11 +15,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from euso.distributions import MagnitudeDistribution, TruncatedLognormal
-from euso.events import EventRecord
-from euso.geometry import FOCAL_MAX, FOCAL_MIN
-from euso.render import gaussian_spot
-from euso.timing import D3_GTUS, D3_S
+from uvhunt.euso.distributions import MagnitudeDistribution, TruncatedLognormal
+from uvhunt.euso.events import EventRecord
+from uvhunt.euso.geometry import FOCAL_MAX, FOCAL_MIN
+from uvhunt.euso.render import gaussian_spot
+from uvhunt.euso.timing import D3_GTUS, D3_S
 
 MAX_RATE_PER_HOUR = 1e6
 TRACK_MARGIN = 2.0

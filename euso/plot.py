@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from euso.store import StoredSession  # noqa: E402
+from uvhunt.euso.store import StoredSession  # noqa: E402
 
 LIGHT_CURVE_MARGIN = 40
 """Frames shown before and after the meteor."""

@@ -22,12 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
-from euso.events import EventRecord
-from euso.geometry import N_SIDE
-from euso.session import Truth
-from euso.store import is_session_folder, open_session
-from euso.units import UNITS, check_units, detect_units
-from uvhunt.errors import UvhuntError
+from uvhunt._core.errors import UvhuntError
+from uvhunt.euso.events import EventRecord
+from uvhunt.euso.geometry import N_SIDE
+from uvhunt.euso.session import Truth
+from uvhunt.euso.store import is_session_folder, open_session
+from uvhunt.euso.units import UNITS, check_units, detect_units
 
 ROOT_TREE = "tevent_2nd_integral"
 ROOT_BRANCH = "photon_count_data"
@@ -86,14 +86,14 @@ def open_movie(path: Path, units: str | None = None) -> Movie:
         raise UvhuntError(
             "no such file or folder",
             path=path,
-            fix="check the path; `uvhunt simulate` writes session folders",
+            fix="check the path: give a session folder or a .npy/.npz/.root file",
         )
     if path.is_dir():
         if not is_session_folder(path):
             raise UvhuntError(
                 "folder is not a uvhunt session (no session.json)",
                 path=path,
-                fix="pass a session folder written by `uvhunt simulate`, or a .npy/.npz/.root file",
+                fix="pass a simulated session folder, or a .npy/.npz/.root file",
             )
         return _open_session(path)
     suffix = path.suffix.lower()

@@ -9,7 +9,7 @@ light falling into a PMT gap is lost, as on the instrument.
 import numpy as np
 from scipy.special import ndtr
 
-from euso.geometry import N_SIDE, PIXEL_CENTRES, nearest_pixel
+from uvhunt.euso.geometry import N_SIDE, PIXEL_CENTRES, nearest_pixel
 
 
 def _axis_fractions(centre: np.ndarray, sigma: float, half: int) -> tuple[np.ndarray, np.ndarray]:

@@ -9,8 +9,8 @@ through a rotation by the session's drift angle and a shift of
 import numpy as np
 from scipy.ndimage import gaussian_filter, map_coordinates
 
-from euso.conditions import Conditions
-from euso.geometry import DRIFT_PIXELS_PER_FRAME, FOCAL_EXTENT, PIXEL_CENTRES
+from uvhunt.euso.conditions import Conditions
+from uvhunt.euso.geometry import DRIFT_PIXELS_PER_FRAME, FOCAL_EXTENT, PIXEL_CENTRES
 
 OCEAN_ALBEDO = 0.05
 LAND_ALBEDO = (0.10, 0.25)

@@ -14,15 +14,15 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from euso.atmospherics import sample_elves, sample_lightning
-from euso.conditions import ConditionRanges, Conditions
-from euso.detector import Detector, sample_detector
-from euso.events import KIND_CODE, EventRecord
-from euso.lights import sample_lights
-from euso.meteors import MeteorConfig, sample_meteors
-from euso.render import merge_coo
-from euso.scene import GroundScene, GroundTrack
-from euso.timing import D3_GTUS, D3_S
+from uvhunt.euso.atmospherics import sample_elves, sample_lightning
+from uvhunt.euso.conditions import ConditionRanges, Conditions
+from uvhunt.euso.detector import Detector, sample_detector
+from uvhunt.euso.events import KIND_CODE, EventRecord
+from uvhunt.euso.lights import sample_lights
+from uvhunt.euso.meteors import MeteorConfig, sample_meteors
+from uvhunt.euso.render import merge_coo
+from uvhunt.euso.scene import GroundScene, GroundTrack
+from uvhunt.euso.timing import D3_GTUS, D3_S
 
 CHUNK_FRAMES = 512
 """Frames per noise block (fixed: part of what a seed means)."""

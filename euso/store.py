@@ -18,12 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from euso.events import EventRecord
-from euso.geometry import N_SIDE
-from euso.npy_writer import GrowingNpy
-from euso.session import SessionSimulator, Truth
-from uvhunt.atomic import atomic_dir, write_json
-from uvhunt.errors import UvhuntError
+from uvhunt._core.atomic import atomic_dir, write_json
+from uvhunt._core.errors import UvhuntError
+from uvhunt.euso.events import EventRecord
+from uvhunt.euso.geometry import N_SIDE
+from uvhunt.euso.npy_writer import GrowingNpy
+from uvhunt.euso.session import SessionSimulator, Truth
 
 SESSION_FILES = (
     "session.json",
@@ -117,7 +117,7 @@ def open_session(folder: Path) -> StoredSession:
         raise UvhuntError(
             f"session folder lacks {', '.join(missing)}",
             path=folder,
-            fix="re-run `uvhunt simulate` to write complete sessions",
+            fix="simulate the session again to write it complete",
         )
 
     def read(name: str, load):
@@ -129,7 +129,7 @@ def open_session(folder: Path) -> StoredSession:
             raise UvhuntError(
                 f"{name} is damaged ({type(exc).__name__}: {exc})",
                 path=folder / name,
-                fix="re-run `uvhunt simulate`",
+                fix="simulate the session again",
             ) from exc
 
     meta = read("session.json", lambda p: dict(json.loads(p.read_text())))
@@ -142,7 +142,7 @@ def open_session(folder: Path) -> StoredSession:
         raise UvhuntError(
             "truth.npz names events that events.csv lacks",
             path=folder,
-            fix="re-run `uvhunt simulate`",
+            fix="simulate the session again",
         )
     return StoredSession(folder, meta, movie, timestamps, truth, events, efficiency, hot_rate)
 

@@ -14,7 +14,7 @@ be per-GTU (as raw it would mean under 0.016 counts per GTU, darker than any nig
 
 import numpy as np
 
-from euso.timing import D3_GTUS
+from uvhunt.euso.timing import D3_GTUS
 
 RAW = "raw"
 PER_GTU = "per_gtu"

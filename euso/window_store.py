@@ -24,13 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
-from euso.events import KINDS
-from euso.npy_writer import GrowingNpy
-from euso.readers import Movie
-from euso.units import RAW, to_raw
-from euso.windows import WindowBlock, WindowConfig, iter_windows
-from uvhunt.atomic import atomic_dir, write_json
-from uvhunt.errors import UvhuntError
+from uvhunt._core.atomic import atomic_dir, write_json
+from uvhunt._core.errors import UvhuntError
+from uvhunt.euso.events import KINDS
+from uvhunt.euso.npy_writer import GrowingNpy
+from uvhunt.euso.readers import Movie
+from uvhunt.euso.units import RAW, to_raw
+from uvhunt.euso.windows import WindowBlock, WindowConfig, iter_windows
 
 
 def write_window_dataset(
@@ -127,7 +127,7 @@ def open_window_dataset(folder: Path) -> WindowDataset:
         raise UvhuntError(
             "not a window data set (no dataset.json)",
             path=folder,
-            fix="write one with `uvhunt windows`",
+            fix="write a window data set first (window_store.write_window_dataset)",
         )
     meta = json.loads((folder / "dataset.json").read_text())
     names = ("source", *WindowBlock.COLUMNS)
@@ -136,11 +136,15 @@ def open_window_dataset(folder: Path) -> WindowDataset:
         columns = {n: np.load(folder / f"{n}.npy", mmap_mode="r") for n in names}
     except (OSError, ValueError) as exc:
         raise UvhuntError(
-            f"window data set is damaged ({exc})", path=folder, fix="re-run `uvhunt windows`"
+            f"window data set is damaged ({exc})",
+            path=folder,
+            fix="write the window data set again",
         ) from exc
     lengths = {len(values), *(len(c) for c in columns.values())}
     if len(lengths) != 1:
         raise UvhuntError(
-            "window data set columns differ in length", path=folder, fix="re-run `uvhunt windows`"
+            "window data set columns differ in length",
+            path=folder,
+            fix="write the window data set again",
         )
     return WindowDataset(folder, meta, values, columns)

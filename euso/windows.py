@@ -23,10 +23,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from euso.events import KIND_CODE, NO_KIND, EventRecord
-from euso.geometry import N_PIXELS
-from euso.readers import Movie
-from euso.session import Truth
+from uvhunt.euso.events import KIND_CODE, NO_KIND, EventRecord
+from uvhunt.euso.geometry import N_PIXELS
+from uvhunt.euso.readers import Movie
+from uvhunt.euso.session import Truth
 
 CENTRES = ("none", "peak")
 MAX_BLOCK_ELEMENTS = 4_000_000

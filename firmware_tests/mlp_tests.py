@@ -13,8 +13,8 @@ import cocotb
 import numpy as np
 from cocotb.triggers import RisingEdge
 
-from firmware_tests.reference import MlpReference, load_stimulus
-from firmware_tests.testbench import MlpTestbench
+from uvhunt.firmware_tests.reference import MlpReference, load_stimulus
+from uvhunt.firmware_tests.testbench import MlpTestbench
 
 SUBSET = 2_000
 """Vectors of the gap and reset tests, at most (windows first, then the other groups; a

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from quant.golden import GoldenMLP
+from uvhunt.quant.golden import GoldenMLP
 
 
 class MlpReference:

@@ -12,7 +12,7 @@ from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, RisingEdge
 from cocotb.utils import get_sim_time
 
-from firmware_tests.reference import MlpReference
+from uvhunt.firmware_tests.reference import MlpReference
 
 CLOCK_NS = 10
 

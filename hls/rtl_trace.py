@@ -18,7 +18,7 @@ import numpy as np
 from da4ml.trace import FixedVariableArray, FixedVariableArrayInput, comb_trace
 from da4ml.types import CombLogic
 
-from quant.golden import GoldenMLP, IntegerLayer
+from uvhunt.quant.golden import GoldenMLP, IntegerLayer
 
 
 def trace_network(golden: GoldenMLP) -> CombLogic:

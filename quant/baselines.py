@@ -17,8 +17,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from xgboost import XGBClassifier
 
-from quant.features import five_features
-from quant.metrics import auc
+from uvhunt.quant.features import five_features
+from uvhunt.quant.metrics import auc
 
 FEATURE_SETS = ("raw", "features", "both")
 

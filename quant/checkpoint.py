@@ -11,10 +11,10 @@ from pathlib import Path
 
 import torch
 
-from quant.config import ModelConfig, TrainConfig, load_configs
-from quant.models import FloatMLP, QuantMLP
-from uvhunt.atomic import write_json
-from uvhunt.errors import UvhuntError
+from uvhunt._core.atomic import write_json
+from uvhunt._core.errors import UvhuntError
+from uvhunt.quant.config import ModelConfig, TrainConfig, load_configs
+from uvhunt.quant.models import FloatMLP, QuantMLP
 
 HASHED_FILES = ("dataset.json", "label.npy", "source.npy", "values.npy")
 
@@ -51,7 +51,9 @@ def load_models(folder: Path) -> tuple[ModelConfig, TrainConfig, FloatMLP, Quant
     for name in ("config.json", "float.pt", "qat.pt", "manifest.json"):
         if not (folder / name).is_file():
             raise UvhuntError(
-                f"model folder lacks {name}", path=folder, fix="train a model with `uvhunt train`"
+                f"model folder lacks {name}",
+                path=folder,
+                fix="save a trained model folder with save_models",
             )
     try:
         model_config, train_config = load_configs(folder / "config.json")
@@ -66,6 +68,6 @@ def load_models(folder: Path) -> tuple[ModelConfig, TrainConfig, FloatMLP, Quant
         raise UvhuntError(
             f"model folder is damaged ({type(exc).__name__}: {exc})",
             path=folder,
-            fix="train again with `uvhunt train`",
+            fix="train and save the model again",
         ) from exc
     return model_config, train_config, float_model.eval(), quant_model.eval(), manifest

@@ -4,7 +4,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
-from quant.preprocess import Preprocessing
+from uvhunt.quant.preprocess import Preprocessing
 
 ACCUMULATOR_LIMIT_BITS = 24
 """Every accumulator must stay below 2**24 in magnitude, so float32 stages (brevitas, QONNX)

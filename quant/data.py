@@ -4,8 +4,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from euso.window_store import WindowDataset
-from uvhunt.errors import UvhuntError
+from uvhunt._core.errors import UvhuntError
+from uvhunt.euso.window_store import WindowDataset, open_window_dataset
+from uvhunt.quant.config import TrainConfig
 
 
 @dataclass
@@ -43,14 +44,15 @@ class SessionSampler:
             raise UvhuntError(
                 "the data set carries no labels (real data without truth)",
                 path=dataset.folder,
-                fix="train on simulated sessions (`uvhunt simulate`)",
+                fix="train on simulated sessions, which carry their truth",
             )
         for label, name in ((1, "meteor"), (0, "not-meteor")):
             if not (self.label == label).any():
                 raise UvhuntError(
                     f"the data set holds no {name} windows: one class only",
                     path=dataset.folder,
-                    fix="use more or longer sessions, or a lower --label-snr",
+                    fix="use more or longer sessions, or a lower label S/N threshold",
+                    setting="label_snr",
                 )
 
     @property
@@ -109,3 +111,26 @@ class SessionSampler:
             self.units,
             in_sample,
         )
+
+
+COMPARISON_NEGATIVES = 20_000
+"""Not-meteor windows the final training did not draw, picked uniformly (with every meteor
+window, which training did use) for test benches, the exactness checks and the float-versus-
+hardware ROC AUC."""
+
+
+def comparison_windows(
+    windows, train: TrainConfig, seed: int, negatives: int = COMPARISON_NEGATIVES
+) -> WindowSet:
+    """The real windows every firmware check is scored on: every meteor window of the data set
+    in folder ``windows`` and a uniform draw of the not-meteor windows that the final training
+    (``train``) did not draw."""
+    sampler = SessionSampler(open_window_dataset(windows))
+    meteors = np.flatnonzero(sampler.label == 1)
+    trained_on = sampler.final_training_negatives(train.negatives, train.seed)
+    others = np.setdiff1d(np.flatnonzero(sampler.label == 0), trained_on)
+    rng = np.random.default_rng(seed)
+    index = np.unique(
+        np.concatenate([meteors, rng.choice(others, min(negatives, others.size), replace=False)])
+    )
+    return sampler.take(index, np.ones(index.size, bool))

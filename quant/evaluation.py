@@ -6,18 +6,19 @@ drawn uniformly (ROC AUC and efficiencies at fixed false-positive rates come fro
 plus every other window holding meteor light (used only for efficiency versus magnitude).
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from joblib import Parallel, delayed
 
-from euso.window_store import open_window_dataset
-from quant.baselines import baseline_scores, fit_baselines
-from quant.config import ModelConfig, TrainConfig
-from quant.data import SessionSampler
-from quant.metrics import (
+from uvhunt._core.errors import UvhuntError
+from uvhunt._core.progress import ProgressFactory, no_progress
+from uvhunt.euso.window_store import open_window_dataset
+from uvhunt.quant.baselines import baseline_scores, fit_baselines
+from uvhunt.quant.config import ModelConfig, TrainConfig
+from uvhunt.quant.data import SessionSampler
+from uvhunt.quant.metrics import (
     FALSE_POSITIVE_RATES,
     auc,
     efficiency_at,
@@ -25,10 +26,13 @@ from quant.metrics import (
     roc,
     threshold_at,
 )
-from quant.training import prepare, scores, train
-from uvhunt.errors import UvhuntError
+from uvhunt.quant.training import prepare, scores, train
 
-MLP_METHODS = ("float_mlp", "qat_mlp")
+DEFAULT_TEST_NEGATIVES = 40_000
+"""Not-meteor windows drawn uniformly from each held-out session."""
+MIN_TEST_NEGATIVES = 1000
+"""Not-meteor windows per held-out session, at least: at 1e-4 false positives per window,
+fewer cannot give a threshold."""
 
 
 @dataclass
@@ -91,12 +95,12 @@ def evaluate(
     folder,
     model_config: ModelConfig,
     train_config: TrainConfig,
-    test_negatives: int = 40_000,
+    test_negatives: int = DEFAULT_TEST_NEGATIVES,
     workers: int = 2,
-    progress: Callable[[FoldResult], None] | None = None,
+    progress: ProgressFactory | None = None,
 ) -> list[FoldResult]:
     """Every session that holds meteors, held out in turn; folds run in ``workers``
-    processes (the numbers do not depend on how many)."""
+    processes (the numbers do not depend on how many). Progress in sessions."""
     sampler = SessionSampler(open_window_dataset(folder))
     sessions = sampler.sessions
     if len(sessions) < 2:
@@ -104,17 +108,18 @@ def evaluate(
             f"only {len(sessions)} session(s) hold meteor windows; "
             "leave-one-session-out needs two or more",
             path=folder,
-            fix="simulate more or longer sessions, or a higher --meteor-rate",
+            fix="simulate more or longer sessions, or a higher meteor rate",
+            setting="rate_per_hour",
         )
     jobs = (
         delayed(evaluate_fold)(folder, s, model_config, train_config, test_negatives)
         for s in sessions
     )
     folds = []
-    for fold in Parallel(n_jobs=workers, return_as="generator")(jobs):
-        folds.append(fold)
-        if progress:
-            progress(fold)
+    with (progress or no_progress)(len(sessions), "evaluate", "session") as bar:
+        for fold in Parallel(n_jobs=workers, return_as="generator")(jobs):
+            folds.append(fold)
+            bar.update(1)
     return folds
 
 

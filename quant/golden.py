@@ -26,7 +26,6 @@ integer shifts: an independent reference for the fast path.
 import hashlib
 import io
 import json
-import os
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,8 +33,9 @@ from pathlib import Path
 
 import numpy as np
 
-from quant.export import QuantSpec, load_qonnx, parse_qonnx
-from uvhunt.errors import UvhuntError
+from uvhunt._core.atomic import atomic_file
+from uvhunt._core.errors import UvhuntError
+from uvhunt.quant.qonnx_io import QuantSpec, load_qonnx, parse_qonnx
 
 FORMAT = "uvhunt-golden-mlp/1"
 CHUNK = 8192
@@ -116,7 +116,7 @@ class GoldenMLP:
             raise UvhuntError(
                 "golden model file not found",
                 path=path,
-                fix="write it with GoldenMLP.write (uvhunt export)",
+                fix="write it with GoldenMLP.write",
             )
         try:
             with np.load(path, allow_pickle=False) as data:
@@ -142,7 +142,7 @@ class GoldenMLP:
             raise UvhuntError(
                 f"not a golden model file ({exc})",
                 path=path,
-                fix="write it with GoldenMLP.write (uvhunt export)",
+                fix="write it with GoldenMLP.write",
             ) from exc
 
     def validate(self) -> "GoldenMLP":
@@ -254,13 +254,8 @@ class GoldenMLP:
             arrays[f"layer{index}_bias"] = layer.bias
         buffer = io.BytesIO()
         np.savez(buffer, **arrays)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
-        try:
+        with atomic_file(path) as partial:
             partial.write_bytes(buffer.getvalue())
-            os.replace(partial, path)
-        finally:
-            partial.unlink(missing_ok=True)
         return path
 
     # ---- compile and predict ------------------------------------------------------------

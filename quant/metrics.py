@@ -13,11 +13,39 @@ def auc(label: np.ndarray, score: np.ndarray) -> float:
     return float(roc_auc_score(label, score))
 
 
+def hardware_accuracy(
+    label: np.ndarray, float_logits: np.ndarray, hardware_logits: np.ndarray, hardware: str
+) -> dict:
+    """The float model against a hardware model (``hardware``: "csim", "rtl") on the same
+    windows: each ROC AUC, the quantization loss (float − hardware AUC) and the logit
+    deviation. AUCs and loss are None when the windows hold one class only."""
+    both = len(np.unique(label)) == 2
+    float_auc = auc(label, float_logits) if both else None
+    hardware_auc = auc(label, hardware_logits) if both else None
+    deviation = np.abs(np.asarray(hardware_logits) - np.asarray(float_logits))
+    return {
+        "windows": int(len(label)),
+        "meteor_windows": int((label == 1).sum()),
+        "float_auc": float_auc,
+        f"{hardware}_auc": hardware_auc,
+        "quantization_loss": float_auc - hardware_auc if both else None,
+        "logit_deviation_mean": float(deviation.mean()) if deviation.size else None,
+        "logit_deviation_max": float(deviation.max()) if deviation.size else None,
+    }
+
+
 def threshold_at(label: np.ndarray, score: np.ndarray, fpr: float) -> float:
     """Smallest score threshold whose false-positive rate (score > threshold) is <= fpr."""
-    negatives = np.sort(score[label == 0])[::-1]
-    allowed = int(np.floor(fpr * negatives.size))
-    return float(negatives[allowed]) if allowed < negatives.size else float(negatives[-1])
+    values, counts = np.unique(score[label == 0], return_counts=True)
+    return float(threshold_for_rate(values, counts, fpr))
+
+
+def threshold_for_rate(values: np.ndarray, counts: np.ndarray, fpr: float):
+    """The smallest of ``values`` (ascending; ``counts[i]`` scores equal ``values[i]``) that at
+    most ``fpr`` of all the scores exceed (score > threshold): the trigger rule of every
+    threshold in uvhunt, from a sample of scores or a histogram of integer scores."""
+    exceed = counts.sum() - np.cumsum(counts)  # exceed[i]: scores above values[i]
+    return values[int(np.argmax(exceed <= fpr * counts.sum()))]
 
 
 def efficiency_at(label: np.ndarray, score: np.ndarray, fpr: float) -> float:

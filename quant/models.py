@@ -9,8 +9,8 @@ import torch
 from brevitas import nn as qnn
 from torch import nn
 
-from quant.config import ModelConfig
-from quant.recipes import bias_quant, input_quant, relu_quant, weight_quant
+from uvhunt.quant.config import ModelConfig
+from uvhunt.quant.recipes import bias_quant, input_quant, relu_quant, weight_quant
 
 
 class FloatMLP(nn.Module):

@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from euso.timing import D3_GTUS
-from euso.units import PER_GTU, check_units
+from uvhunt.euso.timing import D3_GTUS
+from uvhunt.euso.units import PER_GTU, check_units
 
 MAX_RAW = D3_GTUS * 255
 """Largest possible raw D3 value: 16,384 GTUs of at most 255 counts (uint8 D1)."""

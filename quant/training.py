@@ -11,10 +11,11 @@ import torch
 from sklearn.metrics import roc_auc_score
 from torch import nn
 
-from quant.config import ModelConfig, TrainConfig
-from quant.data import WindowSet
-from quant.models import FloatMLP, QuantMLP
-from quant.preprocess import float_residual
+from uvhunt._core.progress import ProgressFactory, no_progress
+from uvhunt.quant.config import ModelConfig, TrainConfig
+from uvhunt.quant.data import WindowSet
+from uvhunt.quant.models import FloatMLP, QuantMLP
+from uvhunt.quant.preprocess import float_residual
 
 
 @dataclass
@@ -48,40 +49,42 @@ def train(
     inputs: Inputs,
     config: ModelConfig,
     train_config: TrainConfig,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: ProgressFactory | None = None,
 ) -> TrainResult:
-    """Train the float model, then fine-tune the QAT twin from it."""
+    """Train the float model, then fine-tune the QAT twin from it (a progress bar each, in
+    epochs)."""
+    progress = progress or no_progress
     torch.manual_seed(train_config.seed)
     rng = np.random.default_rng(train_config.seed)
     validation = _validation_mask(inputs.label, train_config.validation_fraction, rng)
     float_model = FloatMLP(config)
-    float_history = _fit(
-        float_model,
-        inputs.real,
-        inputs.label,
-        validation,
-        train_config,
-        train_config.max_epochs,
-        train_config.learning_rate,
-        "float",
-        progress,
-    )
+    with progress(train_config.max_epochs, "train float", "epoch") as bar:
+        float_history = _fit(
+            float_model,
+            inputs.real,
+            inputs.label,
+            validation,
+            train_config,
+            train_config.max_epochs,
+            train_config.learning_rate,
+            bar.update,
+        )
     quant_model = QuantMLP(config)
     quant_model.load_float(float_model)
     quant_model.train()
     with torch.no_grad():  # let the activation quantizers see data before they are used
         quant_model(torch.from_numpy(inputs.integer[~validation][:4096].astype(np.float32)))
-    quant_history = _fit(
-        quant_model,
-        inputs.integer.astype(np.float32),
-        inputs.label,
-        validation,
-        train_config,
-        train_config.qat_epochs,
-        train_config.learning_rate * train_config.qat_learning_rate_factor,
-        "qat",
-        progress,
-    )
+    with progress(train_config.qat_epochs, "train qat", "epoch") as bar:
+        quant_history = _fit(
+            quant_model,
+            inputs.integer.astype(np.float32),
+            inputs.label,
+            validation,
+            train_config,
+            train_config.qat_epochs,
+            train_config.learning_rate * train_config.qat_learning_rate_factor,
+            bar.update,
+        )
     return TrainResult(
         float_model.eval(), quant_model.eval(), {"float": float_history, "qat": quant_history}
     )
@@ -104,8 +107,7 @@ def _fit(
     config: TrainConfig,
     epochs: int,
     learning_rate: float,
-    name: str,
-    progress,
+    advance: Callable[[int], object],
 ) -> dict:
     """Train with early stopping on the validation ROC AUC; the starting weights count as
     epoch 0, so fine-tuning never ends worse on the validation split than it began."""
@@ -136,8 +138,7 @@ def _fit(
             optimizer.step()
         schedule.step()
         history.append(validation_auc())
-        if progress:
-            progress(name, epoch, epochs)
+        advance(1)
         if history[-1] > best:
             best, best_state, best_epoch, stale = (
                 history[-1],
@@ -162,3 +163,8 @@ def scores(model: nn.Module, x: np.ndarray, batch: int = 65536) -> np.ndarray:
             chunk = torch.from_numpy(np.asarray(x[start : start + batch], dtype=np.float32))
             out.append(model(chunk).numpy().astype(np.float64))
     return np.concatenate(out) if out else np.zeros(0)
+
+
+def float_logits(model: nn.Module, config: ModelConfig, windows: np.ndarray, units: str):
+    """The float model's logits (float64) on raw ``windows`` in ``units``."""
+    return scores(model, float_residual(windows, units, config.preprocessing))

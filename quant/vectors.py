@@ -6,8 +6,8 @@ Every stage that must equal the golden model (QONNX, C simulation, RTL) is check
 
 import numpy as np
 
-from quant.config import ModelConfig
-from quant.golden import GoldenMLP, IntegerLayer
+from uvhunt.quant.config import ModelConfig
+from uvhunt.quant.golden import GoldenMLP, IntegerLayer
 
 
 def make_vectors(golden: GoldenMLP, config: ModelConfig, seed: int) -> dict[str, np.ndarray]:

@@ -4,18 +4,17 @@ through cocotb's own runner (``cocotb_tools.runner``)."""
 import contextlib
 import os
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from cocotb_tools.runner import Verilator, VerilatorControlFile, get_runner
 
-from hls.rtl import TOP, RtlDesign
-from sim.simulators import Simulator
-from uvhunt.errors import UvhuntError
+from uvhunt._core.errors import UvhuntError
+from uvhunt._core.simulators import Simulator
+from uvhunt.hls.rtl import TOP, RtlDesign
 
-TEST_MODULE = "firmware_tests.mlp_tests"
+TEST_MODULE = "uvhunt.firmware_tests.mlp_tests"
 TESTS = (
     "every_vector_back_to_back",
     "input_valid_with_gaps",
@@ -112,7 +111,6 @@ def run_cosim(
                     "UVHUNT_GOLDEN": str(Path(golden_file).resolve()),
                     "UVHUNT_STIMULUS": str(Path(stimulus_file).resolve()),
                     "UVHUNT_RESULTS": str(results),
-                    "PYTHONPATH": _pythonpath(),
                 },
                 waves=waves,
                 log_file=work / "sim.log",
@@ -141,12 +139,6 @@ def _tail(log: Path, lines: int = 15) -> str:
         return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return "(no log)"
-
-
-def _pythonpath() -> str:
-    """The simulator's embedded Python must import this project (``firmware_tests``, ``quant``)."""
-    here = str(Path(__file__).resolve().parents[1])
-    return os.pathsep.join([here, *[p for p in sys.path if p]])
 
 
 @contextlib.contextmanager

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from quant.export import QuantSpec
-from quant.golden import GoldenMLP, IntegerLayer
+from uvhunt.quant.golden import GoldenMLP, IntegerLayer
+from uvhunt.quant.qonnx_io import QuantSpec
 
 
 def random_golden(sizes, weight_bits, activation_bits, shifts, seed, input_bits=8):

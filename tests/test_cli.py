@@ -9,8 +9,8 @@ from importlib.metadata import entry_points
 import numpy as np
 import pytest
 
+from uvhunt._core.errors import UvhuntError
 from uvhunt.cli import main
-from uvhunt.errors import UvhuntError
 
 SMALL = ["--sessions", "2", "--frames", "512", "--meteor-rate", "1000", "--quiet"]
 
@@ -111,7 +111,7 @@ def test_run_chains_the_stages_into_one_folder(tmp_path, capsys, monkeypatch):
         ("model", "qat.pt"),
         ("evaluation", "report.md"),
         ("export", "model.onnx"),
-        ("firmware", "hls/build_prj.tcl"),
+        ("firmware", "hls/project/build_prj.tcl"),
         ("firmware", "rtl/uvhunt_top.v"),
         ("cosim", "results.xml"),
         ("resources", "resources.json"),
@@ -140,12 +140,12 @@ def test_run_chains_the_stages_into_one_folder(tmp_path, capsys, monkeypatch):
     )
     assert code == 2 and "needs the stage 'train'" in err
     # A failing stage keeps the earlier stages and says how to resume.
-    import uvhunt.commands.run as run_command
+    import uvhunt.stages.cosim as cosim_stage
 
     def broken(*_args, **_kwargs):
         raise UvhuntError("the simulator crashed", fix="free some memory")
 
-    monkeypatch.setattr(run_command, "cosim_stage", broken)
+    monkeypatch.setattr(cosim_stage, "run_cosim", broken)
     code, _, err = run_cli(capsys, "run", "--out", "run", *small, "--from", "cosim")
     assert code == 2 and "stage 'cosim' failed: the simulator crashed" in err
     assert "free some memory; then resume with `uvhunt run --out run --from cosim`" in err

@@ -1,40 +1,22 @@
-"""The ``uvhunt`` command line: one subcommand per pipeline stage, plus ``run``."""
+"""The ``uvhunt`` command line: ``run`` (the whole pipeline), then one subcommand per stage
+of the registry (``uvhunt.stages.STAGES``)."""
 
 import argparse
+import contextlib
+import functools
 import os
 import sys
+import warnings
 
-from uvhunt import __version__
-from uvhunt.commands import (
-    cosim,
-    detect,
-    evaluate,
-    export,
-    firmware,
-    report,
-    resources,
-    rtl,
-    run,
-    simulate,
-    train,
-    windows,
-)
-from uvhunt.errors import UvhuntError
-
-COMMANDS = (
-    run,
-    simulate,
-    windows,
-    train,
-    evaluate,
-    export,
-    firmware,
-    rtl,
-    cosim,
-    resources,
-    detect,
-    report,
-)
+with warnings.catch_warnings(record=True) as IMPORT_WARNINGS:
+    # Libraries warn as they are imported (brevitas: no fast_hadamard_transform); such
+    # warnings are shown only with --verbose.
+    warnings.simplefilter("always")
+    from uvhunt import __version__, pipeline
+    from uvhunt._core.errors import UvhuntError
+    from uvhunt.console import emit, progress_bars
+    from uvhunt.stages import STAGES, add_common_arguments, add_stage_arguments, run_stage
+    from uvhunt.stages.stage import Stage
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,22 +26,55 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"uvhunt {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in COMMANDS:
+    formatter = argparse.ArgumentDefaultsHelpFormatter
+    p = sub.add_parser(
+        "run", help=pipeline.HELP, description=pipeline.__doc__, formatter_class=formatter
+    )
+    pipeline.add_arguments(p)
+    add_common_arguments(p)
+    p.set_defaults(handler=pipeline.main)
+    for stage in STAGES:
         p = sub.add_parser(
-            module.NAME,
-            help=module.HELP,
-            description=module.__doc__,
-            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+            stage.name, help=stage.help, description=stage.description, formatter_class=formatter
         )
-        module.add_arguments(p)
-        p.add_argument("--json", action="store_true", help="print the summary as JSON")
-        p.add_argument("--quiet", action="store_true", help="no progress bars")
-        p.set_defaults(handler=module.main)
+        add_stage_arguments(stage, p)
+        p.set_defaults(handler=functools.partial(command, stage))
     return parser
+
+
+def command(stage: Stage, args: argparse.Namespace) -> int:
+    """``uvhunt STAGE``: run it, print its summary (or JSON)."""
+    summary = run_stage(stage, args, progress_bars(args.quiet))
+    emit(summary, stage.render(summary), args.json)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.verbose:
+        for w in IMPORT_WARNINGS:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+        return _handle(args)
+    with warnings.catch_warnings(), _quiet_child_processes():
+        warnings.simplefilter("ignore")
+        return _handle(args)
+
+
+@contextlib.contextmanager
+def _quiet_child_processes():
+    """Worker processes (the evaluation's, the simulator's Python) start with warnings off,
+    unless the user's environment says otherwise."""
+    if "PYTHONWARNINGS" in os.environ:
+        yield
+        return
+    os.environ["PYTHONWARNINGS"] = "ignore"
+    try:
+        yield
+    finally:
+        del os.environ["PYTHONWARNINGS"]
+
+
+def _handle(args: argparse.Namespace) -> int:
     try:
         return int(args.handler(args) or 0)
     except UvhuntError as exc:

@@ -5,19 +5,26 @@ import sys
 
 from tqdm import tqdm
 
+from uvhunt._core.progress import ProgressFactory
 
-def progress(total: int, desc: str, unit: str, quiet: bool = False) -> tqdm:
-    """A progress bar on stderr (hidden with ``quiet``)."""
-    return tqdm(
-        total=total,
-        desc=desc,
-        unit=unit,
-        unit_scale=True,
-        disable=quiet,
-        file=sys.stderr,
-        dynamic_ncols=True,
-        leave=False,
-    )
+
+def progress_bars(quiet: bool = False) -> ProgressFactory:
+    """The command line's progress factory (see ``uvhunt._core.progress``): tqdm bars on
+    stderr, none with ``quiet``."""
+
+    def bar(total: int | None, desc: str, unit: str) -> tqdm:
+        return tqdm(
+            total=total,
+            desc=desc,
+            unit=unit,
+            unit_scale=True,
+            disable=quiet,
+            file=sys.stderr,
+            dynamic_ncols=True,
+            leave=False,
+        )
+
+    return bar
 
 
 def table(rows: list[list], headers: list[str]) -> str:
@@ -41,6 +48,16 @@ def _fmt(x) -> str:
     if isinstance(x, int):
         return f"{x:,}"
     return str(x)
+
+
+def accuracy_sentence(a: dict, hardware: str, key: str) -> str:
+    """The float-versus-hardware line of a ``hardware_accuracy`` dict (``key``: its AUC key)."""
+    if a["float_auc"] is None:
+        return f"ROC AUC: not defined on {a['windows']:,} windows of one class"
+    return (
+        f"ROC AUC on {a['windows']:,} windows: float {a['float_auc']:.4f}, {hardware} "
+        f"{a[key]:.4f} (quantization loss {a['quantization_loss']:+.4f})"
+    )
 
 
 def emit(summary: dict, text: str, as_json: bool) -> None:

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from euso import geometry as g
-from euso import timing as t
+from uvhunt.euso import geometry as g
+from uvhunt.euso import timing as t
 
 
 def test_timing_constants():

@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import uproot
 
-from euso.readers import ROOT_BRANCH, ROOT_TREE, open_movie
-from euso.timing import D3_GTUS
-from euso.units import PER_GTU, RAW, detect_units, to_raw
-from uvhunt.errors import UvhuntError
+from uvhunt._core.errors import UvhuntError
+from uvhunt.euso.readers import ROOT_BRANCH, ROOT_TREE, open_movie
+from uvhunt.euso.timing import D3_GTUS
+from uvhunt.euso.units import PER_GTU, RAW, detect_units, to_raw
 
 
 def raw_movie(frames=64, seed=0):

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from scipy.special import ndtr
 
-from euso.geometry import PIXEL_CENTRES
-from euso.render import gaussian_spot, merge_coo
+from uvhunt.euso.geometry import PIXEL_CENTRES
+from uvhunt.euso.render import gaussian_spot, merge_coo
 
 
 def test_spot_inside_a_pmt_keeps_all_its_light():

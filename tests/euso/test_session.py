@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from euso.geometry import PIXEL_CENTRES
-from euso.meteors import Meteor, MeteorConfig, expected_meteor_count
-from euso.session import CHUNK_FRAMES, SessionConfig, SessionSimulator
-from euso.store import write_session
-from euso.timing import D3_GTUS
+from uvhunt.euso.geometry import PIXEL_CENTRES
+from uvhunt.euso.meteors import Meteor, MeteorConfig, expected_meteor_count
+from uvhunt.euso.session import CHUNK_FRAMES, SessionConfig, SessionSimulator
+from uvhunt.euso.store import write_session
+from uvhunt.euso.timing import D3_GTUS
 
 
 def test_same_seed_same_session_and_blocks_do_not_depend_on_order(small_config):

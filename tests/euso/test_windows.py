@@ -3,13 +3,13 @@ import json
 import numpy as np
 import pytest
 
-from euso import windows as windows_module
-from euso.events import KIND_CODE
-from euso.readers import open_movie
-from euso.timing import D3_GTUS
-from euso.window_store import open_window_dataset, write_window_dataset
-from euso.windows import WindowBlock, WindowConfig, iter_windows
-from uvhunt.errors import UvhuntError
+from uvhunt._core.errors import UvhuntError
+from uvhunt.euso import windows as windows_module
+from uvhunt.euso.events import KIND_CODE
+from uvhunt.euso.readers import open_movie
+from uvhunt.euso.timing import D3_GTUS
+from uvhunt.euso.window_store import open_window_dataset, write_window_dataset
+from uvhunt.euso.windows import WindowBlock, WindowConfig, iter_windows
 
 
 def coded_movie(frames: int) -> np.ndarray:
@@ -173,10 +173,10 @@ def test_failure_leaves_no_half_written_dataset(tmp_path, session_folder):
 
 
 def test_a_session_without_any_event_is_windowed(tmp_path):
-    from euso.conditions import ConditionRanges
-    from euso.meteors import MeteorConfig
-    from euso.session import SessionConfig, SessionSimulator
-    from euso.store import write_session
+    from uvhunt.euso.conditions import ConditionRanges
+    from uvhunt.euso.meteors import MeteorConfig
+    from uvhunt.euso.session import SessionConfig, SessionSimulator
+    from uvhunt.euso.store import write_session
 
     quiet = ConditionRanges(
         city_density=(0.0, 0.0), ship_density=(0.0, 0.0), storm_probability=0.0, hot_pixels=(0, 0)

@@ -5,14 +5,14 @@ import json
 import numpy as np
 import pytest
 
-from hls.precision import DEFAULT_PRECISION
-from hls.project import FirmwareConfig, build_project, csim_predict, first_divergence
-from hls.vendor import find_hls_tool
-from quant.chain import as_integers
-from quant.config import ModelConfig
-from quant.golden import GoldenMLP
-from quant.vectors import make_vectors
+from uvhunt._core.tools import find_hls_tool
 from uvhunt.cli import main
+from uvhunt.hls.precision import DEFAULT_PRECISION
+from uvhunt.hls.project import FirmwareConfig, build_project, csim_predict, first_divergence
+from uvhunt.quant.chain import as_integers
+from uvhunt.quant.config import ModelConfig
+from uvhunt.quant.golden import GoldenMLP
+from uvhunt.quant.vectors import make_vectors
 
 TRAIN = ["--negatives", "2000", "--max-epochs", "3", "--quiet"]
 
@@ -75,7 +75,7 @@ def test_csim_equals_golden_on_100k_vectors_with_the_nasty_ones(csim):
 
 def test_hls4ml_default_input_precision_is_what_breaks_exactness(exported, tmp_path):
     """Without the derived input precision, hls4ml's default fixed<16,6> input wraps."""
-    import hls.precision as precision
+    import uvhunt.hls.precision as precision
 
     onnx = exported / "export" / "model.onnx"
     golden = GoldenMLP.from_qonnx(onnx).compile()
@@ -128,7 +128,7 @@ def test_firmware_command_writes_a_complete_project(exported, window_folder, tmp
     assert 0.5 < a["csim_auc"] <= 1 and a["quantization_loss"] == pytest.approx(
         a["float_auc"] - a["csim_auc"]
     )
-    project = tmp_path / "fw" / "hls"
+    project = tmp_path / "fw" / "project"
     for name in (
         "build_prj.tcl",
         "hls4ml_config.yml",

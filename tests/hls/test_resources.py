@@ -4,11 +4,11 @@ real-time margin."""
 import numpy as np
 import pytest
 
-from hls.resources import D3_WINDOWS_PER_SECOND, count, real_time, synthesize, utilization
-from hls.rtl import RtlConfig, generate_rtl
-from hls.rtl_trace import trace_network
 from tests.golden_models import random_golden
-from uvhunt.errors import UvhuntError
+from uvhunt._core.errors import UvhuntError
+from uvhunt.hls.resources import D3_WINDOWS_PER_SECOND, count, real_time, synthesize, utilization
+from uvhunt.hls.rtl import RtlConfig, generate_rtl
+from uvhunt.hls.rtl_trace import trace_network
 
 
 def test_cells_are_counted_by_kind():

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from da4ml.trace import FixedVariableArrayInput, comb_trace
 
-from hls.rtl import RtlConfig, RtlDesign, generate_rtl, interpret, top_verilog, write_design
-from hls.rtl_trace import trace_network
-from quant.config import ModelConfig
-from quant.vectors import make_vectors
 from tests.golden_models import random_golden
+from uvhunt.hls.rtl import RtlConfig, RtlDesign, generate_rtl, interpret, top_verilog, write_design
+from uvhunt.hls.rtl_trace import trace_network
+from uvhunt.quant.config import ModelConfig
+from uvhunt.quant.vectors import make_vectors
 
 CASES = {
     "default_like": ((48, 16, 8, 1), 5, 8, (7, 3)),

@@ -14,12 +14,12 @@ import pytest
 import torch
 from brevitas import nn as qnn
 
-from quant.config import ModelConfig
-from quant.export import QuantSpec, export_qonnx_model, load_qonnx, run_qonnx
-from quant.golden import GoldenMLP, IntegerLayer, shift_round_half_even
-from quant.models import QuantMLP
-from quant.preprocess import Preprocessing
-from quant.vectors import make_vectors, tie_mask
+from uvhunt.quant.config import ModelConfig
+from uvhunt.quant.golden import GoldenMLP, IntegerLayer, shift_round_half_even
+from uvhunt.quant.models import QuantMLP
+from uvhunt.quant.preprocess import Preprocessing
+from uvhunt.quant.qonnx_io import QuantSpec, export_qonnx_model, load_qonnx, run_qonnx
+from uvhunt.quant.vectors import make_vectors, tie_mask
 
 CONFIGS = {
     "default": ModelConfig(),

@@ -2,6 +2,8 @@
 
 import json
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -87,6 +89,19 @@ def test_export_checks_the_chain(model_folder, window_folder, tmp_path, capsys):
         "windows",
     }
     assert (tmp_path / "x" / "model.onnx").is_file() and (tmp_path / "x" / "golden.npz").is_file()
+
+
+def test_library_warnings_only_with_verbose(model_folder, window_folder, tmp_path):
+    """brevitas warns (no fast_hadamard_transform) as its exporter is imported: a user sees it
+    only with --verbose."""
+    command = [sys.executable, "-m", "uvhunt.cli", "export", "--model", str(model_folder)]
+    command += ["--windows", str(window_folder), "--quiet"]
+    quiet = subprocess.run([*command, "--out", str(tmp_path / "a")], capture_output=True, text=True)
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    loud = subprocess.run(
+        [*command, "--out", str(tmp_path / "b"), "--verbose"], capture_output=True, text=True
+    )
+    assert loud.returncode == 0 and "fast_hadamard_transform" in loud.stderr
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,11 @@ import torch
 from onnx import helper, numpy_helper
 from qonnx.core.modelwrapper import ModelWrapper
 
-from quant.config import ModelConfig
-from quant.export import (
+from uvhunt._core.errors import UvhuntError
+from uvhunt.quant.config import ModelConfig
+from uvhunt.quant.golden import GoldenMLP
+from uvhunt.quant.models import QuantMLP
+from uvhunt.quant.qonnx_io import (
     CONFIG_PROP,
     SUPPORTED_OPS,
     export_qonnx_model,
@@ -19,9 +22,6 @@ from quant.export import (
     parse_qonnx,
     run_qonnx,
 )
-from quant.golden import GoldenMLP
-from quant.models import QuantMLP
-from uvhunt.errors import UvhuntError
 
 CONFIG = ModelConfig(hidden=(16, 8))
 
@@ -243,7 +243,7 @@ def test_foreign_qonnx_is_refused(exported, tmp_path, name):
     model.save(path)
     with pytest.raises(UvhuntError, match=message) as error:
         load_qonnx(path)
-    assert str(path) in str(error.value) and "uvhunt export" in str(error.value)
+    assert str(path) in str(error.value) and "export_qonnx_model" in str(error.value)
     with pytest.raises(UvhuntError):
         GoldenMLP.from_qonnx(path)
 

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from quant.config import ModelConfig
-from quant.features import five_features
-from quant.preprocess import MAX_RAW, Preprocessing, float_residual, raw_counts
+from uvhunt.quant.config import ModelConfig
+from uvhunt.quant.features import five_features
+from uvhunt.quant.preprocess import MAX_RAW, Preprocessing, float_residual, raw_counts
 
 
 def test_raw_and_per_gtu_data_give_the_same_integers():

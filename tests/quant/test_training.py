@@ -2,14 +2,14 @@ import numpy as np
 import pytest
 import torch
 
-from euso.window_store import open_window_dataset
-from quant.config import ModelConfig, TrainConfig
-from quant.data import SessionSampler
-from quant.evaluation import evaluate
-from quant.metrics import efficiency_at, efficiency_by_magnitude, threshold_at
-from quant.report import write_report
-from quant.training import prepare, scores, train
-from uvhunt.errors import UvhuntError
+from uvhunt._core.errors import UvhuntError
+from uvhunt.euso.window_store import open_window_dataset
+from uvhunt.quant.config import ModelConfig, TrainConfig
+from uvhunt.quant.data import SessionSampler
+from uvhunt.quant.evaluation import evaluate
+from uvhunt.quant.evaluation_report import write_report
+from uvhunt.quant.metrics import efficiency_at, efficiency_by_magnitude, threshold_at
+from uvhunt.quant.training import prepare, scores, train
 
 FAST = TrainConfig(negatives=3000, max_epochs=4, qat_epochs=2, patience=2)
 
@@ -95,6 +95,6 @@ def test_metrics_on_known_scores():
 
 
 def test_scores_of_an_empty_set():
-    from quant.models import FloatMLP
+    from uvhunt.quant.models import FloatMLP
 
     assert scores(FloatMLP(ModelConfig()), np.zeros((0, 48), np.float32)).shape == (0,)

@@ -1,0 +1,1 @@
+"""Tests of uvhunt, one folder per package."""

@@ -1,0 +1,185 @@
+"""A movie scanned as the firmware would: every pixel and frame scored with the integer golden
+model (the firmware's exact arithmetic), a trigger threshold (fixed, or for a stated fraction
+of windows above it), triggered windows grouped into events, and the per-pixel score maps
+saved."""
+
+import csv
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from uvhunt._core.atomic import atomic_dir, check_output, write_json
+from uvhunt._core.errors import UvhuntError
+from uvhunt._core.progress import ProgressFactory, no_progress
+from uvhunt.detection.events import Detections, group, match_truth
+from uvhunt.detection.plots import plot_event
+from uvhunt.detection.scoring import NO_WINDOW, score_movie
+from uvhunt.euso.npy_writer import GrowingNpy
+from uvhunt.euso.readers import open_movie, row_reader
+from uvhunt.quant.config import ModelConfig
+from uvhunt.quant.golden import GoldenMLP
+from uvhunt.quant.metrics import threshold_for_rate
+
+DEFAULT_FPR = 1e-4
+"""Fraction of windows allowed above the threshold: about 20,000 windows in an hour of D3
+data (202 million windows). Measured on the default run's session 0 (4,096 frames): 1e-5
+found none of its 85 simulated meteors, 1e-4 found 5, 1e-3 found 36 among 2,112 events."""
+SCAN_FRAMES = 2048
+"""Frames of the score map read at once when collecting detections."""
+
+
+def scan_movie(
+    movie_path: Path,
+    export: Path,
+    out: Path,
+    fpr: float | None = DEFAULT_FPR,
+    threshold: float | None = None,
+    units: str | None = None,
+    pictures: int = 20,
+    progress: ProgressFactory | None = None,
+) -> dict:
+    """Scan ``movie_path`` into the folder ``out`` (replaced); ``fpr``: fraction of windows
+    allowed above the threshold, or ``threshold``: a fixed logit. Progress in frames."""
+    check_output(out, [movie_path, export])
+    if threshold is None and not (fpr is not None and 0 < fpr < 1):
+        raise UvhuntError(
+            f"the fraction of windows above the threshold must be in (0, 1) (got {fpr})",
+            fix="for example 1e-5",
+            setting="fpr",
+        )
+    golden, config = _load_model(Path(export))
+    movie = open_movie(Path(movie_path), units)
+    if movie.frames < config.length:
+        raise UvhuntError(
+            f"the movie has {movie.frames} frames, fewer than one window ({config.length})",
+            path=movie_path,
+            fix="scanning needs at least one full window per pixel",
+        )
+    bound = golden.accumulator_bounds()[-1]
+    start = time.perf_counter()
+    with atomic_dir(out) as tmp:
+        histogram = np.zeros(2 * bound + 1, np.int64)
+        writer = GrowingNpy(tmp / "scores.npy", np.int32, (48, 48))
+        try:
+            with (progress or no_progress)(movie.frames, "detect", "frame") as bar:
+                blocks = score_movie(movie, golden, config.preprocessing, config.length, bar.update)
+                for block in blocks:
+                    writer.append(block.scores)
+                    valid = block.scores[block.scores != NO_WINDOW]
+                    histogram += np.bincount(valid + bound, minlength=histogram.size)
+        finally:
+            writer.close()
+        scored = time.perf_counter() - start
+        level = (
+            _integer_threshold(threshold, golden.output_exponent)
+            if threshold is not None
+            else int(threshold_for_rate(np.arange(-bound, bound + 1), histogram, fpr))
+        )
+        windows = int(histogram.sum())
+        passing = int(histogram[level + bound + 1 :].sum())
+        found = _collect(tmp / "scores.npy", level)
+        events = group(found, golden.output_exponent, config.length)
+        if movie.events is not None:
+            events = match_truth(events, movie.events, config.length)
+        _write_events(tmp, events)
+        (tmp / "events").mkdir()
+        for event in events[:pictures]:
+            plot_event(movie, event, config.length, tmp / "events" / f"event_{event.id:04d}.png")
+        meta = {
+            "movie": str(movie_path),
+            "frames": movie.frames,
+            "units": movie.units,
+            "export": str(export),
+            "model": config.to_dict(),
+            "scores": {
+                "file": "scores.npy",
+                "shape": [movie.frames, 48, 48],
+                "dtype": "int32",
+                "meaning": "scores[t, r, c]: the golden model's output accumulator for pixel "
+                "(r, c)'s window of frames [t - length + 1, t]; logit = score × 2**exponent",
+                "exponent": golden.output_exponent,
+                "no_window": int(NO_WINDOW),
+            },
+            "threshold": {
+                "score": level,
+                "logit": math.ldexp(level, golden.output_exponent),
+                "fpr_requested": None if threshold is not None else fpr,
+                "windows": windows,
+                "windows_above": passing,
+                "fraction_above": passing / max(windows, 1),
+                "rule": "a window triggers when its score is above the threshold",
+            },
+            "events": len(events),
+            "truth": _truth_summary(movie, events),
+            "seconds": {
+                "scoring": round(scored, 1),
+                "total": round(time.perf_counter() - start, 1),
+            },
+        }
+        write_json(tmp / "detect.json", meta)
+    return {"out": str(out), **meta, "top_events": [e.to_dict() for e in events[:10]]}
+
+
+def _integer_threshold(logit: float, exponent: int) -> int:
+    if not math.isfinite(logit):
+        raise UvhuntError(
+            f"the threshold must be a finite logit (got {logit})",
+            fix="give a logit",
+            setting="threshold",
+        )
+    return math.floor(math.ldexp(logit, -exponent))
+
+
+def _collect(scores_path: Path, level: int) -> Detections:
+    scores = np.load(scores_path, mmap_mode="r")
+    read = row_reader(scores)
+    parts = []
+    for f0 in range(0, len(scores), SCAN_FRAMES):
+        block = read(f0, f0 + SCAN_FRAMES)
+        t, r, c = np.nonzero(block > level)
+        parts.append((t + f0, r, c, block[t, r, c]))
+    frame, row, col, score = (np.concatenate([p[i] for p in parts]) for i in range(4))
+    return Detections(frame.astype(np.int64), row, col, score.astype(np.int64))
+
+
+def _write_events(folder: Path, events) -> None:
+    rows = [e.to_dict() for e in events]
+    (folder / "events.json").write_text(json.dumps(rows, indent=1))
+    fields = list(rows[0]) if rows else ["id"]
+    with open(folder / "events.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _truth_summary(movie, events) -> dict | None:
+    if movie.events is None:
+        return None
+    meteors = {e.id for e in movie.events if e.kind == "meteor"}
+    found = {e.truth_id for e in events if e.truth_kind == "meteor"}
+    kinds: dict[str, int] = {}
+    for e in events:
+        kinds[e.truth_kind or "none"] = kinds.get(e.truth_kind or "none", 0) + 1
+    return {
+        "meteors": len(meteors),
+        "meteors_detected": len(found & meteors),
+        "events_by_truth_kind": kinds,
+    }
+
+
+def _load_model(export: Path) -> tuple[GoldenMLP, ModelConfig]:
+    try:
+        manifest = json.loads((export / "manifest.json").read_text())
+        config = ModelConfig.from_dict(manifest["model_config"])
+        golden = GoldenMLP.read(export / "golden.npz").compile()
+    except (OSError, KeyError, ValueError, TypeError) as exc:
+        raise UvhuntError(
+            f"no usable exported model ({exc})",
+            path=export,
+            fix="give a folder holding manifest.json and golden.npz of an exported model",
+            setting="export",
+        ) from exc
+    return golden, config

@@ -1,0 +1,153 @@
+"""Run every stage of the registry on the built-in default, into one run folder: simulate
+sessions, cut them into labelled windows, train the float and QAT MLPs, evaluate them session
+by session against the baselines, export to QONNX and check the bit-exact chain, generate
+the hls4ml firmware project and check its C simulation against the golden model, generate
+the RTL, co-simulate it with cocotb in Verilator, synthesize it with Yosys for its
+resources, scan a session for meteors with the firmware's integer model (detect), and write
+the report. Unchanged stages are reused."""
+
+import argparse
+from pathlib import Path
+
+from uvhunt import __version__
+from uvhunt._core.atomic import check_output
+from uvhunt._core.errors import UvhuntError
+from uvhunt._core.layout import DEFAULT_RUN
+from uvhunt.console import emit, progress_bars, say
+from uvhunt.euso.session_set import session_configs
+from uvhunt.stages import STAGES, run_stage, stage_arguments, stage_parser
+from uvhunt.stages.cache import StagePlan
+from uvhunt.stages.evaluate import add_test_negatives, check_test_negatives
+from uvhunt.stages.model_options import (
+    add_model_arguments,
+    add_train_arguments,
+    model_config,
+    train_config,
+)
+from uvhunt.stages.simulate import add_session_options
+from uvhunt.stages.stage import Stage
+from uvhunt.stages.windows import window_config
+
+HELP = "run the whole pipeline on the built-in default (simulate → … → detect, report)"
+NAMES = [stage.name for stage in STAGES]
+OWN = {"out", "start", "only", "json", "handler", "command"}
+"""Options of ``uvhunt run`` itself; every other one is passed to the stages that have it."""
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--out", type=Path, default=DEFAULT_RUN, help="run folder")
+    p.add_argument(
+        "--from",
+        dest="start",
+        metavar="STAGE",
+        default=None,
+        help=f"rerun this stage and every later one ({', '.join(NAMES)})",
+    )
+    p.add_argument(
+        "--only", metavar="STAGE", default=None, help="run only this stage (its inputs must exist)"
+    )
+    add_session_options(p)
+    add_test_negatives(p)
+    add_model_arguments(p)
+    add_train_arguments(p)
+
+
+def stage_args(stage: Stage, args: argparse.Namespace, folders: dict[str, Path]):
+    """A stage's arguments in the run: its defaults, the run's options it shares, its own
+    settings for the run (``Stage.in_run``), and its inputs and output in the run folder."""
+    inputs = {source.dest for source in stage.inputs}
+    defaults = stage_arguments(stage)
+    shared = {
+        dest: value
+        for dest, value in vars(args).items()
+        if dest not in OWN and dest not in inputs and hasattr(defaults, dest)
+    }
+    values = {**shared, **stage.in_run, "json": False}
+    for source in stage.inputs:
+        path = folders[source.stage] / source.inside if source.inside else folders[source.stage]
+        values[source.dest] = [path] if source.many else path
+    values["out"] = folders[stage.name]
+    if stage.whole_run:
+        values["run"] = args.out
+    result = stage_arguments(stage, **values)
+    if stage.whole_run:
+        result.folders = folders
+    return result
+
+
+def check(args) -> None:
+    """Everything that can be checked before the first stage runs."""
+    check_output(args.out)
+    model_config(args)
+    train_config(args)
+    check_test_negatives(args.test_negatives)
+    session_configs(args.sessions, args.frames, args.meteor_rate, args.seed)
+    windows = next(s for s in STAGES if s.name == "windows")
+    window = window_config(stage_arguments(windows, **windows.in_run, seed=args.seed))
+    if window.nominal_count(args.frames) == 0:
+        raise UvhuntError(
+            f"sessions of {args.frames} frames are shorter than one window "
+            f"({window.length} frames)",
+            fix=f"use --frames >= {window.length}",
+        )
+    if args.sessions < 2:
+        raise UvhuntError(
+            "the session-by-session evaluation needs at least two sessions",
+            fix="use --sessions 2 or more",
+        )
+
+
+def main(args) -> int:
+    check(args)
+    folders = {stage.name: Path(args.out) / stage.folder for stage in STAGES}
+    plan = StagePlan(
+        NAMES,
+        {s.name: _depends(s) for s in STAGES},
+        args.out,
+        __version__,
+        args.start,
+        args.only,
+    )
+    progress = progress_bars(args.quiet)
+    summary = {"run": str(args.out), "stages": {}}
+    for stage in STAGES:
+        name = stage.name
+        if plan.skipped(name):
+            continue
+        arguments = stage_args(stage, args, folders)
+        plan.key(name, stage.settings_of(stage_parser(name), arguments))
+        cached = plan.cached(name, folders[name])
+        if cached is not None:
+            summary[name] = cached
+            summary["stages"][name] = "cached"
+            say(f"{name}: unchanged, reused from {folders[name]}", args.quiet)
+            continue
+        try:
+            summary[name] = run_stage(stage, arguments, progress)
+        except UvhuntError as exc:
+            raise UvhuntError(
+                f"stage '{name}' failed: {exc.problem}",
+                path=exc.path,
+                fix=f"{exc.fix + '; then ' if exc.fix else ''}resume with `uvhunt run --out "
+                f"{args.out} --from {name}` (the earlier stages' results are kept)",
+            ) from exc
+        plan.record(name, summary[name])
+        summary["stages"][name] = "ran"
+    rendered = [stage.render(summary[stage.name]) for stage in STAGES if stage.name in summary]
+    text = "\n\n".join(
+        [
+            *rendered,
+            "stages: " + ", ".join(f"{n} {how}" for n, how in summary["stages"].items()),
+            f"run folder: {args.out}",
+            *([f"report: {summary['report']['html']}"] if "report" in summary else []),
+        ]
+    )
+    emit(summary, text, args.json)
+    return 0
+
+
+def _depends(stage: Stage) -> list[str]:
+    """The stages whose results this one reads: its inputs', or every earlier stage's."""
+    if stage.whole_run:
+        return NAMES[: NAMES.index(stage.name)]
+    return list(dict.fromkeys(source.stage for source in stage.inputs))

@@ -1,0 +1,102 @@
+"""Scan a D3 movie for meteors as the firmware would: every pixel's sliding 48-frame window
+scored with the integer golden model, a trigger threshold for a stated false-positive rate,
+triggered windows grouped into events (CSV, JSON, a picture each), and the per-pixel score
+maps saved for further analysis."""
+
+from uvhunt.console import table
+from uvhunt.detection.scan import DEFAULT_FPR, scan_movie
+from uvhunt.euso.units import UNITS
+from uvhunt.stages.stage import Input, Stage
+
+DETECT_SESSION = "session_00"
+"""The session ``uvhunt run`` scans for the report's pictures of detected events."""
+
+
+def add_options(p) -> None:
+    p.add_argument(
+        "--fpr",
+        type=float,
+        default=DEFAULT_FPR,
+        help="fraction of the movie's windows allowed above the threshold (the threshold is "
+        "the score exceeded by that fraction)",
+    )
+    p.add_argument(
+        "--threshold", type=float, default=None, help="fixed logit threshold instead of --fpr"
+    )
+    p.add_argument("--units", choices=UNITS, default=None, help="force the movie's units")
+    p.add_argument("--pictures", type=int, default=20, help="pictures of the brightest events")
+
+
+def run(args, progress) -> dict:
+    return scan_movie(
+        args.movie,
+        args.export,
+        args.out,
+        args.fpr,
+        args.threshold,
+        args.units,
+        args.pictures,
+        progress,
+    )
+
+
+def render(summary: dict) -> str:
+    th, truth = summary["threshold"], summary["truth"]
+    rows = [
+        [
+            e["id"],
+            e["first_frame"],
+            e["last_frame"],
+            e["pixels"],
+            f"{e['peak_logit']:.2f}",
+            f"({e['peak_row']}, {e['peak_col']})",
+            ""
+            if e["speed_px_per_frame"] != e["speed_px_per_frame"]
+            else f"{e['speed_px_per_frame']:.2f}",
+            e["truth_kind"],
+        ]
+        for e in summary["top_events"]
+    ]
+    lines = [
+        table(
+            rows, ["event", "first", "last", "pixels", "peak logit", "pixel", "px/frame", "truth"]
+        ),
+        "",
+        f"{summary['frames']:,} frames: {th['windows']:,} windows scored; threshold logit "
+        f"{th['logit']:.3f} (score > {th['score']}), {th['windows_above']:,} windows above "
+        f"({th['fraction_above']:.1e})",
+        f"{summary['events']} events (brightest above); scored in "
+        f"{summary['seconds']['scoring']} s, {summary['seconds']['total']} s in all",
+    ]
+    if truth is not None:
+        lines.append(
+            f"truth: {truth['meteors_detected']} of {truth['meteors']} simulated meteors "
+            f"detected; events by truth kind: {truth['events_by_truth_kind']}"
+        )
+    lines.append(f"events.csv, events.json, events/, scores.npy in {summary['out']}")
+    return "\n".join(lines)
+
+
+STAGE = Stage(
+    name="detect",
+    folder="detect",
+    help="find meteors in a movie with the firmware's integer model; events and score maps",
+    description=__doc__,
+    add_options=add_options,
+    run=run,
+    render=render,
+    inputs=(
+        Input(
+            "movie",
+            "simulate",
+            "session folder, .npy, .npz or Mini-EUSO .root",
+            positional=True,
+            inside=DETECT_SESSION,
+        ),
+        Input(
+            "export",
+            "export",
+            "folder written by `uvhunt export` (golden.npz, manifest.json)",
+        ),
+    ),
+)

@@ -1,0 +1,99 @@
+"""Leave-one-session-out evaluation: for every session, train the float MLP, the QAT MLP
+and the study's baselines (KNN, random forest, XGBoost, logistic regression on raw vectors,
+five features and both) on the other sessions, and score the held-out one."""
+
+import json
+import time
+from pathlib import Path
+
+from uvhunt._core.atomic import atomic_dir, check_output, write_json
+from uvhunt._core.errors import UvhuntError
+from uvhunt.console import table
+from uvhunt.quant.checkpoint import load_models
+from uvhunt.quant.evaluation import DEFAULT_TEST_NEGATIVES, MIN_TEST_NEGATIVES, evaluate
+from uvhunt.quant.evaluation_report import write_report
+from uvhunt.stages.stage import Input, Stage
+
+
+def add_options(p) -> None:
+    add_test_negatives(p)
+    p.add_argument("--workers", type=int, default=2, help="folds evaluated at once")
+
+
+def add_test_negatives(p) -> None:
+    """``--test-negatives``, for this stage and ``uvhunt run``."""
+    p.add_argument(
+        "--test-negatives",
+        type=int,
+        default=DEFAULT_TEST_NEGATIVES,
+        help="not-meteor windows drawn uniformly from each held-out session",
+    )
+
+
+def check_test_negatives(test_negatives: int) -> None:
+    if test_negatives < MIN_TEST_NEGATIVES:
+        raise UvhuntError(
+            f"--test-negatives must be >= {MIN_TEST_NEGATIVES}",
+            fix="at 1e-4 false positives per window, 1,000 negatives is the least",
+        )
+
+
+def run(args, progress) -> dict:
+    """Evaluate with the configs of a trained model folder; write the report folder."""
+    check_test_negatives(args.test_negatives)
+    if args.workers < 1:
+        raise UvhuntError(
+            f"--workers must be >= 1 (got {args.workers})", fix="use --workers 1 or 2"
+        )
+    check_output(args.out, [args.windows, args.model])
+    model_config, train_config, *_ = load_models(args.model)
+    start = time.perf_counter()
+    folds = evaluate(
+        args.windows, model_config, train_config, args.test_negatives, args.workers, progress
+    )
+    with atomic_dir(args.out) as tmp:
+        summary = write_report(folds, tmp)
+        summary.update(
+            {
+                "windows": str(args.windows),
+                "model": str(args.model),
+                "test_negatives": args.test_negatives,
+                "seconds": round(time.perf_counter() - start, 1),
+                "config": json.loads((Path(args.model) / "config.json").read_text()),
+            }
+        )
+        write_json(tmp / "summary.json", summary)
+    return {"out": str(args.out), **summary}
+
+
+def render(summary: dict) -> str:
+    rows = sorted(summary["mean_auc"].items(), key=lambda kv: -kv[1])
+    loss = summary["quantization_loss"]
+    best = summary["best_baseline"]
+    return "\n".join(
+        [
+            table([[m, f"{a:.4f}"] for m, a in rows], ["method", "mean ROC AUC"]),
+            "",
+            f"quantization loss (float − QAT AUC): mean {loss['mean']:+.4f} over "
+            f"{len(loss['per_session'])} held-out sessions",
+            f"QAT MLP − best baseline ({best['method']}): "
+            f"{summary['qat_minus_best_baseline']:+.4f}",
+            f"report written to {summary['out']}/report.md ({summary['seconds']} s)",
+        ]
+    )
+
+
+STAGE = Stage(
+    name="evaluate",
+    folder="evaluation",
+    help="leave-one-session-out ROC AUC of the MLPs against the baselines",
+    description=__doc__,
+    add_options=add_options,
+    run=run,
+    render=render,
+    inputs=(
+        Input("windows", "windows", "window data set written by `uvhunt windows`"),
+        Input("model", "train", "model folder whose configs are evaluated"),
+    ),
+    out_help="report folder (replaced)",
+)

@@ -1,0 +1,122 @@
+"""Export the QAT model to QONNX (cleaned as hls4ml expects), build the integer golden model
+from that file, and check brevitas = QONNX = golden, bit for bit."""
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from uvhunt._core.atomic import atomic_dir, check_output, write_json
+from uvhunt._core.errors import UvhuntError
+from uvhunt.console import table
+from uvhunt.euso.window_store import open_window_dataset
+from uvhunt.quant.chain import compare_chain
+from uvhunt.quant.checkpoint import file_sha256, load_models
+from uvhunt.quant.golden import GoldenMLP
+from uvhunt.quant.qonnx_io import export_qonnx_model
+from uvhunt.quant.vectors import make_vectors
+from uvhunt.stages.stage import Input, Stage
+
+WINDOW_OTHERS = 10_000
+"""Windows drawn uniformly (besides every meteor window) to check through the chain; the data
+set need not be labelled (real data)."""
+THROUGHPUT_VECTORS = 1_000_000
+
+
+def _real_windows(folder: Path, seed: int) -> tuple[np.ndarray, str]:
+    dataset = open_window_dataset(folder)
+    label = np.asarray(dataset.label)
+    meteors = np.flatnonzero(label == 1)
+    others = np.flatnonzero(label != 1)
+    drawn = np.random.default_rng(seed).choice(
+        others, min(WINDOW_OTHERS, others.size), replace=False
+    )
+    index = np.unique(np.concatenate([meteors, drawn]))
+    return np.asarray(dataset.values[index]), dataset.meta["units"]
+
+
+def run(args, progress) -> dict:
+    model_folder, windows, out, seed = args.model, args.windows, args.out, args.seed
+    check_output(out, [model_folder, windows])
+    model_config, _, _, quant_model, _ = load_models(model_folder)
+    real, units = _real_windows(windows, seed)
+    with atomic_dir(out) as tmp:
+        onnx_path = export_qonnx_model(quant_model, model_config, tmp / "model.onnx")
+        golden = GoldenMLP.from_qonnx(onnx_path).compile()
+        golden.write(tmp / "golden.npz")
+        vectors = make_vectors(golden, model_config, seed)
+        vectors["windows"] = model_config.preprocessing(real, units)
+        chain = compare_chain(quant_model, onnx_path, golden, vectors)
+        bad = [r for r in chain if r["brevitas_mismatches"] or r["qonnx_mismatches"]]
+        if bad:
+            raise UvhuntError(
+                f"the chain is not bit-exact: {bad}",
+                path=model_folder,
+                fix="report this as a bug, with the model folder",
+            )
+        stress = (
+            np.random.default_rng(seed)
+            .integers(
+                golden.input_quant.low,
+                golden.input_quant.high + 1,
+                (THROUGHPUT_VECTORS, model_config.length),
+            )
+            .astype(np.int32)
+        )
+        start = time.perf_counter()
+        golden.predict_int(stress)
+        throughput = THROUGHPUT_VECTORS / (time.perf_counter() - start)
+        manifest = {
+            "model": str(model_folder),
+            "model_hashes": {
+                n: file_sha256(Path(model_folder) / n) for n in ("config.json", "qat.pt")
+            },
+            "qonnx": {"file": "model.onnx", "sha256": file_sha256(onnx_path)},
+            "golden": {
+                "file": "golden.npz",
+                "sha256": file_sha256(tmp / "golden.npz"),
+                **golden.describe(),
+            },
+            "model_config": model_config.to_dict(),
+            "chain": chain,
+            "vectors_compared": sum(r["count"] for r in chain),
+            "golden_vectors_per_second": round(throughput),
+        }
+        write_json(tmp / "manifest.json", manifest)
+    return {"out": str(out), **manifest}
+
+
+def add_options(p) -> None:
+    p.add_argument("--seed", type=int, default=0, help="seeds the stress vectors")
+
+
+def render(summary: dict) -> str:
+    rows = [
+        [r["vectors"], r["count"], r["brevitas_mismatches"], r["qonnx_mismatches"]]
+        for r in summary["chain"]
+    ]
+    return "\n".join(
+        [
+            table(rows, ["vectors", "count", "brevitas ≠ golden", "QONNX ≠ golden"]),
+            "",
+            f"{summary['vectors_compared']:,} vectors: brevitas = QONNX = golden, bit for bit",
+            f"golden model: {summary['golden_vectors_per_second']:,} vectors/s",
+            f"QONNX and golden model written to {summary['out']}",
+        ]
+    )
+
+
+STAGE = Stage(
+    name="export",
+    folder="export",
+    help="export the QAT model to QONNX and build the integer golden model",
+    description=__doc__,
+    add_options=add_options,
+    run=run,
+    render=render,
+    inputs=(
+        Input("model", "train", "model folder written by `uvhunt train`"),
+        Input("windows", "windows", "data set whose windows are also checked through the chain"),
+    ),
+    out_help="export folder (replaced)",
+)

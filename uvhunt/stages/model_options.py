@@ -1,0 +1,101 @@
+"""Command-line options shared by the stages that build or train the MLP."""
+
+from uvhunt._core.errors import UvhuntError
+from uvhunt.quant.config import ModelConfig, TrainConfig
+from uvhunt.quant.preprocess import Preprocessing
+
+DEFAULT_MODEL = ModelConfig()
+DEFAULT_TRAIN = TrainConfig()
+
+
+def add_model_arguments(p) -> None:
+    d = DEFAULT_MODEL
+    p.add_argument(
+        "--hidden", default=",".join(map(str, d.hidden)), help="hidden layer sizes, comma-separated"
+    )
+    p.add_argument(
+        "--input-bits",
+        type=int,
+        default=d.preprocessing.bits,
+        help="bits of the network's integer inputs",
+    )
+    p.add_argument(
+        "--input-shift",
+        type=int,
+        default=d.preprocessing.shift,
+        help="right shift of the baseline-subtracted raw counts, bits",
+    )
+    p.add_argument(
+        "--weight-bits",
+        type=int,
+        default=d.weight_bits,
+        help="bits of the signed weights (power-of-two scale per layer)",
+    )
+    p.add_argument(
+        "--activation-bits",
+        type=int,
+        default=d.activation_bits,
+        help="bits of the unsigned ReLU outputs",
+    )
+    p.add_argument(
+        "--bias-bits",
+        type=int,
+        default=d.bias_bits,
+        help="bits of the biases, at the accumulator's scale",
+    )
+
+
+def add_train_arguments(p) -> None:
+    t = DEFAULT_TRAIN
+    p.add_argument(
+        "--negatives",
+        type=int,
+        default=t.negatives,
+        help="not-meteor training windows drawn from the training sessions",
+    )
+    p.add_argument(
+        "--max-epochs",
+        type=int,
+        default=t.max_epochs,
+        help="epochs of float training at most (early stopping ends sooner)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=t.seed,
+        help="seed: of the sessions (in run), the window sampling and the training",
+    )
+
+
+def model_config(args) -> ModelConfig:
+    try:
+        hidden = tuple(int(h) for h in str(args.hidden).split(",") if h.strip())
+    except ValueError as exc:
+        raise UvhuntError(
+            f"--hidden {args.hidden!r} is not a list of integers",
+            fix="give sizes like --hidden 32,16",
+        ) from exc
+    config = ModelConfig(
+        hidden=hidden,
+        weight_bits=args.weight_bits,
+        activation_bits=args.activation_bits,
+        bias_bits=args.bias_bits,
+        preprocessing=Preprocessing(shift=args.input_shift, bits=args.input_bits),
+    )
+    try:
+        return config.validate()
+    except ValueError as exc:
+        raise UvhuntError(
+            f"invalid model setting: {exc}", fix="see `uvhunt train --help` for the allowed values"
+        ) from exc
+
+
+def train_config(args) -> TrainConfig:
+    config = TrainConfig(negatives=args.negatives, max_epochs=args.max_epochs, seed=args.seed)
+    try:
+        return config.validate()
+    except ValueError as exc:
+        raise UvhuntError(
+            f"invalid training setting: {exc}",
+            fix="see `uvhunt train --help` for the allowed values",
+        ) from exc
