@@ -24,6 +24,9 @@ LUT_CELLS = ("LUT1", "LUT2", "LUT3", "LUT4", "LUT5", "LUT6", "INV")
 """Cells that occupy one LUT (Yosys maps an inverter to INV, a LUT1 in Vivado)."""
 SRL_CELLS = ("SRL16E", "SRLC32E")
 """Shift registers: they sit in LUTs (SLICEM)."""
+LUTRAM_CELLS = {"RAM32M": 4, "RAM64M": 4, "RAM32X1D": 2, "RAM64X1D": 2, "RAM128X1D": 4}
+LUTRAM_CELLS.update({"RAM32X1S": 1, "RAM64X1S": 1, "RAM128X1S": 2, "RAM256X1S": 4})
+"""Distributed RAM cells and the LUTs (SLICEM) each takes."""
 FF_CELLS = ("FDRE", "FDSE", "FDCE", "FDPE", "FDRE_1", "FDSE_1", "FDCE_1", "FDPE_1")
 DSP_CELLS = ("DSP48E1",)
 BRAM_CELLS = ("RAMB18E1", "RAMB36E1")
@@ -33,13 +36,24 @@ def synthesize(design: RtlDesign, work: Path, timeout_s: float = 3600) -> dict:
     """Run ``synth_xilinx -family xc7`` on the design in ``work`` (script, log and the JSON
     statistics land there) and count its cells."""
     work = Path(work).resolve()
-    work.mkdir(parents=True, exist_ok=True)
     sources = [os.path.relpath(p.resolve(), work) for p in design.source_paths]
+    return run_synthesis(f"read_verilog -defer {' '.join(sources)}", TOP, work, timeout_s)
+
+
+def run_synthesis(
+    read: str, top: str, work: Path, timeout_s: float = 3600, netlist: bool = False
+) -> dict:
+    """Yosys ``read`` (a command reading the design, paths relative to ``work``), then
+    ``synth_xilinx -family xc7 -flatten`` of ``top`` in ``work``; the cells counted, and with
+    ``netlist`` the mapped netlist written to ``work/netlist.json``."""
+    work = Path(work).resolve()
+    work.mkdir(parents=True, exist_ok=True)
     script = "\n".join(
         [
-            f"read_verilog -defer {' '.join(sources)}",
-            f"synth_xilinx -family xc7 -top {TOP} -flatten",
+            read,
+            f"synth_xilinx -family xc7 -top {top} -flatten",
             "tee -q -o stat.json stat -json",
+            *(["write_json netlist.json"] if netlist else []),
             "",
         ]
     )
@@ -73,15 +87,19 @@ def count(cells: dict[str, int]) -> dict[str, int]:
         return int(sum(cells.get(n, 0) for n in names))
 
     luts, srls = total(LUT_CELLS), total(SRL_CELLS)
+    lutram = int(sum(cells.get(n, 0) * w for n, w in LUTRAM_CELLS.items()))
     return {
-        "luts": luts + srls,
+        "luts": luts + srls + lutram,
         "luts_logic": luts,
         "luts_shift_register": srls,
+        "luts_memory": lutram,
         "flip_flops": total(FF_CELLS),
         "carry4": total(("CARRY4",)),
         "muxf": total(("MUXF7", "MUXF8")),
         "dsps": total(DSP_CELLS),
         "brams": total(BRAM_CELLS),
+        "ramb36": total(("RAMB36E1",)),
+        "ramb18": total(("RAMB18E1",)),
     }
 
 

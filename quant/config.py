@@ -54,7 +54,8 @@ class ModelConfig:
     def from_dict(cls, data: dict) -> "ModelConfig":
         data = dict(data)
         data["hidden"] = tuple(data["hidden"])
-        data["preprocessing"] = Preprocessing(**data["preprocessing"])
+        # configs written before history_bits existed used the raw-history form
+        data["preprocessing"] = Preprocessing(**{"history_bits": 0, **data["preprocessing"]})
         return cls(**data)
 
 

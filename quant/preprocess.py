@@ -1,16 +1,25 @@
 """Integer input preprocessing: what the firmware does to a pixel's window before the network.
 
-From one pixel's window of ``length`` D3 values (48):
+From one pixel's window of ``length`` D3 values (48), by default (``history_bits`` = 9, the
+form a streaming trigger stores cheaply: 9 bits per pixel and frame):
 
 1. ``raw``: integer raw D3 counts — values in counts per GTU are multiplied by 16,384 and
    rounded to the nearest integer, so raw and per-GTU data give the same integers.
-2. ``baseline = floor(sum(raw) / length)``: the window's mean, rounded down (in firmware a
+2. ``r = raw >> shift``: shifted first (floor), in units of 2**shift raw counts.
+3. ``d = wrap(r - r_last)``: each frame's difference from the window's newest frame, wrapped
+   to ``history_bits`` signed bits (``((x + H) mod 2H) - H``, H = 2**(history_bits-1)). The
+   trigger stores only ``r mod 2**history_bits`` per pixel and frame, and recovers exactly
+   this from it; it equals ``r - r_last`` whenever that is within ±H (±8,192 raw counts for
+   shift 5 and 9 bits, 64 σ of the night background), and wraps beyond (lightning, the
+   brightest lights).
+4. ``baseline = floor(sum(d) / length)``: the window's mean, rounded down (in firmware a
    constant multiply and shift, exact for the value range).
-3. ``residual = raw - baseline``.
-4. ``q = floor(residual / 2**shift)``, an arithmetic right shift (truncation, AP_TRN),
-   saturated to the signed range of ``bits`` bits: [-2**(bits-1), 2**(bits-1) - 1].
+5. ``q = d - baseline`` saturated to the signed range of ``bits`` bits:
+   [-2**(bits-1), 2**(bits-1) - 1].
 
-``q`` are the network's integer inputs (scale 1). All steps are integer arithmetic.
+``history_bits`` = 0 is the earlier form, which needs the raw history (22 bits per sample):
+``q = clip(floor((raw - floor(sum(raw) / length)) / 2**shift))`` (baseline first, then the
+shift). ``q`` are the network's integer inputs (scale 1). All steps are integer arithmetic.
 """
 
 from dataclasses import asdict, dataclass
@@ -32,12 +41,17 @@ class Preprocessing:
     """Right shift of the baseline-subtracted counts (divide by 2**shift, rounding down)."""
     bits: int = 8
     """Width of the saturated signed integer fed to the network, bits."""
+    history_bits: int = 12
+    """Bits kept per pixel and frame of the shifted history (``r mod 2**history_bits``);
+    0: the earlier form, baseline of the raw counts before the shift."""
 
     def validate(self) -> "Preprocessing":
         if not 0 <= self.shift <= 24:
             raise ValueError(f"preprocessing shift must be 0…24 bits (got {self.shift})")
         if not 2 <= self.bits <= 16:
             raise ValueError(f"input bits must be 2…16 (got {self.bits})")
+        if self.history_bits and not self.bits <= self.history_bits <= 24:
+            raise ValueError(f"history bits must be 0 or {self.bits}…24 (got {self.history_bits})")
         return self
 
     @property
@@ -53,10 +67,26 @@ class Preprocessing:
 
     def __call__(self, windows: np.ndarray, units: str) -> np.ndarray:
         """Integer network inputs (N, length) int32 from windows (N, length) in ``units``."""
-        raw = raw_counts(windows, units)
-        baseline = raw.sum(axis=1, keepdims=True) // raw.shape[1]
-        q = (raw - baseline) >> self.shift
-        return np.clip(q, self.low, self.high).astype(np.int32)
+        return self.codes(raw_counts(windows, units))
+
+    def codes(self, raw: np.ndarray) -> np.ndarray:
+        """Integer network inputs (..., length) int32 from integer raw counts (..., length)
+        (at most 22 bits, as ``raw_counts`` gives): the definition above, on any number of
+        leading axes."""
+        raw = np.asarray(raw)
+        if not self.history_bits:
+            raw = raw.astype(np.int64)
+            baseline = raw.sum(axis=-1, keepdims=True) // raw.shape[-1]
+            q = (raw - baseline) >> self.shift
+            return np.clip(q, self.low, self.high).astype(np.int32)
+        r = raw.astype(np.int32) >> self.shift
+        half = 1 << (self.history_bits - 1)
+        d = r - r[..., -1:]
+        d += half  # wrap to history_bits signed bits: (x + H) mod 2H - H, as a bit mask
+        d &= 2 * half - 1
+        d -= half
+        d -= d.sum(axis=-1, keepdims=True, dtype=np.int32) // raw.shape[-1]
+        return np.clip(d, self.low, self.high, out=d)
 
 
 def raw_counts(windows: np.ndarray, units: str) -> np.ndarray:
@@ -68,8 +98,13 @@ def raw_counts(windows: np.ndarray, units: str) -> np.ndarray:
 
 
 def float_residual(windows: np.ndarray, units: str, preprocessing: Preprocessing) -> np.ndarray:
-    """The float model's input: ``(raw - mean(raw)) / 2**shift``, saturated to the same range
-    but not rounded (float32) — the unquantized twin of ``Preprocessing.__call__``."""
-    raw = raw_counts(windows, units).astype(np.float64)
-    residual = (raw - raw.mean(axis=1, keepdims=True)) / 2.0**preprocessing.shift
+    """The float model's input, the unquantized twin of ``Preprocessing.__call__``: the
+    residual from the window's exact mean in units of 2**shift raw counts, saturated to the
+    same range but not rounded (float32). With ``history_bits``, the differences from the
+    newest frame wrap as the integer ones do, so both models learn the same inputs."""
+    raw = raw_counts(windows, units).astype(np.float64) / 2.0**preprocessing.shift
+    if preprocessing.history_bits:
+        half = 2.0 ** (preprocessing.history_bits - 1)
+        raw = np.mod(raw - raw[:, -1:] + half, 2 * half) - half
+    residual = raw - raw.mean(axis=1, keepdims=True)
     return np.clip(residual, preprocessing.low, preprocessing.high).astype(np.float32)

@@ -64,25 +64,57 @@ def run_cosim(
     waves: bool = False,
     tests: tuple[str, ...] = TESTS,
 ) -> CosimRun:
-    """Build ``design`` in ``work/build`` and run ``tests``; the JUnit XML, the results folder
-    and the logs land in ``work``. Raises UvhuntError if the build or the run fails to start
-    (failing tests are reported in the JUnit XML, not raised)."""
+    """Build the unrolled network ``design`` and run the MLP ``tests`` on it (see
+    ``run_cocotb``)."""
+    return run_cocotb(
+        [p.resolve() for p in design.source_paths],
+        TOP,
+        TEST_MODULE,
+        tests,
+        simulator,
+        work,
+        {
+            "UVHUNT_GOLDEN": str(Path(golden_file).resolve()),
+            "UVHUNT_STIMULUS": str(Path(stimulus_file).resolve()),
+        },
+        waves,
+        trace_off=TRACE_TOP_ONLY,
+    )
+
+
+def run_cocotb(
+    sources: list[Path],
+    top: str,
+    test_module: str,
+    tests: tuple[str, ...],
+    simulator: Simulator,
+    work: Path,
+    env: dict[str, str],
+    waves: bool = False,
+    trace_off: str = "",
+) -> CosimRun:
+    """Build the Verilog ``sources`` (top module ``top``) in ``work/build`` and run ``tests``
+    of the cocotb module ``test_module`` (a package name, e.g.
+    ``uvhunt.firmware_tests.core_tests``) with ``env`` plus ``UVHUNT_RESULTS``; the JUnit XML,
+    the results folder and the logs land in ``work``. Raises UvhuntError if the build or the
+    run fails to start (failing tests are reported in the JUnit XML, not raised)."""
     work = Path(work).resolve()
     build_dir, results = work / "build", work / "results"
     runner = _TopOnlyVerilator() if simulator.name == "verilator" else get_runner(simulator.name)
-    sources = [p.resolve() for p in design.source_paths]
+    sources = [Path(p).resolve() for p in sources]
     build_args = []
     if simulator.name == "verilator":
         build_args = VERILATOR_ARGS
         work.mkdir(parents=True, exist_ok=True)
-        (work / "public.vlt").write_text(PUBLIC_TOP + (TRACE_TOP_ONLY if waves else ""))
+        public = PUBLIC_TOP.replace(f'"{TOP}"', f'"{top}"')
+        (work / "public.vlt").write_text(public + (trace_off if waves else ""))
         sources.append(VerilatorControlFile(work / "public.vlt"))
     with _environment(simulator.env):
         start = time.perf_counter()
         try:
             runner.build(
                 sources=sources,
-                hdl_toplevel=TOP,
+                hdl_toplevel=top,
                 build_dir=build_dir,
                 build_args=build_args,
                 timescale=("1ns", "1ps"),
@@ -100,18 +132,14 @@ def run_cosim(
         junit = work / "results.xml"
         try:
             runner.test(
-                test_module=TEST_MODULE,
-                hdl_toplevel=TOP,
+                test_module=test_module,
+                hdl_toplevel=top,
                 hdl_toplevel_lang="verilog",
                 testcase=list(tests),
                 build_dir=build_dir,
                 test_dir=work,
                 results_xml=str(junit),
-                extra_env={
-                    "UVHUNT_GOLDEN": str(Path(golden_file).resolve()),
-                    "UVHUNT_STIMULUS": str(Path(stimulus_file).resolve()),
-                    "UVHUNT_RESULTS": str(results),
-                },
+                extra_env={**env, "UVHUNT_RESULTS": str(results)},
                 waves=waves,
                 log_file=work / "sim.log",
             )

@@ -96,6 +96,8 @@ def test_run_chains_the_stages_into_one_folder(tmp_path, capsys, monkeypatch):
         "8",
         "--test-negatives",
         "1000",
+        "--core-pixels",
+        "32",
         "--quiet",
     ]
     monkeypatch.chdir(tmp_path)  # a relative run folder, as the README's command uses
@@ -134,7 +136,9 @@ def test_run_chains_the_stages_into_one_folder(tmp_path, capsys, monkeypatch):
     code, out, _ = run_cli(capsys, "run", "--out", "run", *small)
     assert code == 0 and "stages: simulate cached" in out and " ran" not in out
     code, out, _ = run_cli(capsys, "run", "--out", "run", *small, "--from", "resources")
-    assert "rtl cached, cosim cached, resources ran, detect ran, report ran" in out
+    assert "rtl cached, cosim cached, resources ran, core ran, detect ran, report ran" in out
+    core = json.loads((tmp_path / "run" / "firmware" / "core" / "summary.json").read_text())
+    assert core["mismatches"] == 0 and core["windows_compared"] > 0 and core["pixels"] == 32
     code, _, err = run_cli(
         capsys, "run", "--out", "run", *small, "--max-epochs", "3", "--only", "export"
     )
@@ -178,7 +182,7 @@ def test_bad_input_exits_2_with_a_clear_message_and_writes_nothing(tmp_path, cap
 @pytest.mark.parametrize(
     "args, words",
     [
-        (["simulate", "--seed", "-1"], ["--seed must be >= 0"]),
+        (["simulate", "--seed", "-1"], ["seed must be >= 0", "on the command line: --seed"]),
         (["simulate", "--meteor-rate", "nan"], ["rate_per_hour"]),
         (["simulate", "--meteor-rate", "inf"], ["rate_per_hour"]),
         (["windows", "SESSIONS", "--seed", "-1"], ["seed must be >= 0"]),

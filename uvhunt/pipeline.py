@@ -15,6 +15,7 @@ from uvhunt._core.errors import UvhuntError
 from uvhunt._core.layout import DEFAULT_RUN
 from uvhunt.console import emit, progress_bars, say
 from uvhunt.euso.session_set import session_configs
+from uvhunt.hls.core_build import CoreConfig
 from uvhunt.stages import STAGES, run_stage, stage_arguments, stage_parser
 from uvhunt.stages.cache import StagePlan
 from uvhunt.stages.evaluate import add_test_negatives, check_test_negatives
@@ -48,6 +49,13 @@ def add_arguments(p) -> None:
     )
     add_session_options(p)
     add_test_negatives(p)
+    p.add_argument(
+        "--core-pixels",
+        dest="pixels",
+        type=int,
+        default=CoreConfig.pixels,
+        help="pixels per frame of the trigger core (48 × 48; fewer for quick runs)",
+    )
     add_model_arguments(p)
     add_train_arguments(p)
 

@@ -19,7 +19,44 @@ def test_raw_and_per_gtu_data_give_the_same_integers():
 
 
 def test_integer_steps_follow_the_definition():
-    p = Preprocessing(shift=5, bits=8)
+    """The default form: shift first, differences from the newest frame wrapped to 9 bits,
+    the floor of their mean as the baseline, saturation."""
+    p = Preprocessing(shift=5, bits=8, history_bits=9)
+
+    def q_of(changes: dict[int, float]) -> np.ndarray:
+        window = np.full((1, 48), 16_000.0)  # r = 16,000 >> 5 = 500 everywhere
+        for i, value in changes.items():
+            window[0, i] = value
+        return p(window, "raw")[0]
+
+    q = q_of({0: 16_000 + 32 * 47 + 31})  # r0 = 547: d0 = 47, sum 47, baseline floor = 0
+    assert q[0] == 47 and np.all(q[1:] == 0)
+    q = q_of({0: 16_000 - 1})  # r0 = 499: d0 = -1, baseline floor(-1/48) = -1
+    assert q[0] == 0 and np.all(q[1:] == 1)
+    q = q_of({3: 16_000 + 32 * 200})  # d3 = 200, baseline 4: saturates at 127
+    assert q[3] == 127 and np.all(np.delete(q, 3) == -4)
+    q = q_of({47: 16_000 + 32 * 200})  # the newest frame bright: the others' d = -200,
+    assert q[47] == 127 and np.all(q[:47] == -4)  # baseline floor(-9400/48) = -196
+    q = q_of({3: 16_000 + 32 * 300})  # d3 = 300 is beyond ±256: it wraps to -212
+    assert q[3] == -128 and np.all(np.delete(q, 3) == 5)  # baseline floor(-212/48) = -5
+    q = q_of({5: 0.0, 9: float(MAX_RAW)})  # extremes: 0 and the largest raw value
+    assert q.dtype == np.int32 and q.min() >= -128 and q.max() <= 127
+
+
+def test_the_cheap_form_is_the_shift_first_mean_when_nothing_wraps():
+    rng = np.random.default_rng(3)
+    raw = rng.poisson(16384.0, (5000, 48)).astype(np.int64)
+    raw[:500] += rng.integers(0, 8000, (500, 48))  # large but within ±256 << 5
+    p = Preprocessing(shift=5, bits=8, history_bits=9)
+    r = raw >> 5
+    expected = np.clip(r - r.sum(axis=1, keepdims=True) // 48, -128, 127)
+    np.testing.assert_array_equal(p(raw.astype(np.float64), "raw"), expected)
+    # and any leading axes give the same integers as one window at a time
+    np.testing.assert_array_equal(p.codes(raw.reshape(50, 100, 48)).reshape(5000, 48), expected)
+
+
+def test_the_raw_history_form_follows_its_definition():
+    p = Preprocessing(shift=5, bits=8, history_bits=0)
     window = np.full((1, 48), 16_000.0)
     window[0, 0] = 16_000.0 + 48 * 31  # sum rises by 48·31: baseline rises by 31 exactly
     q = p(window, "raw")
@@ -31,6 +68,13 @@ def test_integer_steps_follow_the_definition():
     assert q[0, 3] == 127 and q.min() == -128  # saturated both ways
     floor = np.array([[10.0] * 47 + [10.0 + 47]])  # baseline floor((480+47)/48) = 10
     assert p(floor, "raw")[0, -1] == 47 >> 5
+
+
+def test_configs_from_before_history_bits_keep_their_form():
+    data = ModelConfig().to_dict()
+    del data["preprocessing"]["history_bits"]
+    assert ModelConfig.from_dict(data).preprocessing.history_bits == 0
+    assert ModelConfig.from_dict(ModelConfig().to_dict()) == ModelConfig()
 
 
 def test_raw_counts_round_and_clip():
@@ -56,7 +100,12 @@ def test_invalid_model_configs_are_refused(bad):
 
 
 def test_preprocessing_is_validated():
-    for bad in (Preprocessing(shift=-1), Preprocessing(bits=1), Preprocessing(bits=17)):
+    for bad in (
+        Preprocessing(shift=-1),
+        Preprocessing(bits=1),
+        Preprocessing(bits=17),
+        Preprocessing(history_bits=7),
+    ):
         with pytest.raises(ValueError):
             bad.validate()
 

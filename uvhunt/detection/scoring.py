@@ -73,10 +73,4 @@ def score_movie(
 def window_codes(series: np.ndarray, preprocessing: Preprocessing, length: int) -> np.ndarray:
     """(pixels, windows, length) int32 network inputs of every full window of ``series``
     (pixels, frames) int32 raw counts: ``Preprocessing`` applied to each window at once."""
-    sums = np.zeros((series.shape[0], series.shape[1] + 1), np.int64)
-    np.cumsum(series, axis=1, out=sums[:, 1:])
-    baseline = ((sums[:, length:] - sums[:, :-length]) // length).astype(np.int32)
-    q = sliding_window_view(series, length, axis=1) - baseline[:, :, None]
-    q >>= preprocessing.shift
-    np.clip(q, preprocessing.low, preprocessing.high, out=q)
-    return q
+    return preprocessing.codes(sliding_window_view(series, length, axis=1))

@@ -10,6 +10,7 @@ from pathlib import Path
 from uvhunt._core.errors import UvhuntError
 from uvhunt._core.progress import ProgressFactory, no_progress
 from uvhunt.stages import (
+    core,
     cosim,
     detect,
     evaluate,
@@ -34,6 +35,7 @@ STAGES: tuple[Stage, ...] = (
     rtl.STAGE,
     cosim.STAGE,
     resources.STAGE,
+    core.STAGE,
     detect.STAGE,
     report.STAGE,
 )

@@ -26,6 +26,13 @@ def add_model_arguments(p) -> None:
         help="right shift of the baseline-subtracted raw counts, bits",
     )
     p.add_argument(
+        "--history-bits",
+        type=int,
+        default=d.preprocessing.history_bits,
+        help="bits of the shifted history the trigger stores per pixel and frame (differences "
+        "from the newest frame wrap beyond them); 0: baseline of the raw counts, then the shift",
+    )
+    p.add_argument(
         "--weight-bits",
         type=int,
         default=d.weight_bits,
@@ -80,7 +87,9 @@ def model_config(args) -> ModelConfig:
         weight_bits=args.weight_bits,
         activation_bits=args.activation_bits,
         bias_bits=args.bias_bits,
-        preprocessing=Preprocessing(shift=args.input_shift, bits=args.input_bits),
+        preprocessing=Preprocessing(
+            shift=args.input_shift, bits=args.input_bits, history_bits=args.history_bits
+        ),
     )
     try:
         return config.validate()

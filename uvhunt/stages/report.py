@@ -60,6 +60,7 @@ SUMMARIES = {
     "rtl": "rtl.json",
     "cosim": "summary.json",
     "resources": "resources.json",
+    "core": "summary.json",
     "detect": "detect.json",
 }
 """The summary file the report reads in each stage's folder."""
@@ -162,8 +163,8 @@ def _table(headers: list[str], rows: list[list]) -> dict:
 
 
 def _sections(d: dict, pictures: dict) -> list[dict]:
-    ev, fw, cs, res, rtl, det = (
-        d[k] for k in ("evaluate", "firmware", "cosim", "resources", "rtl", "detect")
+    ev, fw, cs, res, rtl, det, core = (
+        d[k] for k in ("evaluate", "firmware", "cosim", "resources", "rtl", "detect", "core")
     )
     sessions = [k for k in d["auc"][0] if k.startswith("session_")]
     auc_rows = [
@@ -195,6 +196,12 @@ def _sections(d: dict, pictures: dict) -> list[dict]:
             f"RTL in {cs['simulator']['name']} {cs['simulator']['version']} (cocotb) vs golden",
             cs["outputs_compared"],
             cs["mismatches"],
+        ],
+        [
+            f"trigger core in {core['simulator']['name']} (cocotb), streamed frames vs golden "
+            "scoring (windows)",
+            core["windows_compared"],
+            core["mismatches"],
         ],
     ]
     loss_rows = [
@@ -273,6 +280,48 @@ def _sections(d: dict, pictures: dict) -> list[dict]:
                 _sentence(real_time_sentence(rt)),
                 f"Co-simulation: {cs['vectors']:,} vectors in {cs['cycles']:,} clocks, "
                 f"{cs['simulation_vectors_per_second']:,.0f} vectors/s simulated.",
+            ],
+        },
+        {
+            "title": "The streaming trigger core (uvhunt core) beside the flight L2 trigger",
+            "table": _table(
+                [
+                    "resource",
+                    "trigger core (Yosys)",
+                    "flight L2 trigger (Vivado HLS)",
+                    "unrolled network (Yosys)",
+                ],
+                [
+                    [
+                        "LUTs",
+                        f"{core['luts']:,}",
+                        f"{core['flight_l2']['luts']:,}",
+                        f"{y['luts']:,}",
+                    ],
+                    [
+                        "flip-flops",
+                        f"{core['flip_flops']:,}",
+                        f"{core['flight_l2']['flip_flops']:,}",
+                        f"{y['flip_flops']:,}",
+                    ],
+                    ["DSP48", core["dsps"], core["flight_l2"]["dsps"], y["dsps"]],
+                    [
+                        "BRAM36",
+                        f"{core['bram36']:g} (history {core['bram36_history']:g}, "
+                        f"weights {core['bram36_weights']:g})",
+                        f"{core['flight_l2']['bram36']:g}",
+                        f"{y['brams']}",
+                    ],
+                    ["LUT levels", core["logic_levels"], "", ""],
+                ],
+            ),
+            "text": [
+                f"{core['pixels']:,} pixels per frame, {core['lanes']} multiply-accumulate "
+                f"lanes: {core['cycles_per_frame']:,} cycles per D3 frame of the "
+                f"{core['cycles_available']:,} available at {core['clock_mhz']:g} MHz "
+                f"(real-time margin {core['real_time_margin']:.2f}).",
+                f"Co-simulation: {core['windows_compared']:,} windows of streamed frames, "
+                f"{core['mismatches']} mismatches with the golden scoring of uvhunt detect.",
             ],
         },
         {

@@ -31,7 +31,8 @@ class Input:
     many: bool = False
     """A positional list (windows' sources)."""
     inside: str = ""
-    """In ``uvhunt run``: the path inside that stage's folder (detect's session)."""
+    """The path inside that stage's folder (a session of the simulated set), in ``uvhunt
+    run`` and in an option's default."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class Stage:
                 parser.add_argument(
                     "--" + source.dest.replace("_", "-"),
                     type=Path,
-                    default=DEFAULT_RUN / folders[source.stage],
+                    default=DEFAULT_RUN / folders[source.stage] / source.inside,
                     help=source.help,
                 )
         if self.whole_run:

@@ -1,0 +1,187 @@
+"""Driver, monitor and scoreboard of the trigger core ``uvhunt_core``, wired by
+``CoreTestbench``.
+
+The core takes one raw D3 value per handshake (``s_tvalid``/``s_tready``, ``s_tuser`` on a
+frame's first pixel, ``s_tlast`` on its last) and gives one output per input pixel
+(``m_tvalid``/``m_tready``). The driver and monitor wait on the handshake signals' edges
+rather than on every clock, so streams of millions of clocks simulate quickly; values are
+set and sampled at falling edges, where everything has settled.
+"""
+
+import cocotb
+import numpy as np
+from cocotb.clock import Clock
+from cocotb.triggers import FallingEdge, RisingEdge
+from cocotb.utils import get_sim_time
+
+from uvhunt.firmware_tests.core_reference import Expected
+
+CLOCK_NS = 10
+TAIL_CLOCKS = 100_000
+"""Clocks the testbench waits, at most, for the outputs after the last input."""
+
+
+class CoreScoreboard:
+    """Compares every output beat, in order, with the reference's expectation."""
+
+    def __init__(self, expected: Expected, pixels: int):
+        self.expected, self.pixels = expected, pixels
+        self.next = 0
+        self.compared = 0
+        self.windows = 0
+        self.mismatches: list[str] = []
+        self.scores = np.zeros(expected.score.shape, np.int64)
+
+    def observe(self, beat: dict) -> None:
+        frame, pixel = divmod(self.next, self.pixels)
+        self.next += 1
+        e = self.expected
+        if frame >= len(e.score):
+            self.mismatches.append(f"output beyond the stream: {beat}")
+            return
+        want = {
+            "window_valid": int(e.window_valid[frame]),
+            "score": int(e.score[frame, pixel]) if e.window_valid[frame] else 0,
+            "trigger": int(e.trigger[frame, pixel]),
+            "first": int(pixel == 0),
+            "last": int(pixel == self.pixels - 1),
+            "count": int(e.trigger[frame, : pixel + 1].sum()),
+            "frame_trigger": int(e.trigger[frame, : pixel + 1].any()),
+        }
+        self.scores[frame, pixel] = beat["score"]
+        self.compared += 1
+        self.windows += want["window_valid"]
+        if beat != want:
+            self.mismatches.append(f"frame {frame} pixel {pixel}: core {beat}, golden {want}")
+
+    @property
+    def done(self) -> bool:
+        return self.next >= self.expected.score.size
+
+
+class StreamDriver:
+    """Sends frames of raw values, pixel after pixel, with optional random gaps in
+    ``s_tvalid`` and a threshold per frame."""
+
+    def __init__(self, dut, rng: np.random.Generator | None = None, gap: float = 0.0):
+        self.dut, self.rng, self.gap = dut, rng, gap
+        self.cycles_waiting = 0
+
+    async def send(self, raw: np.ndarray, thresholds: np.ndarray) -> None:
+        dut = self.dut
+        frames, pixels = raw.shape
+        for t in range(frames):
+            dut.threshold.value = int(thresholds[t])
+            for p in range(pixels):
+                if self.rng is not None and self.rng.random() < self.gap:
+                    dut.s_tvalid.value = 0
+                    for _ in range(int(self.rng.integers(1, 4))):
+                        await FallingEdge(dut.clk)
+                dut.s_tdata.value = int(raw[t, p])
+                dut.s_tuser.value = int(p == 0)
+                dut.s_tlast.value = int(p == pixels - 1)
+                dut.s_tvalid.value = 1
+                if dut.s_tready.value != 1:
+                    await RisingEdge(dut.s_tready)
+                    await FallingEdge(dut.clk)
+                await RisingEdge(dut.clk)  # taken at this edge (valid and ready both high)
+                await FallingEdge(dut.clk)
+                dut.s_tvalid.value = 0
+        dut.s_tvalid.value = 0
+
+
+class StreamMonitor:
+    """Accepts output beats (``m_tready`` pulsed one clock per beat, after an optional
+    random back-pressure delay) and hands each to the scoreboard."""
+
+    FIELDS = {
+        "window_valid": "m_window_valid",
+        "score": "m_score",
+        "trigger": "m_trig",
+        "first": "m_tuser",
+        "last": "m_tlast",
+        "count": "m_count",
+        "frame_trigger": "m_frame_trig",
+    }
+
+    def __init__(self, dut, board: CoreScoreboard, rng=None, backpressure: float = 0.0):
+        self.dut, self.board, self.rng, self.backpressure = dut, board, rng, backpressure
+        self.first_cycle: int | None = None
+        self.last_cycle = 0
+
+    async def run(self) -> None:
+        dut = self.dut
+        dut.m_tready.value = 0
+        while True:
+            if dut.m_tvalid.value != 1:
+                await RisingEdge(dut.m_tvalid)
+            await FallingEdge(dut.clk)
+            beat = {
+                name: (
+                    getattr(dut, port).value.to_signed()
+                    if name == "score"
+                    else int(getattr(dut, port).value)
+                )
+                for name, port in self.FIELDS.items()
+            }
+            if self.rng is not None and self.rng.random() < self.backpressure:
+                for _ in range(int(self.rng.integers(1, 6))):
+                    await FallingEdge(dut.clk)
+            dut.m_tready.value = 1
+            await RisingEdge(dut.clk)
+            await FallingEdge(dut.clk)
+            dut.m_tready.value = 0
+            self.board.observe(beat)
+
+
+class CoreTestbench:
+    """Clock, reset, driver, monitor and scoreboard around ``uvhunt_core``."""
+
+    def __init__(self, dut):
+        self.dut = dut
+        self.clock_started = False
+
+    async def reset(self, clocks: int = 2) -> None:
+        dut = self.dut
+        if not self.clock_started:
+            cocotb.start_soon(Clock(dut.clk, CLOCK_NS, unit="ns").start())
+            self.clock_started = True
+        dut.s_tvalid.value = 0
+        dut.s_tdata.value = 0
+        dut.s_tuser.value = 0
+        dut.s_tlast.value = 0
+        dut.m_tready.value = 0
+        dut.threshold.value = 0
+        dut.rst.value = 1
+        for _ in range(clocks):
+            await RisingEdge(dut.clk)
+        await FallingEdge(dut.clk)
+        dut.rst.value = 0
+
+    async def stream(
+        self,
+        raw: np.ndarray,
+        expected: Expected,
+        thresholds: np.ndarray,
+        rng: np.random.Generator | None = None,
+        gap: float = 0.0,
+        backpressure: float = 0.0,
+    ) -> tuple[CoreScoreboard, int]:
+        """Stream ``raw`` (frames, pixels) through the core; returns the scoreboard and the
+        clocks the stream took."""
+        board = CoreScoreboard(expected, raw.shape[1])
+        monitor = StreamMonitor(self.dut, board, rng, backpressure)
+        watcher = cocotb.start_soon(monitor.run())
+        start = cycle()
+        await StreamDriver(self.dut, rng, gap).send(raw, thresholds)
+        for _ in range(TAIL_CLOCKS):  # the last pixel's window, then its output
+            if board.done:
+                break
+            await FallingEdge(self.dut.clk)
+        watcher.cancel()
+        return board, cycle() - start
+
+
+def cycle() -> int:
+    """The clock cycle now (rising edges at 0, T, 2T, ...)."""
+    return int(get_sim_time("ns") // CLOCK_NS)

@@ -1,0 +1,161 @@
+"""The trigger core made from an exported model: the mapping of the golden model onto the
+core, the choice of lanes for real time, and the generated files (Verilog for simulation,
+RTLIL for Yosys).
+
+Amaranth (0.5) describes the core (``hls/trigger_core.py``) and writes both files through
+its bundled Yosys; RTLIL keeps the large initialized memories compact (the Verilog has one
+line per RAM word, which Yosys' Verilog reader takes minutes to read at full size).
+"""
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from amaranth.back import rtlil, verilog
+from amaranth.sim import Simulator
+
+from uvhunt.hls.trigger_core import TOP, TriggerCore
+from uvhunt.quant.golden import GoldenMLP
+from uvhunt.quant.preprocess import Preprocessing
+
+D3_FRAME_S = 0.04096
+"""One D3 frame: 128 × 128 × 2.5 µs."""
+REAL_TIME_MARGIN = 1.5
+"""Cycles available per frame over cycles used, at least, when the lanes are chosen."""
+LANE_CHOICES = (2, 4, 6, 8, 10, 12, 16)
+HISTORY_BITS = (9, 12)
+"""History widths the core stores (bits per pixel and frame)."""
+
+
+@dataclass(frozen=True)
+class CoreConfig:
+    """How the core is built."""
+
+    pixels: int = 2304
+    """Pixels per frame (48 × 48; fewer for tests)."""
+    lanes: int = 0
+    """Parallel multiply-accumulate lanes (even: two share a DSP48); 0 picks the fewest that
+    meet the D3 need with ``REAL_TIME_MARGIN`` at ``clock_mhz``."""
+    clock_mhz: float = 100.0
+
+    def validate(self) -> "CoreConfig":
+        if not 1 <= self.pixels <= 2304:
+            raise ValueError(f"pixels must be 1…2,304 (got {self.pixels})")
+        if self.lanes and (self.lanes < 2 or self.lanes % 2):
+            raise ValueError(f"lanes must be 0 (automatic) or an even number >= 2 ({self.lanes})")
+        if not 1.0 <= self.clock_mhz <= 500.0:
+            raise ValueError(f"clock must be 1…500 MHz (got {self.clock_mhz})")
+        return self
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def core_model(golden: GoldenMLP, preprocessing: Preprocessing) -> dict:
+    """The integers the core's ROMs hold, or ValueError saying why the model cannot map."""
+    why = []
+    spec = golden.input_quant
+    if preprocessing.bits != 8 or spec.bits != 8 or spec.exponent != 0 or not spec.signed:
+        why.append(
+            f"inputs must be 8-bit signed integers at scale 1 (preprocessing {preprocessing.bits} "
+            f"bits; input quantizer {spec.bits} bits, scale 2**{spec.exponent})"
+        )
+    if preprocessing.history_bits not in HISTORY_BITS:
+        why.append(
+            f"history_bits {preprocessing.history_bits} is not one the core stores "
+            f"({', '.join(map(str, HISTORY_BITS))})"
+        )
+    if golden.sizes[-1] != 1:
+        why.append(f"one output is needed (the model has {golden.sizes[-1]})")
+    for index, layer in enumerate(golden.layers[:-1]):
+        out = layer.output_quant
+        if out.bits != 8 or out.signed or layer.shift is None or layer.shift < 1:
+            why.append(
+                f"hidden layer {index} must give 8-bit unsigned activations by a right shift "
+                f"(it has {out.bits} bits, shift {layer.shift})"
+            )
+    weight_bits = max(layer.weight_quant.bits for layer in golden.layers)
+    if weight_bits > 6:
+        why.append(f"weights of at most 6 bits fit two per DSP48 (the model has {weight_bits})")
+    if why:
+        raise ValueError("; ".join(why))
+    return {
+        "sizes": list(golden.sizes),
+        "W": [np.array(layer.weight, np.int64) for layer in golden.layers],  # copies
+        "B": [np.array(layer.bias, np.int64) for layer in golden.layers],
+        "shifts": [int(layer.shift) for layer in golden.layers[:-1]],
+        "wbits": int(weight_bits),
+        "shift": preprocessing.shift,
+        "history_bits": preprocessing.history_bits,
+    }
+
+
+def make_core(model: dict, pixels: int, lanes: int) -> TriggerCore:
+    """The core, or ValueError when the model's accumulators do not fit its arithmetic."""
+    try:
+        return TriggerCore(
+            model,
+            P=pixels,
+            L=model["sizes"][0],
+            lanes=lanes,
+            history_bits=model["history_bits"],
+            shift=model["shift"],
+        )
+    except AssertionError as exc:
+        raise ValueError(str(exc) or "the model does not fit the core's arithmetic") from exc
+
+
+def cycles_per_pixel(model: dict, lanes: int) -> int:
+    """Clocks the core takes per pixel once windows are full, measured by simulating one
+    pixel (the schedule does not depend on the pixel count or the values)."""
+    core = make_core(model, 1, lanes)
+    length = model["sizes"][0]
+    sim = Simulator(core)
+    sim.add_clock(1e-8)
+    accepted: list[int] = []
+
+    async def bench(ctx):
+        ctx.set(core.m_tready, 1)
+        ctx.set(core.s_tvalid, 1)
+        clock = 0
+        while len(accepted) < length + 1:
+            ready = ctx.get(core.s_tready)
+            await ctx.tick()
+            clock += 1
+            if ready:
+                accepted.append(clock)
+
+    sim.add_testbench(bench)
+    sim.run()
+    return accepted[-1] - accepted[-2]  # between the last two windowed pixels
+
+
+def choose_lanes(model: dict, config: CoreConfig) -> tuple[int, int]:
+    """(lanes, cycles per pixel): the configured lanes, or the fewest meeting the margin."""
+    if config.lanes:
+        return config.lanes, cycles_per_pixel(model, config.lanes)
+    budget = cycles_available(config.clock_mhz) / REAL_TIME_MARGIN
+    for lanes in LANE_CHOICES:
+        if lanes > min(model["sizes"][1:-1], default=lanes):
+            break
+        cycles = cycles_per_pixel(model, lanes)
+        if cycles * config.pixels <= budget:
+            return lanes, cycles
+    return lanes, cycles
+
+
+def cycles_available(clock_mhz: float) -> int:
+    """Clocks in one D3 frame."""
+    return math.floor(clock_mhz * 1e6 * D3_FRAME_S)
+
+
+def write_core(core: TriggerCore, folder: Path, description: dict) -> dict:
+    """``uvhunt_core.v`` (simulation), ``uvhunt_core.il`` (synthesis) and ``core.json``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{TOP}.il").write_text(rtlil.convert(core, name=TOP))
+    (folder / f"{TOP}.v").write_text(verilog.convert(core, name=TOP))
+    (folder / "core.json").write_text(json.dumps(description, indent=1))
+    return description

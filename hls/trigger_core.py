@@ -1,0 +1,623 @@
+"""The streaming trigger core, in Amaranth 0.5: D3 frames in, per-pixel scores and a
+trigger map out, the golden model's exact integers (see docs/commands/core.md).
+
+Preprocessing (``uvhunt.quant.preprocess`` with ``history_bits`` K, H = 2^(K-1)): the core
+stores s = (raw >> shift) mod 2^K per pixel and frame, and computes from the window's 48
+samples d_i = ((s_i - s_new + H) mod 2^K) - H, b = floor(sum d / 48), q_i = clip(d_i - b).
+
+Architecture (one pixel at a time, time-multiplexed MLP):
+  IDLE : accept one input beat (s_tready=1 only here).
+         K = 9: history = P*L words of 9 bits (addr p*L + slot); the write of s_new = raw[5:14]
+         to addr p*L + (t mod L) is registered and happens in the next cycle.
+         K = 12: history = P*16 words of 36 bits, three 12-bit samples per word
+         (slot j -> word p*16 + j//3, field j%3); the new sample is written by a
+         read-modify-write during HIST (see below).
+  HIST : K = 9: read the L samples of this pixel oldest first (slot (t+1) mod L ... t mod L);
+         pipeline: BRAM -> register -> d_i = (s_i - s_new) mod 512 as signed 9 bit -> register
+         -> store in the d-buffer (LUTRAM) and accumulate sum(d_i).
+         K = 12: read the 16 words of the pixel (word 0..15); per word: register -> 3 differences
+         d = (s - s_new) mod 4096 (signed 12 bit; the field of slot t mod L still holds frame
+         t-L and gets d = 0, which is the d of s_new itself) -> register -> d-buffer word
+         (16 x 36 LUTRAM, indexed by slot) + sum of the 3 d's -> accumulate.  The word holding
+         slot t mod L is written back one cycle after it was read with that field replaced by
+         s_new.  HIST runs in every frame (also t < L-1) because of this write.
+  DIV  : b = floor(sum/L): restoring division of u = sum + H*L (0 <= u <= L*(2H-1)) by the
+         constant L, K quotient bits, one per cycle; b = quo - H.
+  MAC  : output-stationary MLP, N lanes = N neurons of one layer in parallel, one input x
+         broadcast per cycle, N weights per cycle from one ROM word.  Two lanes share one
+         multiplier (DSP48E1): A = w_hi*2^k + w_lo (bit pattern precomputed in the ROM),
+         B = x (9-bit signed), accumulator P = 2^k*acc_hi + acc_lo (k = 19 for 5-bit weights).
+         Layer-1 input q_i = clip(d_i - b, -128, 127) is computed on the fly from the d-buffer
+         (K = 12: read in slot order starting at slot (t+1) mod L, i.e. oldest first).
+  post : per finished group, a serial post-processor (one neuron per cycle, overlapping the
+         next group's MACs) unpacks acc_lo = sext(P[0:k]), acc_hi = P[k:] + P[k-1], adds the
+         bias (bias ROM), and for hidden layers does ReLU, round-half-even shift
+         floor((a + 2^(s-1) - 1 + a[s]) / 2^s) and clip to 255 into a ping-pong activation
+         buffer; for the last layer it stores the score (accumulator, no activation).
+  DRAIN: wait for the MAC pipeline and post-processor to empty before the next layer.
+  OUT  : present one output beat per input pixel; hold until m_tready.
+Frames with t < L-1 skip HIST..DRAIN (K = 12: skip DIV..DRAIN) and emit a beat with
+m_window_valid=0, score=0, trig=0.
+Frame position comes from an internal pixel counter (P pixels per frame); s_tuser=1 forces
+pixel index 0 (resynchronisation); s_tlast is not used.  m_count is the running count of
+triggered pixels in the current frame (the frame total on the m_tlast beat), m_frame_trig =
+m_count != 0.
+"""
+
+import math
+
+from amaranth.hdl import C, Cat, Module, Mux, Signal, signed, unsigned
+from amaranth.lib import wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+RAW_BITS = 22
+"""Raw D3 sums: 16,384 GTUs × 255 counts < 2**22."""
+TOP = "uvhunt_core"
+"""The top module's name in the generated Verilog and RTLIL."""
+
+
+def _bits_signed(lo, hi):
+    """Bits of a signed type holding [lo, hi]."""
+    n = 1
+    while not (-(1 << (n - 1)) <= lo and hi <= (1 << (n - 1)) - 1):
+        n += 1
+    return n
+
+
+class TriggerCore(wiring.Component):
+    def __init__(
+        self, model, P=2304, L=48, lanes=6, score_bits=24, thr_bits=24, history_bits=9, shift=5
+    ):
+        self.shift = shift
+        sizes = tuple(model["sizes"])
+        assert history_bits in (9, 12), "supported history widths: 9, 12"
+        self.K = history_bits
+        self.H = 1 << (history_bits - 1)
+        # K = 9: one sample per word (P*L x 9, maps as 4Kx9); K = 12: three samples per 36-bit word
+        self.pack = 1 if history_bits == 9 else 3
+        assert L % self.pack == 0
+        self.WPP = L // self.pack  # history words per pixel
+        self.model = model
+        self.sizes = sizes
+        self.P, self.L, self.N = P, L, lanes
+        self.nl = len(sizes) - 1
+        self.wbits = model.get("wbits", 5)
+        assert sizes[0] == L, "first layer width must equal the window length"
+        assert lanes % 2 == 0, "lanes are used in pairs (two products per multiplier)"
+        assert all(sizes[li] >= lanes for li in range(self.nl)), (
+            "post-processing overlap needs n_in >= lanes"
+        )
+        wmin, wmax = -(1 << (self.wbits - 1)), (1 << (self.wbits - 1)) - 1
+        for W in model["W"]:
+            assert W.min() >= wmin and W.max() <= wmax
+        # packing offset: A = hi' (wbits+1 bits) at bit k, must fit the 25-bit DSP A port
+        self.k = 25 - (self.wbits + 1)
+        self.acc_bits = 0
+        self.val_lo, self.val_hi = 0, 0
+        for li in range(self.nl):
+            xlo, xhi = (-128, 127) if li == 0 else (0, 255)
+            c = [wmin * xlo, wmin * xhi, wmax * xlo, wmax * xhi]
+            lo, hi = sizes[li] * min(c), sizes[li] * max(c)
+            assert lo >= -(1 << (self.k - 1)) and hi <= (1 << (self.k - 1)) - 1, (
+                f"layer {li}: packed accumulator range [{lo},{hi}] does not fit k={self.k}"
+            )
+            self.val_lo, self.val_hi = min(self.val_lo, lo), max(self.val_hi, hi)
+        self.acc_bits = self.k + self.k + 1  # 2^k*hi + lo, |hi| < 2^(k-1)
+        bmin = min(int(B.min()) for B in model["B"])
+        bmax = max(int(B.max()) for B in model["B"])
+        self.bias_bits = _bits_signed(bmin, bmax)
+        self.post_bits = _bits_signed(self.val_lo + bmin, self.val_hi + bmax)
+        assert self.post_bits <= score_bits
+        self.score_bits = score_bits
+        super().__init__(
+            {
+                "s_tdata": In(RAW_BITS),
+                "s_tvalid": In(1),
+                "s_tready": Out(1),
+                "s_tlast": In(1),
+                "s_tuser": In(1),
+                "threshold": In(signed(thr_bits)),
+                "m_tvalid": Out(1),
+                "m_tready": In(1),
+                "m_score": Out(signed(score_bits)),
+                "m_trig": Out(1),
+                "m_window_valid": Out(1),
+                "m_tlast": Out(1),
+                "m_tuser": Out(1),
+                "m_count": Out(range(P + 1)),
+                "m_frame_trig": Out(1),
+            }
+        )
+        self._build_roms()
+
+    # ------------------------------------------------------------------ ROM images
+    def _build_roms(self):
+        N, nl, sizes, wb = self.N, self.nl, self.sizes, self.wbits
+        self.groups = [math.ceil(sizes[li + 1] / N) for li in range(nl)]
+        words, biases = [], []
+        self.fw = 2 * wb + 1  # lo (wb bits) + hi' (wb+1 bits)
+        for li in range(nl):
+            W, B = self.model["W"][li], self.model["B"][li]
+            n_in, n_out = sizes[li], sizes[li + 1]
+            for g in range(self.groups[li]):
+                for i in range(n_in):
+                    word = 0
+                    for mm in range(N // 2):
+                        n0, n1 = g * N + 2 * mm, g * N + 2 * mm + 1
+                        wlo = int(W[i, n0]) if n0 < n_out else 0
+                        whi = int(W[i, n1]) if n1 < n_out else 0
+                        hip = whi - (1 if wlo < 0 else 0)
+                        field = (wlo & ((1 << wb) - 1)) | ((hip & ((1 << (wb + 1)) - 1)) << wb)
+                        word |= field << (self.fw * mm)
+                    words.append(word)
+                for j in range(N):
+                    n = g * N + j
+                    biases.append(int(B[n]) if n < n_out else 0)
+        self.rom_words, self.bias_words = words, biases
+        self.rom_w = self.fw * (N // 2)
+        self.macs_cycles = len(words)
+
+    # ------------------------------------------------------------------ hardware
+    def elaborate(self, platform):
+        m = Module()
+        P, L, N, nl, k = self.P, self.L, self.N, self.nl, self.k
+        NPAIR = N // 2
+        sizes, groups = self.sizes, self.groups
+        wb = self.wbits
+
+        # ---------------- memories
+        K, H, pack, WPP = self.K, self.H, self.pack, self.WPP
+        hist = Memory(shape=unsigned(K * pack), depth=P * WPP, init=[])
+        m.submodules.hist = hist
+        h_wp, h_rp = hist.write_port(), hist.read_port()
+        if pack == 1:
+            dbuf = Memory(shape=signed(K), depth=L, init=[])
+            m.submodules.dbuf = dbuf
+            d_wp, d_rp = dbuf.write_port(), dbuf.read_port()
+        else:
+            # d-buffer indexed by history slot: word = slot // 3, field = slot % 3 (K bits each);
+            # asynchronous read + registered field select (same timing as a synchronous read)
+            dbuf = Memory(shape=unsigned(K * pack), depth=WPP, init=[])
+            m.submodules.dbuf = dbuf
+            d_wp, d_rp = dbuf.write_port(), dbuf.read_port(domain="comb")
+        rom = Memory(shape=unsigned(self.rom_w), depth=len(self.rom_words), init=self.rom_words)
+        m.submodules.wrom = rom
+        r_rp = rom.read_port()
+        brom = Memory(
+            shape=signed(self.bias_bits),
+            depth=len(self.bias_words),
+            init=self.bias_words,
+            attrs={"rom_style": "block", "ram_style": "block"},
+        )
+        m.submodules.brom = brom
+        b_rp = brom.read_port()
+        act_depth = max([groups[li] * N for li in range(nl - 1)] + [1])
+        n_act = min(2, nl - 1)
+        acts, a_wps, a_rps = [], [], []
+        for a in range(n_act):
+            mem = Memory(shape=unsigned(8), depth=act_depth, init=[])
+            m.submodules[f"act{a}"] = mem
+            acts.append(mem)
+            a_wps.append(mem.write_port())
+            a_rps.append(mem.read_port())
+
+        # ---------------- frame / pixel bookkeeping
+        p_cnt = Signal(range(P))
+        base_cnt = Signal(range(P * WPP))
+        t_slot = Signal(range(L))
+        t_word = Signal(range(WPP))  # pack > 1: t_slot // pack, t_slot % pack
+        t_fld = Signal(range(pack))
+        nfr = Signal(range(L))  # completed frames, saturating at L-1
+        cur_p = Signal(range(P))
+        cur_base = Signal(range(P * WPP))
+        cur_first = Signal()
+        cur_last = Signal()
+        s_new = Signal(K)
+        cnt = Signal(range(P + 1))
+        score = Signal(signed(self.score_bits))
+        wv = Signal()
+
+        # ---------------- history read / baseline
+        rd_slot = Signal(range(L))
+        rcnt = Signal(range(L + 1))
+        hv1 = Signal()
+        hidx1 = Signal(range(L))
+        NR = L if pack == 1 else WPP  # reads per pixel
+        hv2, hv3 = Signal(), Signal()
+        hidx2, hidx3 = Signal.like(hidx1), Signal.like(hidx1)
+        hv4, hidx4 = Signal(), Signal.like(hidx1)  # pack > 1 only
+        sum_bits = _bits_signed(-L * H, L * H)
+        total = Signal(signed(sum_bits))
+        QB = K  # u = sum + H*L in [0, L*(2H-1)] -> quotient < 2^K
+        rem = Signal(range(2 * H * L))
+        dv = Signal(range(2 * H * L))
+        quo = Signal(QB)
+        dcnt = Signal(range(QB))
+        bval = Signal(signed(K + 1))
+        rdiff = Signal(signed(len(rem) + 1))  # rem - dv, sign bit = (rem < dv)
+        m.d.comb += rdiff.eq(rem - dv)
+
+        # ---------------- MAC sequencer
+        layer = Signal(range(max(nl, 2)))
+        i_cnt = Signal(range(max(sizes[:-1])))
+        g_cnt = Signal(range(max(groups) + 1))
+        wa = Signal(range(len(self.rom_words)))
+        last_i = Signal.like(i_cnt)
+        last_g = Signal.like(g_cnt)
+        with m.Switch(layer):
+            for li in range(nl):
+                with m.Case(li):
+                    m.d.comb += [last_i.eq(sizes[li] - 1), last_g.eq(groups[li] - 1)]
+
+        # MAC pipeline flags
+        v1, v2, v3, v4 = Signal(), Signal(), Signal(), Signal()
+        first1, first2, first3 = Signal(), Signal(), Signal()
+        last1, last2, last3, last4 = Signal(), Signal(), Signal(), Signal()
+        lay1, lay2, lay3, lay4 = (Signal.like(layer, name=f"lay{j}") for j in range(1, 5))
+        gw = Signal.like(g_cnt).shape()
+        g1, g2, g3, g4 = (Signal(gw, name=f"grp{j}") for j in range(1, 5))
+        A_r = [Signal(signed(25), name=f"A_r{mm}") for mm in range(NPAIR)]
+        B_r = Signal(signed(9))
+        M_r = [Signal(signed(34), name=f"M_r{mm}") for mm in range(NPAIR)]
+        P_r = [Signal(signed(self.acc_bits), name=f"P_r{mm}") for mm in range(NPAIR)]
+
+        # post-processor
+        pp_active = Signal()
+        pp_j = Signal(range(N))
+        pp_S = [Signal(signed(self.acc_bits), name=f"pp_S{mm}") for mm in range(NPAIR)]
+        pp_lay = Signal.like(layer)
+        pp_nbase = Signal(range(act_depth + N + 1))
+        bc = Signal(range(len(self.bias_words) + 1))
+        va, vb = Signal(), Signal()
+        va2 = Signal()
+        val_a = Signal(signed(k + 1))
+        n_a, n_b = Signal.like(pp_nbase), Signal.like(pp_nbase)
+        lay_a, lay_b = Signal.like(layer), Signal.like(layer)
+        acc_b = Signal(signed(self.post_bits))
+
+        busy = Signal()
+        vc = Signal()
+        m.d.sync += busy.eq(
+            v1 | v2 | v3 | v4 | pp_active | va | va2 | vb | vc
+        )  # registered: 1 cycle late, safe in DRAIN
+
+        # registered history write (one cycle after the input beat is accepted)
+        hw_addr = Signal(range(P * WPP))
+        hw_data = Signal(K * pack)
+        hw_en = Signal()
+        # defaults
+        m.d.sync += [hv1.eq(0), v1.eq(0), hw_en.eq(0)]
+
+        # ---------------- control FSM
+        p_in = Signal.like(p_cnt)
+        base_in = Signal.like(base_cnt)
+        m.d.comb += [
+            p_in.eq(Mux(self.s_tuser, 0, p_cnt)),
+            base_in.eq(Mux(self.s_tuser, 0, base_cnt)),
+            h_wp.addr.eq(hw_addr),
+            h_wp.data.eq(hw_data),
+            h_wp.en.eq(hw_en),
+            h_rp.addr.eq(cur_base + rd_slot),
+            r_rp.addr.eq(wa),
+        ]
+        # pack > 1: d-buffer read position (word, field) in slot order, starting at the oldest
+        # slot (t+1) mod L; restarts for every group of layer 0
+        dw, df, dw0, df0 = (
+            Signal(range(WPP)),
+            Signal(range(pack)),
+            Signal(range(WPP)),
+            Signal(range(pack)),
+        )
+        if pack == 1:
+            m.d.comb += d_rp.addr.eq(i_cnt)
+        else:
+            m.d.comb += d_rp.addr.eq(dw)
+        for a in range(n_act):
+            m.d.comb += a_rps[a].addr.eq(i_cnt)
+
+        trig = Signal()
+        cnt_new = Signal.like(cnt)
+        m.d.comb += [
+            trig.eq(wv & (score > self.threshold)),
+            cnt_new.eq(Mux(cur_first, 0, cnt) + trig),
+            self.m_score.eq(score),
+            self.m_trig.eq(trig),
+            self.m_window_valid.eq(wv),
+            self.m_tlast.eq(cur_last),
+            self.m_tuser.eq(cur_first),
+            self.m_count.eq(cnt_new),
+            self.m_frame_trig.eq(cnt_new != 0),
+        ]
+
+        with m.FSM(name="ctrl"):
+            with m.State("IDLE"):
+                m.d.comb += self.s_tready.eq(1)
+                with m.If(self.s_tvalid):
+                    if pack == 1:
+                        # direct write of the new sample; the read pass (next cycles) sees it
+                        m.d.sync += [
+                            hw_en.eq(1),
+                            hw_addr.eq(base_in + t_slot),
+                            hw_data.eq(self.s_tdata[self.shift : self.shift + K]),
+                        ]
+                    m.d.sync += [
+                        cur_p.eq(p_in),
+                        cur_base.eq(base_in),
+                        s_new.eq(self.s_tdata[self.shift : self.shift + K]),
+                        cur_first.eq(p_in == 0),
+                        cur_last.eq(p_in == P - 1),
+                        total.eq(0),
+                        rcnt.eq(0),
+                        rd_slot.eq(Mux(t_slot == L - 1, 0, t_slot + 1) if pack == 1 else 0),
+                    ]
+                    if pack == 1:
+                        with m.If(nfr == L - 1):
+                            m.next = "HIST"
+                        with m.Else():
+                            m.d.sync += [score.eq(0), wv.eq(0)]
+                            m.next = "OUT"
+                    else:
+                        # the read pass is needed in every frame (read-modify-write of the new slot)
+                        m.next = "HIST"
+            with m.State("HIST"):
+                with m.If(rcnt != NR):
+                    m.d.sync += [
+                        rd_slot.eq(
+                            Mux(rd_slot == L - 1, 0, rd_slot + 1) if pack == 1 else rd_slot + 1
+                        ),
+                        rcnt.eq(rcnt + 1),
+                        hv1.eq(1),
+                        hidx1.eq(rcnt),
+                    ]
+                if pack == 1:
+                    with m.If(hv3 & (hidx3 == L - 1)):
+                        m.next = "DIV0"
+                else:
+                    with m.If(hv4 & (hidx4 == NR - 1)):
+                        with m.If(nfr == L - 1):
+                            m.next = "DIV0"
+                        with m.Else():
+                            m.d.sync += [score.eq(0), wv.eq(0)]
+                            m.next = "OUT"
+            with m.State("DIV0"):
+                m.d.sync += [rem.eq(total + H * L), dv.eq(L << (QB - 1)), quo.eq(0), dcnt.eq(0)]
+                m.next = "DIV"
+            with m.State("DIV"):
+                with m.If(~rdiff[-1]):
+                    m.d.sync += [rem.eq(rdiff), quo.eq(Cat(C(1, 1), quo))]
+                with m.Else():
+                    m.d.sync += quo.eq(Cat(C(0, 1), quo))
+                m.d.sync += [dv.eq(dv >> 1), dcnt.eq(dcnt + 1)]
+                with m.If(dcnt == QB - 1):
+                    m.next = "DIVEND"
+            with m.State("DIVEND"):
+                m.d.sync += [
+                    bval.eq(quo - H),
+                    layer.eq(0),
+                    i_cnt.eq(0),
+                    g_cnt.eq(0),
+                    wa.eq(0),
+                    bc.eq(0),
+                ]
+                if pack > 1:
+                    st_w = Mux(t_fld == pack - 1, Mux(t_word == WPP - 1, 0, t_word + 1), t_word)
+                    st_f = Mux(t_fld == pack - 1, 0, t_fld + 1)
+                    m.d.sync += [dw.eq(st_w), df.eq(st_f), dw0.eq(st_w), df0.eq(st_f)]
+                m.next = "MAC"
+            with m.State("MAC"):
+                m.d.sync += [
+                    v1.eq(1),
+                    first1.eq(i_cnt == 0),
+                    last1.eq(i_cnt == last_i),
+                    lay1.eq(layer),
+                    g1.eq(g_cnt),
+                    wa.eq(wa + 1),
+                ]
+                if pack > 1:
+                    with m.If(i_cnt == last_i):
+                        m.d.sync += [dw.eq(dw0), df.eq(df0)]
+                    with m.Elif(df == pack - 1):
+                        m.d.sync += [df.eq(0), dw.eq(Mux(dw == WPP - 1, 0, dw + 1))]
+                    with m.Else():
+                        m.d.sync += df.eq(df + 1)
+                with m.If(i_cnt == last_i):
+                    m.d.sync += i_cnt.eq(0)
+                    with m.If(g_cnt == last_g):
+                        m.d.sync += g_cnt.eq(0)
+                        m.next = "DRAIN"
+                    with m.Else():
+                        m.d.sync += g_cnt.eq(g_cnt + 1)
+                with m.Else():
+                    m.d.sync += i_cnt.eq(i_cnt + 1)
+            with m.State("DRAIN"):
+                with m.If(~busy):
+                    with m.If(layer == nl - 1):
+                        m.d.sync += wv.eq(1)
+                        m.next = "OUT"
+                    with m.Else():
+                        m.d.sync += layer.eq(layer + 1)
+                        m.next = "MAC"
+            with m.State("OUT"):
+                m.d.comb += self.m_tvalid.eq(1)
+                with m.If(self.m_tready):
+                    m.d.sync += cnt.eq(cnt_new)
+                    with m.If(cur_last):
+                        m.d.sync += [
+                            p_cnt.eq(0),
+                            base_cnt.eq(0),
+                            t_slot.eq(Mux(t_slot == L - 1, 0, t_slot + 1)),
+                            nfr.eq(Mux(nfr == L - 1, nfr, nfr + 1)),
+                        ]
+                        if pack > 1:
+                            with m.If(t_fld == pack - 1):
+                                m.d.sync += [
+                                    t_fld.eq(0),
+                                    t_word.eq(Mux(t_word == WPP - 1, 0, t_word + 1)),
+                                ]
+                            with m.Else():
+                                m.d.sync += t_fld.eq(t_fld + 1)
+                    with m.Else():
+                        m.d.sync += [p_cnt.eq(cur_p + 1), base_cnt.eq(cur_base + WPP)]
+                    m.next = "IDLE"
+
+        # ---------------- history data -> d_i, sum
+        # 3 stages: register BRAM (cascade-mux) output, subtract, then store/accumulate
+        if pack == 1:
+            hdat = Signal(K)
+            d_new = Signal(signed(K))
+            d_r = Signal(signed(K))
+            m.d.sync += [
+                hv2.eq(hv1),
+                hidx2.eq(hidx1),
+                hdat.eq(h_rp.data),
+                hv3.eq(hv2),
+                hidx3.eq(hidx2),
+                d_r.eq(d_new),
+            ]
+            m.d.comb += d_new.eq(hdat - s_new)  # truncation = mod 2^K, signed view
+            with m.If(hv3):
+                m.d.comb += [d_wp.addr.eq(hidx3), d_wp.data.eq(d_r), d_wp.en.eq(1)]
+                m.d.sync += total.eq(total + d_r)
+        else:
+            # word w holds slots 3w..3w+2.  Stage 2: register the BRAM word; stage 3: the pack
+            # differences (the slot being overwritten, t mod L, still holds frame t-L: its d is
+            # forced to 0 = s_new - s_new), and the read-modify-write of that word with s_new;
+            # stage 4: d-buffer write + sum of the pack d's; stage 5: accumulate.
+            hdat = Signal(K * pack)
+            d_new = [Signal(signed(K), name=f"d_new{j}") for j in range(pack)]
+            d_r = [Signal(signed(K), name=f"d_r{j}") for j in range(pack)]
+            d3 = Signal(signed(K + 2))
+            m.d.sync += [
+                hv2.eq(hv1),
+                hidx2.eq(hidx1),
+                hdat.eq(h_rp.data),
+                hv3.eq(hv2),
+                hidx3.eq(hidx2),
+                hv4.eq(hv3),
+                hidx4.eq(hidx3),
+            ]
+            is_tw = Signal()
+            m.d.comb += is_tw.eq(hidx2 == t_word)
+            new_word = []
+            for j in range(pack):
+                fj = hdat[K * j : K * (j + 1)]
+                m.d.comb += d_new[j].eq(Mux(is_tw & (t_fld == j), 0, fj - s_new))
+                m.d.sync += d_r[j].eq(d_new[j])
+                new_word.append(Mux(t_fld == j, s_new, fj))
+            with m.If(hv2 & is_tw):
+                m.d.sync += [hw_en.eq(1), hw_addr.eq(cur_base + t_word), hw_data.eq(Cat(*new_word))]
+            with m.If(hv3):
+                m.d.comb += [d_wp.addr.eq(hidx3), d_wp.data.eq(Cat(*d_r)), d_wp.en.eq(1)]
+            m.d.sync += d3.eq(sum(d_r[1:], d_r[0]))
+            with m.If(hv4):
+                m.d.sync += total.eq(total + d3)
+
+        # ---------------- MAC pipeline
+        # s1: operands
+        diff = Signal(signed(K + 2))
+        q = Signal(signed(9))
+        if pack == 1:
+            m.d.comb += diff.eq(d_rp.data - bval)
+        else:
+            dsel = Signal(signed(K))
+            with m.Switch(df):
+                for j in range(pack):
+                    with m.Case(j):
+                        m.d.sync += dsel.eq(d_rp.data[K * j : K * (j + 1)].as_signed())
+            m.d.comb += diff.eq(dsel - bval)
+        with m.If(diff > 127):
+            m.d.comb += q.eq(127)
+        with m.Elif(diff < -128):
+            m.d.comb += q.eq(-128)
+        with m.Else():
+            m.d.comb += q.eq(diff)
+        act_x = Signal(8)
+        if n_act == 1:
+            m.d.comb += act_x.eq(a_rps[0].data)
+        elif n_act == 2:
+            # layer l >= 1 reads buffer (l-1) % 2
+            m.d.comb += act_x.eq(Mux(lay1[0], a_rps[0].data, a_rps[1].data))
+        m.d.sync += [
+            v2.eq(v1),
+            first2.eq(first1),
+            last2.eq(last1),
+            lay2.eq(lay1),
+            g2.eq(g1),
+            B_r.eq(Mux(lay1 == 0, q, act_x)),
+        ]
+        for mm in range(NPAIR):
+            fld = r_rp.data[self.fw * mm : self.fw * (mm + 1)]
+            lo, hip = fld[:wb], fld[wb:]
+            m.d.sync += A_r[mm].eq(Cat(lo, lo[wb - 1].replicate(k - wb), hip).as_signed())
+        # s2: multiply
+        m.d.sync += [v3.eq(v2), first3.eq(first2), last3.eq(last2), lay3.eq(lay2), g3.eq(g2)]
+        for mm in range(NPAIR):
+            m.d.sync += M_r[mm].eq(A_r[mm] * B_r)
+        # s3: accumulate
+        m.d.sync += [v4.eq(v3), last4.eq(last3), lay4.eq(lay3), g4.eq(g3)]
+        for mm in range(NPAIR):
+            m.d.sync += P_r[mm].eq(Mux(first3, 0, P_r[mm]) + M_r[mm])
+
+        # ---------------- serial post-processor
+        S0 = pp_S[0]
+        lo_v = S0[:k].as_signed()
+        hi_v = S0[k:].as_signed() + S0[k - 1]
+        m.d.comb += b_rp.addr.eq(bc)
+        m.d.sync += [va.eq(0)]
+        with m.If(pp_active):
+            m.d.sync += [
+                va.eq(1),
+                val_a.eq(Mux(pp_j[0], hi_v, lo_v)),
+                n_a.eq(pp_nbase + pp_j),
+                lay_a.eq(pp_lay),
+                bc.eq(bc + 1),
+                pp_j.eq(pp_j + 1),
+            ]
+            with m.If(pp_j[0]):
+                for mm in range(NPAIR - 1):
+                    m.d.sync += pp_S[mm].eq(pp_S[mm + 1])
+            with m.If(pp_j == N - 1):
+                m.d.sync += pp_active.eq(0)
+        with m.If(v4 & last4):  # launch (overrides the above if simultaneous)
+            m.d.sync += [pp_active.eq(1), pp_j.eq(0), pp_lay.eq(lay4), pp_nbase.eq(g4 * N)]
+            for mm in range(NPAIR):
+                m.d.sync += pp_S[mm].eq(P_r[mm])
+        # stage a2: register the bias ROM output once more (keeps the ROM-as-logic path short)
+        val_a2 = Signal.like(val_a)
+        n_a2, lay_a2 = Signal.like(n_a), Signal.like(lay_a)
+        bias_r = Signal(signed(self.bias_bits))
+        m.d.sync += [
+            va2.eq(va),
+            val_a2.eq(val_a),
+            n_a2.eq(n_a),
+            lay_a2.eq(lay_a),
+            bias_r.eq(b_rp.data),
+        ]
+        # stage b: + bias
+        m.d.sync += [vb.eq(va2), n_b.eq(n_a2), lay_b.eq(lay_a2), acc_b.eq(val_a2 + bias_r)]
+        # stage c1: ReLU + round-half-even add (registered); final layer: score <= acc
+        # stage c2: >> shift, clip to 255, write the activation buffer
+        pos = Signal(self.post_bits)
+        m.d.comb += pos.eq(Mux(acc_b < 0, 0, acc_b))
+        n_c, lay_c = Signal.like(n_b), Signal.like(lay_b)
+        m.d.sync += [vc.eq(vb & (lay_b != nl - 1)), n_c.eq(n_b), lay_c.eq(lay_b)]
+        ys = []
+        for li in range(nl - 1):
+            s = self.model["shifts"][li]
+            t = Signal(self.post_bits + 1, name=f"rnd{li}")
+            y = Signal(8, name=f"y{li}")
+            m.d.sync += t.eq(pos + ((1 << (s - 1)) - 1) + pos[s])
+            m.d.comb += y.eq(Mux(t[s + 8 :] != 0, 255, t[s : s + 8]))
+            ys.append(y)
+        with m.If(vb & (lay_b == nl - 1) & (n_b == 0)):
+            m.d.sync += score.eq(acc_b)
+        for a in range(n_act):
+            m.d.comb += [a_wps[a].addr.eq(n_c)]
+        with m.If(vc):
+            with m.Switch(lay_c):
+                for li in range(nl - 1):
+                    with m.Case(li):
+                        wp = a_wps[li % 2]
+                        m.d.comb += [wp.data.eq(ys[li]), wp.en.eq(1)]
+        return m

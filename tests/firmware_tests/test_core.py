@@ -1,0 +1,151 @@
+"""`uvhunt core`: the streaming trigger core of a briefly trained model, co-simulated with
+cocotb in Verilator on a simulated session (64 pixels per frame here, at least 20,000
+windows), every score, trigger bit and frame count equal to the golden scoring; gaps,
+back-pressure, extreme counts, threshold changes and a reset mid-frame; a corrupted weight
+caught; Yosys resources; bad input refused."""
+
+import json
+
+import numpy as np
+import pytest
+
+import uvhunt.stages.core as core_stage
+from uvhunt.cli import main
+from uvhunt.euso.window_store import open_window_dataset
+from uvhunt.hls.core_build import (
+    CoreConfig,
+    choose_lanes,
+    core_model,
+    cycles_available,
+    cycles_per_pixel,
+)
+from uvhunt.quant.golden import GoldenMLP
+from uvhunt.quant.preprocess import Preprocessing
+
+TRAIN = ["--negatives", "2000", "--max-epochs", "3", "--hidden", "16,8", "--quiet"]
+PIXELS, FRAMES = 64, 360  # (360 − 47) × 64 = 20,032 windows
+
+
+@pytest.fixture(scope="module")
+def exported(window_folder, tmp_path_factory):
+    root = tmp_path_factory.mktemp("core")
+    w = ["--windows", str(window_folder)]
+    assert main(["train", *w, "--out", str(root / "model"), *TRAIN]) == 0
+    assert (
+        main(
+            ["export", "--model", str(root / "model"), *w, "--out", str(root / "export"), "--quiet"]
+        )
+        == 0
+    )
+    return root / "export"
+
+
+def _core(exported, window_folder, out, *extra):
+    movie = window_folder.parent / "session_00"
+    return main(
+        [
+            "core",
+            "--export",
+            str(exported),
+            "--movie",
+            str(movie),
+            "--out",
+            str(out),
+            "--pixels",
+            str(PIXELS),
+            "--quiet",
+            *extra,
+        ]
+    )
+
+
+def test_core_equals_the_golden_scoring_on_a_streamed_session(
+    exported, window_folder, tmp_path, capsys
+):
+    code = _core(exported, window_folder, tmp_path / "core", "--frames", str(FRAMES), "--json")
+    out = capsys.readouterr().out
+    assert code == 0, out
+    summary = json.loads(out)
+    assert summary["mismatches"] == 0 and set(summary["tests"].values()) == {"passed"}
+    session = summary["results"]["session_back_to_back"]
+    assert session["windows"] == (FRAMES - 47) * PIXELS >= 20_000
+    assert summary["windows_compared"] > session["windows"]
+    assert session["triggers"] > 0  # the trigger bits take both values
+    for key in (
+        "luts",
+        "flip_flops",
+        "dsps",
+        "bram36",
+        "logic_levels",
+        "lanes",
+        "cycles_per_frame",
+        "real_time_margin",
+    ):
+        assert key in summary
+    assert 0 < summary["luts"] < 3000 and summary["dsps"] <= 4 and summary["logic_levels"] > 0
+    assert summary["bram36_history"] > 0
+    for name in ("uvhunt_core.v", "uvhunt_core.il", "core.json", "summary.json", "results.xml"):
+        assert (tmp_path / "core" / name).is_file(), name
+    scores = np.load(tmp_path / "core" / "results" / "session_scores.npy")
+    assert scores.shape == (FRAMES, PIXELS) and np.any(scores[47:] != 0)
+
+
+def test_a_core_with_one_corrupted_weight_is_caught(
+    exported, window_folder, tmp_path, capsys, monkeypatch
+):
+    real = core_stage.core_model
+    golden = GoldenMLP.read(exported / "golden.npz").compile()
+    windows = open_window_dataset(window_folder)
+    codes = Preprocessing()(np.asarray(windows.values[:5000]), windows.meta["units"])
+    active = (golden.trace(codes)["activations"][-1] > 0).mean(axis=0)
+    unit = int(np.argmax(active))  # the last hidden unit most often active
+
+    def corrupted(golden, preprocessing):
+        model = real(golden, preprocessing)
+        w = model["W"][-1]
+        w[unit, 0] = w[unit, 0] + 1 if w[unit, 0] < 15 else w[unit, 0] - 1
+        return model
+
+    monkeypatch.setattr(core_stage, "core_model", corrupted)
+    code = _core(exported, window_folder, tmp_path / "bad", "--frames", "52")
+    err = capsys.readouterr().err
+    assert code == 2 and "differs from the golden model" in err
+    # the finished folder stays, for its log and results (as `uvhunt cosim` does)
+    summary = json.loads((tmp_path / "bad" / "summary.json").read_text())
+    assert summary["mismatches"] > 0 and summary["tests"]["session_back_to_back"] == "failed"
+
+
+def test_lanes_are_chosen_for_real_time(exported):
+    golden = GoldenMLP.read(exported / "golden.npz")
+    model = core_model(golden, Preprocessing())
+    lanes, per_pixel = choose_lanes(model, CoreConfig())
+    assert per_pixel * 2304 * 1.5 <= cycles_available(100.0)
+    if lanes > 2:  # fewer lanes would miss the margin
+        assert cycles_per_pixel(model, lanes - 2) * 2304 * 1.5 > cycles_available(100.0)
+    assert cycles_per_pixel(model, 2) > cycles_per_pixel(model, 4)
+
+
+def test_unmappable_models_are_refused_with_the_reason(exported):
+    golden = GoldenMLP.read(exported / "golden.npz")
+    with pytest.raises(ValueError, match="history_bits 10"):
+        core_model(golden, Preprocessing(history_bits=10))
+    with pytest.raises(ValueError, match="8-bit signed"):
+        core_model(golden, Preprocessing(bits=6, history_bits=9))
+
+
+@pytest.mark.parametrize(
+    "extra, words",
+    [
+        (["--pixels", "0"], ["pixels must be"]),
+        (["--lanes", "3"], ["lanes must be"]),
+        (["--frames", "20"], ["shorter than one window"]),
+        (["--lanes", "2", "--pixels", "2304", "--strict", "--clock-mhz", "10"], ["margin"]),
+    ],
+)
+def test_bad_core_settings_exit_2(exported, window_folder, tmp_path, capsys, extra, words):
+    code = _core(exported, window_folder, tmp_path / "x", *extra)
+    err = capsys.readouterr().err
+    assert code == 2
+    for word in words:
+        assert word in err
+    assert not (tmp_path / "x").exists()

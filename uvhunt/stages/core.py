@@ -1,0 +1,329 @@
+"""The streaming trigger core: D3 frames in, per-pixel scores and a trigger map out. The
+exported model's integer network, with the per-pixel 48-frame history in block RAM, the
+preprocessing in hardware and a time-multiplexed multiply-accumulate engine, described in
+Amaranth and written as Verilog (simulation) and RTLIL (synthesis) into the firmware folder.
+It is co-simulated with cocotb in Verilator on a simulated session (every score, trigger bit
+and frame count equal to the golden scoring of `uvhunt detect`; gaps, back-pressure,
+extreme counts, threshold changes, a reset mid-frame) and synthesized with Yosys for the
+XC7Z030: LUTs, flip-flops, DSP48, block RAM (history and weights apart), LUT levels, and the
+cycles per frame against the D3 frame time."""
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+from uvhunt._core.atomic import atomic_dir, check_output, write_json
+from uvhunt._core.errors import UvhuntError
+from uvhunt._core.simulators import SIMULATORS, find_simulator
+from uvhunt.console import say, table
+from uvhunt.euso.readers import open_movie
+from uvhunt.firmware_tests.core_reference import CoreReference
+from uvhunt.hls.core_build import (
+    REAL_TIME_MARGIN,
+    CoreConfig,
+    choose_lanes,
+    core_model,
+    cycles_available,
+    make_core,
+    write_core,
+)
+from uvhunt.hls.netlist import bram_by_memory, logic_levels
+from uvhunt.hls.resources import run_synthesis
+from uvhunt.hls.trigger_core import TOP
+from uvhunt.quant.config import ModelConfig
+from uvhunt.quant.golden import GoldenMLP
+from uvhunt.quant.preprocess import MAX_RAW, raw_counts
+from uvhunt.sim.junit import junit_verdicts, test_results
+from uvhunt.sim.runner import run_cocotb
+from uvhunt.stages.stage import Input, Stage
+
+TEST_MODULE = "uvhunt.firmware_tests.core_tests"
+TESTS = (
+    "session_back_to_back",
+    "gaps_backpressure_and_threshold_changes",
+    "extreme_counts",
+    "reset_mid_frame_then_restart",
+)
+CHECK_FRAMES = 50
+"""Frames of the gap, extreme-count and reset streams (the 48th frame on has windows)."""
+TRIGGER_FRACTION = 0.01
+"""The check's threshold: the score exceeded by this fraction of the streamed windows, so
+that its trigger bits take both values (in flight the register holds the operating
+threshold)."""
+FLIGHT_L2 = {"luts": 1014, "flip_flops": 564, "dsps": 0, "bram36": 29.0}
+"""The Mini-EUSO flight L2 trigger's Vivado HLS report for xc7z030ffg676-2 (58 BRAM18)."""
+DEFAULT = CoreConfig()
+
+
+def add_options(p) -> None:
+    d = DEFAULT
+    p.add_argument("--pixels", type=int, default=d.pixels, help="pixels per frame (48 × 48)")
+    p.add_argument(
+        "--lanes",
+        type=int,
+        default=d.lanes,
+        help="multiply-accumulate lanes (even); 0: the fewest that meet the D3 need with a "
+        f"margin of {REAL_TIME_MARGIN}",
+    )
+    p.add_argument("--clock-mhz", type=float, default=d.clock_mhz, help="clock, MHz")
+    p.add_argument(
+        "--frames",
+        type=int,
+        default=56,
+        help="frames of the session streamed back to back (windows: frames − 47 per pixel)",
+    )
+    p.add_argument("--simulator", default="verilator", help=f"one of {', '.join(SIMULATORS)}")
+    p.add_argument(
+        "--strict", action="store_true", help="refuse a core that misses real time (not warn)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="seeds the gaps and back-pressure")
+
+
+def run(args, progress) -> dict:
+    out = Path(args.out)
+    check_output(out, [args.export, args.movie])
+    try:
+        config = CoreConfig(args.pixels, args.lanes, args.clock_mhz).validate()
+    except ValueError as exc:
+        raise UvhuntError(f"invalid core setting: {exc}", fix="see `uvhunt core --help`") from exc
+    golden, model_config = _exported(Path(args.export))
+    length = golden.sizes[0]
+    if args.frames < length:
+        raise UvhuntError(
+            f"--frames {args.frames} is shorter than one window ({length} frames)",
+            fix=f"use --frames {length + 8} or more",
+        )
+    try:
+        model = core_model(golden, model_config.preprocessing)
+        lanes, per_pixel = choose_lanes(model, config)
+        core = make_core(model, config.pixels, lanes)
+    except ValueError as exc:
+        raise UvhuntError(
+            f"the trigger core cannot map this model: {exc}",
+            path=Path(args.export) / "golden.npz",
+            fix="export a 48-input MLP with 8-bit inputs and activations and weights of at "
+            "most 6 bits (`uvhunt train` defaults)",
+        ) from exc
+    per_frame, available = per_pixel * config.pixels, cycles_available(config.clock_mhz)
+    margin = available / per_frame
+    if margin < REAL_TIME_MARGIN:
+        message = (
+            f"{lanes} lanes take {per_frame:,} cycles per frame of the {available:,} available "
+            f"at {config.clock_mhz:g} MHz: margin {margin:.2f}, below {REAL_TIME_MARGIN}"
+        )
+        if args.strict:
+            raise UvhuntError(message, fix="use more --lanes, a faster --clock-mhz or --pixels")
+        say(f"core: warning: {message}", args.quiet)
+    start = time.perf_counter()
+    raw = _stream(Path(args.movie), config.pixels, args.frames)
+    with atomic_dir(out) as tmp:
+        description = write_core(
+            core,
+            tmp,
+            {
+                "top": TOP,
+                "pixels": config.pixels,
+                "length": length,
+                "lanes": lanes,
+                "history_bits": model["history_bits"],
+                "preprocessing": model_config.preprocessing.to_dict(),
+                "clock_mhz": config.clock_mhz,
+                "cycles_per_pixel": per_pixel,
+                "cycles_per_frame": per_frame,
+                "cycles_available": available,
+                "real_time_margin": margin,
+                "interface": INTERFACE,
+            },
+        )
+        golden.write(tmp / "golden.npz")
+        np.savez(tmp / "stream.npz", **_stimulus(raw, golden, model_config, args.seed))
+        found = find_simulator(args.simulator, tmp / "bin")
+        say(
+            f"core: {lanes} lanes, {per_frame:,} cycles per frame of {available:,}; "
+            f"simulating {raw.shape[0]} frames × {raw.shape[1]:,} pixels in {found.name} "
+            f"(log: {out / 'sim.log'})",
+            args.quiet,
+        )
+        run = run_cocotb(
+            [tmp / f"{TOP}.v"],
+            TOP,
+            TEST_MODULE,
+            TESTS,
+            found,
+            tmp,
+            {
+                "UVHUNT_GOLDEN": str((tmp / "golden.npz").resolve()),
+                "UVHUNT_CORE": str((tmp / "core.json").resolve()),
+                "UVHUNT_STREAM": str((tmp / "stream.npz").resolve()),
+            },
+        )
+        verdicts, results = junit_verdicts(run.junit), test_results(run.results)
+        say(f"core: Yosys synth_xilinx (log: {out / 'yosys.log'})", args.quiet)
+        synthesis = run_synthesis(f"read_rtlil {TOP}.il", TOP, tmp, netlist=True)
+        netlist = tmp / "netlist.json"
+        brams = bram_by_memory(netlist, TOP)
+        levels = logic_levels(netlist, TOP)
+        netlist.unlink()  # tens of MB; the counts are kept
+        session = results.get("session_back_to_back", {})
+        summary = {
+            "export": str(args.export),
+            "movie": str(args.movie),
+            **description,
+            "windows_compared": sum(r.get("windows", 0) for r in results.values()),
+            "outputs_compared": sum(r.get("compared", 0) for r in results.values()),
+            "mismatches": sum(r.get("mismatches", 0) for r in results.values()),
+            "tests": verdicts,
+            "results": results,
+            "simulator": found.describe(),
+            "build_seconds": round(run.build_seconds, 1),
+            "test_seconds": round(run.test_seconds, 1),
+            "simulated_frames_per_second": session.get("frames_per_second"),
+            "luts": synthesis["luts"],
+            "flip_flops": synthesis["flip_flops"],
+            "dsps": synthesis["dsps"],
+            "bram36": synthesis["ramb36"] + synthesis["ramb18"] / 2,
+            "bram36_history": brams["history"],
+            "bram36_weights": brams["weights"],
+            "bram36_other": brams["other"],
+            "logic_levels": levels,
+            "yosys": synthesis,
+            "flight_l2": FLIGHT_L2,
+            "seconds": round(time.perf_counter() - start, 1),
+        }
+        write_json(tmp / "summary.json", summary)
+        shutil.rmtree(tmp / "bin", ignore_errors=True)
+        shutil.rmtree(tmp / "build", ignore_errors=True)
+    failed = [name for name, verdict in verdicts.items() if verdict != "passed"]
+    if failed or summary["mismatches"] or set(verdicts) != set(TESTS):
+        raise UvhuntError(
+            f"the trigger core differs from the golden model: {summary['mismatches']} outputs "
+            f"differ; tests not passed: {', '.join(failed) or 'none'}",
+            path=out / "results.xml",
+            fix=f"read {out / 'sim.log'} and the results/ folder",
+        )
+    return {"out": str(out), **summary}
+
+
+INTERFACE = {
+    "input": "s_tdata (raw D3 sum, 22 bits unsigned), s_tvalid/s_tready, s_tuser (first pixel "
+    "of a frame), s_tlast (last pixel); pixels row by row, frame after frame",
+    "threshold": "threshold (signed, score units), read at each output",
+    "output": "one beat per input pixel, m_tvalid/m_tready: m_score (the golden accumulator "
+    "of the window ending at this frame), m_trig (score > threshold), m_window_valid (0 in "
+    "the first 47 frames: no window, score 0, no trigger), m_tuser/m_tlast, m_count (pixels "
+    "triggered so far in the frame; the frame's total on m_tlast), m_frame_trig",
+    "reset": "rst, synchronous: empties the history (the next 47 frames give no window)",
+}
+
+
+def _exported(export: Path) -> tuple[GoldenMLP, ModelConfig]:
+    try:
+        manifest = json.loads((export / "manifest.json").read_text())
+        return GoldenMLP.read(export / "golden.npz"), ModelConfig.from_dict(
+            manifest["model_config"]
+        )
+    except (OSError, KeyError, ValueError, TypeError) as exc:
+        raise UvhuntError(
+            f"no usable exported model ({exc})",
+            path=export,
+            fix="point --export at a folder written by `uvhunt export`",
+        ) from exc
+
+
+def _stream(movie_path: Path, pixels: int, frames: int) -> np.ndarray:
+    """(frames, pixels) raw integers: the movie's first frames, pixels in row-major order."""
+    movie = open_movie(movie_path)
+    if movie.frames < frames:
+        raise UvhuntError(
+            f"the movie has {movie.frames} frames, fewer than --frames {frames}",
+            path=movie_path,
+            fix="stream fewer frames or a longer movie",
+        )
+    values = raw_counts(movie.read(0, frames), movie.units).reshape(frames, -1)
+    return values[:, :pixels].astype(np.int64)
+
+
+def _stimulus(raw: np.ndarray, golden, model_config, seed: int) -> dict[str, np.ndarray]:
+    """The streams of the four tests, each with its threshold per frame."""
+    reference = CoreReference(golden, model_config.preprocessing)
+    length = golden.sizes[0]
+    scores = reference.scores(raw)[length - 1 :]
+    level = int(np.quantile(scores, 1 - TRIGGER_FRACTION))
+    rng = np.random.default_rng(seed)
+    short = raw[: max(CHECK_FRAMES, length + 2)]
+    levels = np.quantile(scores, [0.5, 0.9, 0.99, 0.999]).astype(np.int64)
+    extremes = short.copy()
+    pixels = extremes.shape[1]
+    extremes[:, 0] = 0  # a dead pixel
+    extremes[:, 1 % pixels] = MAX_RAW  # a hot pixel
+    extremes[::2, 2 % pixels] = MAX_RAW  # full swings every frame
+    extremes[1::2, 2 % pixels] = 0
+    extremes[length // 2 :, 3 % pixels] += 150_000  # a step that wraps the history
+    extremes[length - 3, :] = 0  # a frame of zeros, then one at the largest value
+    extremes[length - 2, :] = MAX_RAW
+    extremes[:, 4 % pixels] = rng.integers(0, MAX_RAW + 1, len(extremes))
+    extremes = np.clip(extremes, 0, MAX_RAW)
+    return {
+        "session": raw,
+        "session_thresholds": np.full(len(raw), level),
+        "varied": short,
+        "varied_thresholds": rng.choice(levels, len(short)),
+        "extremes": extremes,
+        "extremes_thresholds": np.full(len(extremes), level),
+    }
+
+
+def render(summary: dict) -> str:
+    rows = [
+        ["LUTs", f"{summary['luts']:,}", f"{FLIGHT_L2['luts']:,}"],
+        ["flip-flops", f"{summary['flip_flops']:,}", f"{FLIGHT_L2['flip_flops']:,}"],
+        ["DSP48", summary["dsps"], FLIGHT_L2["dsps"]],
+        [
+            "BRAM36",
+            f"{summary['bram36']:g} (history {summary['bram36_history']:g}, weights "
+            f"{summary['bram36_weights']:g})",
+            f"{FLIGHT_L2['bram36']:g}",
+        ],
+        ["LUT levels", summary["logic_levels"], ""],
+    ]
+    tests = ", ".join(f"{n} {v}" for n, v in summary["tests"].items())
+    return "\n".join(
+        [
+            table(rows, ["resource", "trigger core (Yosys)", "flight L2 trigger (Vivado HLS)"]),
+            "",
+            f"{summary['pixels']:,} pixels, {summary['lanes']} lanes: "
+            f"{summary['cycles_per_frame']:,} cycles per frame of {summary['cycles_available']:,}"
+            f" at {summary['clock_mhz']:g} MHz (real-time margin "
+            f"{summary['real_time_margin']:.2f})",
+            f"tests: {tests}",
+            f"{summary['windows_compared']:,} windows ({summary['outputs_compared']:,} outputs) "
+            f"compared with the golden scoring, {summary['mismatches']} mismatches; "
+            f"{summary['simulator']['name']} build {summary['build_seconds']} s, "
+            f"{summary['simulated_frames_per_second']} frames/s simulated",
+            f"Verilog, RTLIL and summary in {summary['out']} ({summary['seconds']} s)",
+        ]
+    )
+
+
+STAGE = Stage(
+    name="core",
+    folder="firmware/core",
+    help="the streaming trigger core (Amaranth): D3 frames in, scores and a trigger map out",
+    description=__doc__,
+    add_options=add_options,
+    run=run,
+    render=render,
+    inputs=(
+        Input("export", "export", "folder written by `uvhunt export` (golden.npz, manifest)"),
+        Input(
+            "movie",
+            "simulate",
+            "session folder, .npy, .npz or .root movie streamed through the core",
+            inside="session_00",
+        ),
+    ),
+    out_help="core folder (replaced); beside the HLS project and the RTL",
+)
