@@ -22,22 +22,12 @@ from uvhunt.hls.core_build import (
 from uvhunt.quant.golden import GoldenMLP
 from uvhunt.quant.preprocess import Preprocessing
 
-TRAIN = ["--negatives", "2000", "--max-epochs", "3", "--hidden", "16,8", "--quiet"]
 PIXELS, FRAMES = 64, 360  # (360 − 47) × 64 = 20,032 windows
 
 
 @pytest.fixture(scope="module")
-def exported(window_folder, tmp_path_factory):
-    root = tmp_path_factory.mktemp("core")
-    w = ["--windows", str(window_folder)]
-    assert main(["train", *w, "--out", str(root / "model"), *TRAIN]) == 0
-    assert (
-        main(
-            ["export", "--model", str(root / "model"), *w, "--out", str(root / "export"), "--quiet"]
-        )
-        == 0
-    )
-    return root / "export"
+def exported(trained):
+    return trained / "export"
 
 
 def _core(exported, window_folder, out, *extra):

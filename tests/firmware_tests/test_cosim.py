@@ -12,7 +12,6 @@ from uvhunt._core.errors import UvhuntError
 from uvhunt._core.simulators import find_simulator
 from uvhunt.cli import main
 
-TRAIN = ["--negatives", "2000", "--max-epochs", "3", "--hidden", "16,8", "--quiet"]
 VECTORS = 20_000
 
 
@@ -25,17 +24,9 @@ def _icarus_reason(tmp_path_factory) -> str | None:
 
 
 @pytest.fixture(scope="module")
-def rtl(window_folder, tmp_path_factory):
-    """The default bit widths on a 48-16-8-1 network (fast to build), as RTL."""
-    root = tmp_path_factory.mktemp("cosim")
-    w = ["--windows", str(window_folder)]
-    assert main(["train", *w, "--out", str(root / "model"), *TRAIN]) == 0
-    assert (
-        main(
-            ["export", "--model", str(root / "model"), *w, "--out", str(root / "export"), "--quiet"]
-        )
-        == 0
-    )
+def rtl(trained):
+    """The shared small model (``conftest.trained``) as RTL."""
+    root = trained
     assert (
         main(["rtl", "--export", str(root / "export"), "--out", str(root / "rtl"), "--quiet"]) == 0
     )

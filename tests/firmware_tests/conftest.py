@@ -1,0 +1,23 @@
+"""Fixtures of the hardware co-simulation tests: one briefly trained model, exported."""
+
+import pytest
+
+from uvhunt.cli import main
+
+TRAIN = ["--negatives", "2000", "--max-epochs", "3", "--hidden", "16,8", "--quiet"]
+"""The default bit widths on a 48-16-8-1 network: fast to build and to simulate."""
+
+
+@pytest.fixture(scope="session")
+def trained(window_folder, tmp_path_factory):
+    """A folder holding ``model/`` (uvhunt train) and ``export/`` (uvhunt export)."""
+    root = tmp_path_factory.mktemp("trained")
+    w = ["--windows", str(window_folder)]
+    assert main(["train", *w, "--out", str(root / "model"), *TRAIN]) == 0
+    assert (
+        main(
+            ["export", "--model", str(root / "model"), *w, "--out", str(root / "export"), "--quiet"]
+        )
+        == 0
+    )
+    return root
