@@ -71,6 +71,12 @@ class StreamDriver:
         dut = self.dut
         frames, pixels = raw.shape
         for t in range(frames):
+            # The trigger bit compares the threshold at output time: change it between
+            # frames while the core waits for the frame's first pixel (the last frame's
+            # outputs are out by then).
+            if dut.s_tready.value != 1:
+                await RisingEdge(dut.s_tready)
+                await FallingEdge(dut.clk)
             dut.threshold.value = int(thresholds[t])
             for p in range(pixels):
                 if self.rng is not None and self.rng.random() < self.gap:
