@@ -44,7 +44,7 @@ def main() -> int:
             export=export,
             movie=movie,
             out=Path(tmp) / "core",
-            frames=args.frames,
+            stream_frames=args.frames,
             quiet=args.json,
         )
         seconds = time.perf_counter() - start

@@ -52,7 +52,9 @@ def _core(exported, window_folder, out, *extra):
 def test_core_equals_the_golden_scoring_on_a_streamed_session(
     exported, window_folder, tmp_path, capsys
 ):
-    code = _core(exported, window_folder, tmp_path / "core", "--frames", str(FRAMES), "--json")
+    code = _core(
+        exported, window_folder, tmp_path / "core", "--stream-frames", str(FRAMES), "--json"
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     summary = json.loads(out)
@@ -97,7 +99,7 @@ def test_a_core_with_one_corrupted_weight_is_caught(
         return model
 
     monkeypatch.setattr(core_stage, "core_model", corrupted)
-    code = _core(exported, window_folder, tmp_path / "bad", "--frames", "52")
+    code = _core(exported, window_folder, tmp_path / "bad", "--stream-frames", "52")
     err = capsys.readouterr().err
     assert code == 2 and "differs from the golden model" in err
     # the finished folder stays, for its log and results (as `uvhunt cosim` does)
@@ -128,7 +130,7 @@ def test_unmappable_models_are_refused_with_the_reason(exported):
     [
         (["--pixels", "0"], ["pixels must be"]),
         (["--lanes", "3"], ["lanes must be"]),
-        (["--frames", "20"], ["shorter than one window"]),
+        (["--stream-frames", "20"], ["shorter than one window"]),
         (["--lanes", "2", "--pixels", "2304", "--strict", "--clock-mhz", "10"], ["margin"]),
     ],
 )

@@ -95,3 +95,12 @@ def test_an_error_without_a_fix_is_left_as_it_is():
     with pytest.raises(UvhuntError) as caught:
         stages.run_stage(broken, stage_arguments(stage), None)
     assert caught.value is error
+
+
+def test_run_options_reach_only_the_stages_they_mean(tmp_path):
+    """`uvhunt run --frames` is the sessions' length, not the core's stream."""
+    run = build_parser().parse_args(["run", "--out", str(tmp_path), "--frames", "4096"])
+    folders = {s.name: tmp_path / s.folder for s in STAGES}
+    core = stage_args(BY_NAME["core"], run, folders)
+    assert core.stream_frames == 56 and core.pixels == 2304
+    assert core.movie == tmp_path / "sessions" / "session_00"

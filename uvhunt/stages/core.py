@@ -70,10 +70,10 @@ def add_options(p) -> None:
     )
     p.add_argument("--clock-mhz", type=float, default=d.clock_mhz, help="clock, MHz")
     p.add_argument(
-        "--frames",
+        "--stream-frames",
         type=int,
         default=56,
-        help="frames of the session streamed back to back (windows: frames − 47 per pixel)",
+        help="frames of the movie streamed back to back (windows: frames − 47 per pixel)",
     )
     p.add_argument("--simulator", default="verilator", help=f"one of {', '.join(SIMULATORS)}")
     p.add_argument(
@@ -91,10 +91,10 @@ def run(args, progress) -> dict:
         raise UvhuntError(f"invalid core setting: {exc}", fix="see `uvhunt core --help`") from exc
     golden, model_config = _exported(Path(args.export))
     length = golden.sizes[0]
-    if args.frames < length:
+    if args.stream_frames < length:
         raise UvhuntError(
-            f"--frames {args.frames} is shorter than one window ({length} frames)",
-            fix=f"use --frames {length + 8} or more",
+            f"--stream-frames {args.stream_frames} is shorter than one window ({length} frames)",
+            fix=f"use --stream-frames {length + 8} or more",
         )
     try:
         model = core_model(golden, model_config.preprocessing)
@@ -118,7 +118,7 @@ def run(args, progress) -> dict:
             raise UvhuntError(message, fix="use more --lanes, a faster --clock-mhz or --pixels")
         say(f"core: warning: {message}", args.quiet)
     start = time.perf_counter()
-    raw = _stream(Path(args.movie), config.pixels, args.frames)
+    raw = _stream(Path(args.movie), config.pixels, args.stream_frames)
     with atomic_dir(out) as tmp:
         description = write_core(
             core,
@@ -238,7 +238,7 @@ def _stream(movie_path: Path, pixels: int, frames: int) -> np.ndarray:
     movie = open_movie(movie_path)
     if movie.frames < frames:
         raise UvhuntError(
-            f"the movie has {movie.frames} frames, fewer than --frames {frames}",
+            f"the movie has {movie.frames} frames, fewer than --stream-frames {frames}",
             path=movie_path,
             fix="stream fewer frames or a longer movie",
         )
