@@ -1,3 +1,4 @@
+# amaranth: UnusedElaboratable=no
 """The trigger core made from an exported model: the mapping of the golden model onto the
 core, the choice of lanes for real time, and the generated files (Verilog for simulation,
 RTLIL for Yosys).
