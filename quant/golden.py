@@ -35,6 +35,7 @@ import numpy as np
 
 from uvhunt._core.atomic import atomic_file
 from uvhunt._core.errors import UvhuntError
+from uvhunt.quant.config import ModelConfig
 from uvhunt.quant.qonnx_io import QuantSpec, load_qonnx, parse_qonnx
 
 FORMAT = "uvhunt-golden-mlp/1"
@@ -404,3 +405,21 @@ def _single_thread_blas():
     if _BLAS is None:
         _BLAS = ThreadpoolController()
     return _BLAS.limit(limits=1, user_api="blas")
+
+
+def read_export(folder: Path) -> tuple["GoldenMLP", ModelConfig]:
+    """The golden model and model config of an export folder (``golden.npz`` and
+    ``manifest.json``, as the export stage writes them)."""
+    folder = Path(folder)
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+        config = ModelConfig.from_dict(manifest["model_config"])
+        golden = GoldenMLP.read(folder / "golden.npz").compile()
+    except (OSError, KeyError, ValueError, TypeError) as exc:
+        raise UvhuntError(
+            f"no usable exported model ({exc})",
+            path=folder,
+            fix="give a folder holding manifest.json and golden.npz of an exported model",
+            setting="export",
+        ) from exc
+    return golden, config

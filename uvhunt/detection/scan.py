@@ -19,8 +19,7 @@ from uvhunt.detection.plots import plot_event
 from uvhunt.detection.scoring import NO_WINDOW, score_movie
 from uvhunt.euso.npy_writer import GrowingNpy
 from uvhunt.euso.readers import open_movie, row_reader
-from uvhunt.quant.config import ModelConfig
-from uvhunt.quant.golden import GoldenMLP
+from uvhunt.quant.golden import read_export
 from uvhunt.quant.metrics import threshold_for_rate
 
 DEFAULT_FPR = 1e-4
@@ -50,7 +49,7 @@ def scan_movie(
             fix="for example 1e-5",
             setting="fpr",
         )
-    golden, config = _load_model(Path(export))
+    golden, config = read_export(Path(export))
     movie = open_movie(Path(movie_path), units)
     if movie.frames < config.length:
         raise UvhuntError(
@@ -168,18 +167,3 @@ def _truth_summary(movie, events) -> dict | None:
         "meteors_detected": len(found & meteors),
         "events_by_truth_kind": kinds,
     }
-
-
-def _load_model(export: Path) -> tuple[GoldenMLP, ModelConfig]:
-    try:
-        manifest = json.loads((export / "manifest.json").read_text())
-        config = ModelConfig.from_dict(manifest["model_config"])
-        golden = GoldenMLP.read(export / "golden.npz").compile()
-    except (OSError, KeyError, ValueError, TypeError) as exc:
-        raise UvhuntError(
-            f"no usable exported model ({exc})",
-            path=export,
-            fix="give a folder holding manifest.json and golden.npz of an exported model",
-            setting="export",
-        ) from exc
-    return golden, config

@@ -8,7 +8,6 @@ extreme counts, threshold changes, a reset mid-frame) and synthesized with Yosys
 XC7Z030: LUTs, flip-flops, DSP48, block RAM (history and weights apart), LUT levels, and the
 cycles per frame against the D3 frame time."""
 
-import json
 import shutil
 import time
 from pathlib import Path
@@ -33,8 +32,7 @@ from uvhunt.hls.core_build import (
 from uvhunt.hls.netlist import bram_by_memory, logic_levels
 from uvhunt.hls.resources import run_synthesis
 from uvhunt.hls.trigger_core import TOP
-from uvhunt.quant.config import ModelConfig
-from uvhunt.quant.golden import GoldenMLP
+from uvhunt.quant.golden import read_export
 from uvhunt.quant.preprocess import MAX_RAW, raw_counts
 from uvhunt.sim.junit import junit_verdicts, test_results
 from uvhunt.sim.runner import run_cocotb
@@ -89,7 +87,7 @@ def run(args, progress) -> dict:
         config = CoreConfig(args.pixels, args.lanes, args.clock_mhz).validate()
     except ValueError as exc:
         raise UvhuntError(f"invalid core setting: {exc}", fix="see `uvhunt core --help`") from exc
-    golden, model_config = _exported(Path(args.export))
+    golden, model_config = read_export(Path(args.export))
     length = golden.sizes[0]
     if args.stream_frames < length:
         raise UvhuntError(
@@ -217,20 +215,6 @@ INTERFACE = {
     "triggered so far in the frame; the frame's total on m_tlast), m_frame_trig",
     "reset": "rst, synchronous: empties the history (the next 47 frames give no window)",
 }
-
-
-def _exported(export: Path) -> tuple[GoldenMLP, ModelConfig]:
-    try:
-        manifest = json.loads((export / "manifest.json").read_text())
-        return GoldenMLP.read(export / "golden.npz"), ModelConfig.from_dict(
-            manifest["model_config"]
-        )
-    except (OSError, KeyError, ValueError, TypeError) as exc:
-        raise UvhuntError(
-            f"no usable exported model ({exc})",
-            path=export,
-            fix="point --export at a folder written by `uvhunt export`",
-        ) from exc
 
 
 def _stream(movie_path: Path, pixels: int, frames: int) -> np.ndarray:
