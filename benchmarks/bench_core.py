@@ -4,7 +4,8 @@ exported model, co-simulated on at least 100 frames of a simulated session and s
 Floors (XC7Z030, Yosys synth_xilinx): at most 1,572 LUTs (2% of the part), at most 4 DSP48,
 the weight ROM in at most 2 BRAM36, the history in at most 30 BRAM36 (reported with its price
 otherwise), real-time margin at least 1.5 at 100 MHz, at most 6 LUT levels between
-registers; 0 mismatches on at least 120,000 windows of the streamed session.
+registers; 0 mismatches on at least 120,000 windows of the streamed session, in the
+Amaranth core (Verilator) and in the HLS core (g++ C simulation).
 
 Run ``uvhunt run`` first (for runs/default/export and the sessions), then
 ``python benchmarks/bench_core.py [--run runs/default] [--frames 100] [--json]``.
@@ -62,6 +63,19 @@ def main() -> int:
         "yosys_seconds": s["yosys"]["seconds"],
         "resources": {k: s[k] for k in ("luts", "flip_flops", "dsps", "bram36")}
         | {k: s[k] for k in FLOORS if k not in ("luts", "dsps")},
+        "hls_core": {
+            k: s["hls"][k]
+            for k in (
+                "reuse_factors",
+                "pixel_interval_clocks",
+                "real_time_margin",
+                "frames_streamed",
+                "windows_compared",
+                "mismatches",
+                "compile_seconds",
+                "csim_frames_per_second",
+            )
+        },
         "cycles_per_frame": s["cycles_per_frame"],
         "cycles_available": s["cycles_available"],
         "real_time_margin": round(s["real_time_margin"], 3),
@@ -70,6 +84,9 @@ def main() -> int:
             f"real-time margin >= {MIN_MARGIN}": s["real_time_margin"] >= MIN_MARGIN,
             f">= {MIN_WINDOWS:,} session windows, 0 mismatches": session["windows"] >= MIN_WINDOWS
             and s["mismatches"] == 0,
+            f"HLS core: >= {MIN_WINDOWS:,} windows, 0 mismatches": s["hls"]["windows_compared"]
+            >= MIN_WINDOWS
+            and s["hls"]["mismatches"] == 0,
         },
     }
     if args.json:
@@ -90,6 +107,13 @@ def main() -> int:
         print(
             f"Verilator build {s['build_seconds']} s, {session['frames_per_second']} frames/s "
             f"simulated, Yosys {s['yosys']['seconds']} s; {seconds:.0f} s in all"
+        )
+        h = result["hls_core"]
+        print(
+            f"HLS core: reuse factors {h['reuse_factors']}, {h['pixel_interval_clocks']:,} clocks "
+            f"per pixel (margin {h['real_time_margin']:.2f}); g++ {h['compile_seconds']} s, "
+            f"C simulation of {h['frames_streamed']} frames at {h['csim_frames_per_second']} "
+            f"frames/s: {h['windows_compared']:,} windows, {h['mismatches']} mismatches"
         )
         for name, ok in result["floors"].items():
             print(f"  {'PASS' if ok else 'FAIL'}  {name}")

@@ -41,4 +41,6 @@ def hls_config(
     config["Model"]["Strategy"] = strategy
     for layer in config["LayerName"].values():
         layer["Trace"] = True
+        if "ReuseFactor" in layer:  # per-layer entries would override the model's
+            layer["ReuseFactor"] = reuse_factor
     return config

@@ -1,7 +1,7 @@
 """Integer input preprocessing: what the firmware does to a pixel's window before the network.
 
-From one pixel's window of ``length`` D3 values (48), by default (``history_bits`` = 9, the
-form a streaming trigger stores cheaply: 9 bits per pixel and frame):
+From one pixel's window of ``length`` D3 values (48), by default (``history_bits`` = 12, the
+form a streaming trigger stores cheaply: 12 bits per pixel and frame):
 
 1. ``raw``: integer raw D3 counts — values in counts per GTU are multiplied by 16,384 and
    rounded to the nearest integer, so raw and per-GTU data give the same integers.
@@ -9,9 +9,9 @@ form a streaming trigger stores cheaply: 9 bits per pixel and frame):
 3. ``d = wrap(r - r_last)``: each frame's difference from the window's newest frame, wrapped
    to ``history_bits`` signed bits (``((x + H) mod 2H) - H``, H = 2**(history_bits-1)). The
    trigger stores only ``r mod 2**history_bits`` per pixel and frame, and recovers exactly
-   this from it; it equals ``r - r_last`` whenever that is within ±H (±8,192 raw counts for
-   shift 5 and 9 bits, 64 σ of the night background), and wraps beyond (lightning, the
-   brightest lights).
+   this from it; it equals ``r - r_last`` whenever that is within ±H (±65,536 raw counts,
+   4 counts per GTU, for shift 5 and 12 bits), and wraps beyond (lightning, the brightest
+   lights).
 4. ``baseline = floor(sum(d) / length)``: the window's mean, rounded down (in firmware a
    constant multiply and shift, exact for the value range).
 5. ``q = d - baseline`` saturated to the signed range of ``bits`` bits:

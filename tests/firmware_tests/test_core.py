@@ -19,6 +19,7 @@ from uvhunt.hls.core_build import (
     cycles_available,
     cycles_per_pixel,
 )
+from uvhunt.hls.core_hls import reuse_factors
 from uvhunt.quant.golden import GoldenMLP
 from uvhunt.quant.preprocess import Preprocessing
 
@@ -80,6 +81,20 @@ def test_core_equals_the_golden_scoring_on_a_streamed_session(
         assert (tmp_path / "core" / name).is_file(), name
     scores = np.load(tmp_path / "core" / "results" / "session_scores.npy")
     assert scores.shape == (FRAMES, PIXELS) and np.any(scores[47:] != 0)
+    hls = summary["hls"]  # the HLS core: g++ C simulation of the same streams, reset between
+    assert hls["mismatches"] == 0 and hls["windows_compared"] >= session["windows"]
+    assert hls["synthesis"]["status"] == "skipped"  # no Vitis here
+    for name in ("firmware/uvhunt_core.cpp", "firmware/myproject.cpp", "build_uvhunt_core.tcl"):
+        assert (tmp_path / "core" / "hls" / name).is_file(), name
+
+
+def test_hls_reuse_factors_are_sized_to_the_budget():
+    model_rf, layers = reuse_factors([48, 64, 32, 1], 1185)  # 2,304 pixels, 100 MHz, margin 1.5
+    assert layers == [768, 1024, 32] and max(layers) <= 1185
+    _, small = reuse_factors([48, 64, 32, 1], 100)
+    assert max(small) <= 100 and small[0] >= 48
+    with pytest.raises(ValueError, match="at most 0 clocks"):
+        reuse_factors([48, 64, 32, 1], 0)
 
 
 def test_a_core_with_one_corrupted_weight_is_caught(

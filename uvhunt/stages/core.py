@@ -8,7 +8,9 @@ extreme counts, threshold changes, a reset mid-frame) and synthesized with Yosys
 XC7Z030: LUTs, flip-flops, DSP48, block RAM (history and weights apart), LUT levels, and the
 cycles per frame against the D3 frame time."""
 
+import math
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -17,6 +19,7 @@ import numpy as np
 from uvhunt._core.atomic import atomic_dir, check_output, write_json
 from uvhunt._core.errors import UvhuntError
 from uvhunt._core.simulators import SIMULATORS, find_simulator
+from uvhunt._core.tools import find_hls_tool, missing_tool_message
 from uvhunt.console import say, table
 from uvhunt.euso.readers import open_movie
 from uvhunt.firmware_tests.core_reference import CoreReference
@@ -29,7 +32,9 @@ from uvhunt.hls.core_build import (
     make_core,
     write_core,
 )
+from uvhunt.hls.core_hls import build_core_project, compile_csim, run_csim
 from uvhunt.hls.netlist import bram_by_memory, logic_levels
+from uvhunt.hls.parts import DEFAULT_PART
 from uvhunt.hls.resources import run_synthesis
 from uvhunt.hls.trigger_core import TOP
 from uvhunt.quant.golden import read_export
@@ -76,6 +81,11 @@ def add_options(p) -> None:
     p.add_argument("--simulator", default="verilator", help=f"one of {', '.join(SIMULATORS)}")
     p.add_argument(
         "--strict", action="store_true", help="refuse a core that misses real time (not warn)"
+    )
+    p.add_argument(
+        "--synth",
+        action="store_true",
+        help="also run Vitis HLS synthesis of the HLS core (needs vitis_hls on PATH)",
     )
     p.add_argument("--seed", type=int, default=0, help="seeds the gaps and back-pressure")
 
@@ -165,6 +175,8 @@ def run(args, progress) -> dict:
         brams = bram_by_memory(netlist, TOP)
         levels = logic_levels(netlist, TOP)
         netlist.unlink()  # tens of MB; the counts are kept
+        say("core: the HLS core (hls4ml project, g++ C simulation)", args.quiet)
+        hls = _hls_core(args, golden, model_config, config, tmp / "hls", tmp / "stream.npz")
         session = results.get("session_back_to_back", {})
         summary = {
             "export": str(args.export),
@@ -189,12 +201,20 @@ def run(args, progress) -> dict:
             "logic_levels": levels,
             "yosys": synthesis,
             "flight_l2": FLIGHT_L2,
+            "hls": hls,
             "seconds": round(time.perf_counter() - start, 1),
         }
         write_json(tmp / "summary.json", summary)
         shutil.rmtree(tmp / "bin", ignore_errors=True)
         shutil.rmtree(tmp / "build", ignore_errors=True)
     failed = [name for name, verdict in verdicts.items() if verdict != "passed"]
+    if hls["mismatches"]:
+        raise UvhuntError(
+            f"the HLS core's C simulation differs from the golden scoring on "
+            f"{hls['mismatches']} outputs ({hls['differing']})",
+            path=out / "hls",
+            fix="report this as a bug with the export",
+        )
     if failed or summary["mismatches"] or set(verdicts) != set(TESTS):
         raise UvhuntError(
             f"the trigger core differs from the golden model: {summary['mismatches']} outputs "
@@ -215,6 +235,65 @@ INTERFACE = {
     "triggered so far in the frame; the frame's total on m_tlast), m_frame_trig",
     "reset": "rst, synchronous: empties the history (the next 47 frames give no window)",
 }
+
+
+def _hls_core(args, golden, model_config, config: CoreConfig, folder: Path, streams: Path):
+    """The HLS core's project, C-simulated on the session, the extreme-count and the
+    threshold-change streams back to back (reset before each), against the golden scoring."""
+    budget = math.floor(cycles_available(config.clock_mhz) / (REAL_TIME_MARGIN * config.pixels))
+    project = build_core_project(
+        Path(args.export) / "model.onnx",
+        golden,
+        model_config.preprocessing,
+        folder,
+        config.pixels,
+        budget,
+        DEFAULT_PART,
+        config.clock_mhz,
+    )
+    executable, compile_seconds = compile_csim(folder)
+    reference = CoreReference(golden, model_config.preprocessing)
+    data = np.load(streams)
+    start = time.perf_counter()
+    parts = [(data[n], data[f"{n}_thresholds"]) for n in ("session", "extremes", "varied")]
+    raw = np.concatenate([r for r, _ in parts])
+    resets = np.concatenate([np.arange(len(r)) == 0 for r, _ in parts])
+    got = run_csim(executable, raw, np.concatenate([t for _, t in parts]), resets, folder)
+    csim_seconds = time.perf_counter() - start
+    executable.unlink()
+    differing, windows, first = {}, 0, 0
+    for r, thresholds in parts:
+        want = reference.expected(r, thresholds)
+        rows = slice(first, first + len(r))
+        for name in ("window_valid", "score", "trigger", "count"):
+            differing[name] = differing.get(name, 0) + int(
+                np.count_nonzero(got[name][rows] != getattr(want, name))
+            )
+        windows += int(want.window_valid.sum()) * r.shape[1]
+        first += len(r)
+    interval = project["pixel_interval_clocks"]
+    tool = find_hls_tool("Vitis")
+    if tool and args.synth:
+        done = subprocess.run(
+            [tool, "-f", f"build_{project['top']}.tcl"], cwd=folder, capture_output=True, text=True
+        )
+        synthesis = {"tool": tool, "status": "done" if done.returncode == 0 else "failed"}
+    else:
+        synthesis = {"tool": tool, "status": "skipped", "message": missing_tool_message("Vitis")}
+    return {
+        **project,
+        "cycles_per_frame": interval * config.pixels,
+        "real_time_margin": cycles_available(config.clock_mhz) / (interval * config.pixels),
+        "frames_streamed": len(raw),
+        "windows_compared": windows,
+        "outputs_compared": int(raw.size),
+        "mismatches": sum(differing.values()),
+        "differing": differing,
+        "compile_seconds": round(compile_seconds, 1),
+        "csim_seconds": round(csim_seconds, 1),
+        "csim_frames_per_second": round(len(raw) / csim_seconds, 1),
+        "synthesis": synthesis,
+    }
 
 
 def _stream(movie_path: Path, pixels: int, frames: int) -> np.ndarray:
@@ -274,6 +353,7 @@ def render(summary: dict) -> str:
         ["LUT levels", summary["logic_levels"], ""],
     ]
     tests = ", ".join(f"{n} {v}" for n, v in summary["tests"].items())
+    h = summary["hls"]
     return "\n".join(
         [
             table(rows, ["resource", "trigger core (Yosys)", "flight L2 trigger (Vivado HLS)"]),
@@ -287,7 +367,13 @@ def render(summary: dict) -> str:
             f"compared with the golden scoring, {summary['mismatches']} mismatches; "
             f"{summary['simulator']['name']} build {summary['build_seconds']} s, "
             f"{summary['simulated_frames_per_second']} frames/s simulated",
-            f"Verilog, RTLIL and summary in {summary['out']} ({summary['seconds']} s)",
+            f"HLS core ({h['top']} around hls4ml's network, reuse factors "
+            f"{'/'.join(map(str, h['reuse_factors']))}): {h['pixel_interval_clocks']:,} clocks per "
+            f"pixel, margin {h['real_time_margin']:.2f}; g++ C simulation of "
+            f"{h['frames_streamed']} frames: {h['windows_compared']:,} windows, "
+            f"{h['mismatches']} mismatches; Vitis synthesis {h['synthesis']['status']}",
+            f"Verilog, RTLIL, the HLS project (hls/) and summary in {summary['out']} "
+            f"({summary['seconds']} s)",
         ]
     )
 
