@@ -2,6 +2,7 @@
 them one by one, the threshold for a false-positive rate, events, and bad input."""
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -98,6 +99,7 @@ def test_detect_writes_events_score_maps_and_pictures(
             "1e-4",
             "--pictures",
             "2",
+            "--conventional",
             "--json",
             "--quiet",
         ]
@@ -117,6 +119,14 @@ def test_detect_writes_events_score_maps_and_pictures(
     assert (out / "events.csv").read_text().startswith("id,first_frame,last_frame")
     assert len(list((out / "events").glob("event_*.png"))) == min(2, len(events))
     assert summary["truth"]["meteors"] > 0
+    q = summary["truth"]["quality"]  # event level: false events per hour, meteors by magnitude
+    assert q["false_events"] + sum(r["caught"] for r in q["by_magnitude"]) <= len(events)
+    assert q["meteors"] <= summary["truth"]["meteors"]
+    assert math.isclose(q["hours"], (1024 - 47) * 0.04096 / 3600)
+    assert q["false_events"] == sum(1 for e in events if e["truth_kind"] != "meteor")
+    c = summary["conventional"]  # the conventional trigger at the network's false-event rate
+    assert c["first_frame"] == 131 and c["network"]["meteors"] == c["conventional"]["meteors"]
+    assert c["conventional"]["false_events_per_hour"] <= c["network"]["false_events_per_hour"]
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,8 @@ import numpy as np
 from uvhunt._core.atomic import atomic_dir, check_output, write_json
 from uvhunt._core.errors import UvhuntError
 from uvhunt._core.progress import ProgressFactory, no_progress
+from uvhunt.detection.conventional import ConventionalTrigger
+from uvhunt.detection.event_quality import quality, threshold_for_false_rate
 from uvhunt.detection.events import Detections, group, match_truth
 from uvhunt.detection.plots import plot_event
 from uvhunt.detection.scoring import NO_WINDOW, score_movie
@@ -21,6 +23,7 @@ from uvhunt.euso.npy_writer import GrowingNpy
 from uvhunt.euso.readers import open_movie, row_reader
 from uvhunt.quant.golden import read_export
 from uvhunt.quant.metrics import threshold_for_rate
+from uvhunt.quant.preprocess import raw_counts
 
 DEFAULT_FPR = 1e-4
 """Fraction of windows allowed above the threshold: about 20,000 windows in an hour of D3
@@ -39,9 +42,12 @@ def scan_movie(
     units: str | None = None,
     pictures: int = 20,
     progress: ProgressFactory | None = None,
+    conventional: ConventionalTrigger | None = None,
 ) -> dict:
     """Scan ``movie_path`` into the folder ``out`` (replaced); ``fpr``: fraction of windows
-    allowed above the threshold, or ``threshold``: a fixed logit. Progress in frames."""
+    allowed above the threshold, or ``threshold``: a fixed logit. Progress in frames. With
+    truth in the movie: false events per hour and meteors caught by magnitude, and with
+    ``conventional``, that trigger's figures at the same false-event rate."""
     check_output(out, [movie_path, export])
     if threshold is None and not (fpr is not None and 0 < fpr < 1):
         raise UvhuntError(
@@ -112,7 +118,10 @@ def scan_movie(
                 "rule": "a window triggers when its score is above the threshold",
             },
             "events": len(events),
-            "truth": _truth_summary(movie, events),
+            "truth": _truth_summary(movie, events, config.length),
+            "conventional": None
+            if conventional is None or movie.events is None
+            else _conventional(movie, events, config.length, conventional),
             "seconds": {
                 "scoring": round(scored, 1),
                 "total": round(time.perf_counter() - start, 1),
@@ -154,7 +163,26 @@ def _write_events(folder: Path, events) -> None:
         writer.writerows(rows)
 
 
-def _truth_summary(movie, events) -> dict | None:
+def _conventional(movie, events, length: int, trigger: ConventionalTrigger) -> dict:
+    """The conventional trigger on the same movie at the network's false-event rate, both
+    counted from the first frame where both have a score."""
+    first = max(length, trigger.history) - 1
+    network = quality(events, movie.events, movie.frames, first)
+    raw = raw_counts(movie.read(0, movie.frames), movie.units)
+    z = trigger.significance(raw)
+    threshold, figures = threshold_for_false_rate(
+        [(z, movie.events)], network["false_events_per_hour"], trigger.frames, first
+    )
+    return {
+        "trigger": trigger.to_dict(),
+        "first_frame": first,
+        "threshold_sigma": threshold,
+        "network": network,
+        "conventional": figures,
+    }
+
+
+def _truth_summary(movie, events, length: int) -> dict | None:
     if movie.events is None:
         return None
     meteors = {e.id for e in movie.events if e.kind == "meteor"}
@@ -166,4 +194,5 @@ def _truth_summary(movie, events) -> dict | None:
         "meteors": len(meteors),
         "meteors_detected": len(found & meteors),
         "events_by_truth_kind": kinds,
+        "quality": quality(events, movie.events, movie.frames, length - 1),
     }

@@ -4,6 +4,7 @@ triggered windows grouped into events (CSV, JSON, a picture each), and the per-p
 maps saved for further analysis."""
 
 from uvhunt.console import table
+from uvhunt.detection.conventional import ConventionalTrigger
 from uvhunt.detection.scan import DEFAULT_FPR, scan_movie
 from uvhunt.euso.units import UNITS
 from uvhunt.stages.stage import Input, Stage
@@ -25,6 +26,12 @@ def add_options(p) -> None:
     )
     p.add_argument("--units", choices=UNITS, default=None, help="force the movie's units")
     p.add_argument("--pictures", type=int, default=20, help="pictures of the brightest events")
+    p.add_argument(
+        "--conventional",
+        action="store_true",
+        help="movies with truth: also run the conventional trigger (a moving sum against the "
+        "running background) at the network's false-event rate, and compare",
+    )
 
 
 def run(args, progress) -> dict:
@@ -37,6 +44,7 @@ def run(args, progress) -> dict:
         args.units,
         args.pictures,
         progress,
+        ConventionalTrigger() if args.conventional else None,
     )
 
 
@@ -73,8 +81,28 @@ def render(summary: dict) -> str:
             f"truth: {truth['meteors_detected']} of {truth['meteors']} simulated meteors "
             f"detected; events by truth kind: {truth['events_by_truth_kind']}"
         )
+        lines.append(_quality_line("network", truth["quality"]))
+    c = summary.get("conventional")
+    if c:
+        t = c["trigger"]
+        lines.append(
+            f"conventional trigger ({t['frames']}-frame sum against the {t['background']}-frame "
+            f"background, z > {c['threshold_sigma']:.2f} σ) at the same false-event rate, from "
+            f"frame {c['first_frame']}:"
+        )
+        lines.append(_quality_line("  network", c["network"]))
+        lines.append(_quality_line("  conventional", c["conventional"]))
     lines.append(f"events.csv, events.json, events/, scores.npy in {summary['out']}")
     return "\n".join(lines)
+
+
+def _quality_line(name: str, q: dict) -> str:
+    bins = ", ".join(f"{r['magnitude']} {r['caught']}/{r['meteors']}" for r in q["by_magnitude"])
+    return (
+        f"{name}: {q['false_events_per_hour']:.0f} false events per hour "
+        f"({q['false_events']} in {q['hours']:.2f} h), {q['meteors_caught']} of {q['meteors']} "
+        f"meteors caught; by magnitude: {bins}"
+    )
 
 
 STAGE = Stage(

@@ -1,0 +1,87 @@
+"""Trigger quality at event level: the conventional trigger's significance, false events per
+hour against meteors caught by magnitude, and a threshold for a false-event rate."""
+
+import math
+
+import numpy as np
+import pytest
+
+from uvhunt.detection.conventional import ConventionalTrigger
+from uvhunt.detection.event_quality import (
+    combined,
+    events_at,
+    quality,
+    threshold_for_false_rate,
+)
+from uvhunt.euso.events import EventRecord
+from uvhunt.euso.timing import D3_S
+
+FRAMES = 400
+
+
+def _truth():
+    meteor = EventRecord(1, "meteor", 200, 210, 10.0, 10.0, 10.0, 15.0, magnitude=4.5)
+    faint = EventRecord(2, "meteor", 300, 305, 30.0, 30.0, 30.0, 32.0, magnitude=5.5)
+    city = EventRecord(3, "city", 0, FRAMES - 1, 40.0, 5.0, 40.0, 5.0)
+    return [meteor, faint, city]
+
+
+def _scores():
+    """Scores with a meteor track (frames 200–210, row 10, cols 10–15), a fainter meteor
+    under the threshold, a city pixel and a lone noise pixel above it."""
+    s = np.zeros((FRAMES, 48, 48), np.float32)
+    for k, t in enumerate(range(200, 211)):
+        s[t, 10, 10 + k // 2] = 9.0
+    s[300:306, 30, 30] = 2.0  # the faint meteor: below 5
+    s[100:104, 40, 5] = 7.0  # the city light
+    s[50, 20, 20] = 6.0  # noise
+    return s
+
+
+def test_false_events_per_hour_and_meteors_by_magnitude():
+    events = events_at(_scores(), 5.0, _truth(), length=4)
+    q = quality(events, _truth(), FRAMES)
+    assert q["events"] == 3 and q["false_events"] == 2
+    assert math.isclose(q["false_events_per_hour"], 2 / (FRAMES * D3_S / 3600))
+    assert q["meteors"] == 2 and q["meteors_caught"] == 1
+    assert q["efficiency_by_magnitude"] == {"+4…+5": 1.0, "+5…+6": 0.0}
+    # at a lower threshold the faint meteor is caught too
+    low = quality(events_at(_scores(), 1.0, _truth(), length=4), _truth(), FRAMES)
+    assert low["meteors_caught"] == 2 and low["false_events"] == 2
+    # meteors that end before the first scored frame are not counted
+    late = quality(events, _truth(), FRAMES, first_frame=250)
+    assert late["meteors"] == 1 and late["false_events"] == 2
+
+
+def test_combined_quality_adds_hours_and_meteors():
+    q = quality(events_at(_scores(), 5.0, _truth(), length=4), _truth(), FRAMES)
+    both = combined([q, q])
+    assert both["hours"] == 2 * q["hours"] and both["false_events"] == 4
+    assert math.isclose(both["false_events_per_hour"], q["false_events_per_hour"])
+    assert both["by_magnitude"][0] == {"magnitude": "+4…+5", "meteors": 2, "caught": 2}
+
+
+def test_threshold_for_a_false_event_rate():
+    movies = [(_scores(), _truth())]
+    hours = FRAMES * D3_S / 3600
+    threshold, figures = threshold_for_false_rate(movies, 1.5 / hours, length=4)
+    assert threshold == 6.0  # the noise pixel (6.0) passes no more, the city (7.0) still does
+    assert figures["false_events"] == 1 and figures["meteors_caught"] == 1
+    threshold, figures = threshold_for_false_rate(movies, 0.0, length=4)
+    assert threshold == 7.0 and figures["false_events"] == 0 and figures["meteors_caught"] == 1
+
+
+def test_conventional_significance_is_in_sigma_of_poisson_noise():
+    rng = np.random.default_rng(5)
+    background = 16_384.0  # one count per GTU
+    raw = rng.poisson(background, (600, 48, 48)).astype(np.int64)
+    raw[400:404, 7, 9] += 4 * 5 * 128  # a 4-frame flash of 5 σ per frame in pixel (7, 9)
+    trigger = ConventionalTrigger(frames=4, background=128).validate()
+    z = trigger.significance(raw)
+    assert np.isnan(z[: trigger.history - 1]).all() and np.isfinite(z[trigger.history - 1 :]).all()
+    noise = z[trigger.history - 1 : 390].ravel()
+    assert abs(noise.mean()) < 0.02 and abs(noise.std() - 1.0) < 0.02
+    assert z[403, 7, 9] > 8.0  # 4 frames × 640 counts over σ √(4 × 16,384) = 256: 10 σ
+    assert np.nanmax(ConventionalTrigger(2, 16).significance(np.zeros((40, 3)))) == 0.0  # dark
+    with pytest.raises(ValueError, match="sum frames"):
+        ConventionalTrigger(frames=0).validate()
