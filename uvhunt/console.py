@@ -72,3 +72,9 @@ def say(message: str, quiet: bool = False) -> None:
     """A one-line progress note on stderr (stdout stays for the summary or its JSON)."""
     if not quiet:
         print(message, file=sys.stderr, flush=True)
+
+
+def caught_by_magnitude(rows: list[dict]) -> str:
+    """``+4…+5 3/4, +5…+6 1/10``: meteors caught of those simulated, per magnitude bin (rows
+    of ``detection.event_quality.quality``)."""
+    return ", ".join(f"{r['magnitude']} {r['caught']}/{r['meteors']}" for r in rows)

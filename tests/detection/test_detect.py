@@ -3,6 +3,7 @@ them one by one, the threshold for a false-positive rate, events, and bad input.
 
 import json
 import math
+import shutil
 
 import numpy as np
 import pytest
@@ -127,6 +128,25 @@ def test_detect_writes_events_score_maps_and_pictures(
     c = summary["conventional"]  # the conventional trigger at the network's false-event rate
     assert c["first_frame"] == 131 and c["network"]["meteors"] == c["conventional"]["meteors"]
     assert c["conventional"]["false_events_per_hour"] <= c["network"]["false_events_per_hour"]
+
+
+def test_detect_uses_the_stored_operating_threshold(
+    session_folder, exported_golden, tmp_path, capsys
+):
+    stored = tmp_path / "export"
+    shutil.copytree(exported_golden, stored)
+    manifest = json.loads((stored / "manifest.json").read_text())
+    operating = {"score": 1234, "false_events_per_hour_target": 10.0, "sessions": ["s"]}
+    (stored / "manifest.json").write_text(
+        json.dumps({**manifest, "operating_threshold": operating})
+    )
+    base = ["detect", str(session_folder), "--export", str(stored), "--pictures", "0", "--json"]
+    assert main([*base, "--out", str(tmp_path / "a"), "--quiet"]) == 0
+    th = json.loads(capsys.readouterr().out)["threshold"]
+    assert th["score"] == 1234 and "operating threshold" in th["source"]
+    assert main([*base, "--out", str(tmp_path / "b"), "--fpr", "1e-3", "--quiet"]) == 0
+    th = json.loads(capsys.readouterr().out)["threshold"]
+    assert th["score"] != 1234 and "not the stored operating threshold" in th["source"]
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,14 @@ import pytest
 from uvhunt.detection.conventional import ConventionalTrigger
 from uvhunt.detection.event_quality import (
     combined,
+    detections,
     events_at,
+    fast_outcome,
+    outcome_of,
     quality,
     threshold_for_false_rate,
 )
+from uvhunt.detection.events import group, match_truth
 from uvhunt.euso.events import EventRecord
 from uvhunt.euso.timing import D3_S
 
@@ -39,14 +43,14 @@ def _scores():
 
 
 def test_false_events_per_hour_and_meteors_by_magnitude():
-    events = events_at(_scores(), 5.0, _truth(), length=4)
+    events = outcome_of(events_at(_scores(), 5.0, _truth(), length=4))
     q = quality(events, _truth(), FRAMES)
     assert q["events"] == 3 and q["false_events"] == 2
     assert math.isclose(q["false_events_per_hour"], 2 / (FRAMES * D3_S / 3600))
     assert q["meteors"] == 2 and q["meteors_caught"] == 1
     assert q["efficiency_by_magnitude"] == {"+4…+5": 1.0, "+5…+6": 0.0}
     # at a lower threshold the faint meteor is caught too
-    low = quality(events_at(_scores(), 1.0, _truth(), length=4), _truth(), FRAMES)
+    low = quality(outcome_of(events_at(_scores(), 1.0, _truth(), length=4)), _truth(), FRAMES)
     assert low["meteors_caught"] == 2 and low["false_events"] == 2
     # meteors that end before the first scored frame are not counted
     late = quality(events, _truth(), FRAMES, first_frame=250)
@@ -54,7 +58,7 @@ def test_false_events_per_hour_and_meteors_by_magnitude():
 
 
 def test_combined_quality_adds_hours_and_meteors():
-    q = quality(events_at(_scores(), 5.0, _truth(), length=4), _truth(), FRAMES)
+    q = quality(outcome_of(events_at(_scores(), 5.0, _truth(), length=4)), _truth(), FRAMES)
     both = combined([q, q])
     assert both["hours"] == 2 * q["hours"] and both["false_events"] == 4
     assert math.isclose(both["false_events_per_hour"], q["false_events_per_hour"])
@@ -62,13 +66,35 @@ def test_combined_quality_adds_hours_and_meteors():
 
 
 def test_threshold_for_a_false_event_rate():
-    movies = [(_scores(), _truth())]
+    movies = [(detections(_scores(), 0.0), _truth(), FRAMES)]
     hours = FRAMES * D3_S / 3600
     threshold, figures = threshold_for_false_rate(movies, 1.5 / hours, length=4)
     assert threshold == 6.0  # the noise pixel (6.0) passes no more, the city (7.0) still does
     assert figures["false_events"] == 1 and figures["meteors_caught"] == 1
     threshold, figures = threshold_for_false_rate(movies, 0.0, length=4)
     assert threshold == 7.0 and figures["false_events"] == 0 and figures["meteors_caught"] == 1
+
+
+def test_the_fast_outcome_equals_grouping_and_matching_event_by_event():
+    rng = np.random.default_rng(3)
+    truth = [
+        EventRecord(i, kind, t, t + 20, *rng.uniform(0, 48, 4), magnitude=rng.uniform(2, 7))
+        for i, (kind, t) in enumerate(
+            zip(rng.choice(["meteor", "city", "ship"], 60), rng.integers(0, 380, 60), strict=True)
+        )
+    ]
+    scores = rng.normal(0, 1, (FRAMES, 48, 48)).astype(np.float32)
+    for record in truth[:30]:  # light along half of the tracks
+        for k in range(8):
+            f = record.start_frame + 2 * k
+            r = record.start_row + (record.end_row - record.start_row) * k / 8
+            c = record.start_col + (record.end_col - record.start_col) * k / 8
+            scores[f, int(r), int(c)] += 6.0
+    for threshold in (2.5, 3.5, 4.5, 6.0):
+        found = detections(scores, threshold, 10)
+        slow = outcome_of(match_truth(group(found, 0, 4), truth, 4))
+        assert fast_outcome(found, truth, 4) == slow, threshold
+        assert slow.caught and slow.false_events  # both kinds occur
 
 
 def test_conventional_significance_is_in_sigma_of_poisson_noise():

@@ -14,10 +14,7 @@ def trained(window_folder, tmp_path_factory):
     root = tmp_path_factory.mktemp("trained")
     w = ["--windows", str(window_folder)]
     assert main(["train", *w, "--out", str(root / "model"), *TRAIN]) == 0
-    assert (
-        main(
-            ["export", "--model", str(root / "model"), *w, "--out", str(root / "export"), "--quiet"]
-        )
-        == 0
-    )
+    sessions = ["--sessions", str(window_folder.parent)]
+    out = ["--out", str(root / "export"), "--quiet"]
+    assert main(["export", "--model", str(root / "model"), *w, *sessions, *out]) == 0
     return root

@@ -32,6 +32,8 @@ def exported(window_folder, tmp_path_factory):
                 str(root / "model"),
                 "--windows",
                 str(window_folder),
+                "--sessions",
+                str(window_folder.parent),
                 "--out",
                 str(root / "export"),
             ]

@@ -73,6 +73,8 @@ def test_export_checks_the_chain(model_folder, window_folder, tmp_path, capsys):
         model_folder,
         "--windows",
         window_folder,
+        "--sessions",
+        window_folder.parent,
         "--out",
         tmp_path / "x",
     )
@@ -80,6 +82,12 @@ def test_export_checks_the_chain(model_folder, window_folder, tmp_path, capsys):
     assert "brevitas = QONNX = golden" in out
     manifest = json.loads((tmp_path / "x" / "manifest.json").read_text())
     assert manifest["vectors_compared"] >= 10_000
+    # the operating threshold, set on the training sessions for 10 false events per hour
+    operating = manifest["operating_threshold"]
+    assert isinstance(operating["score"], int) and len(operating["sessions"]) == 3
+    assert operating["false_events_per_hour_target"] == 10.0
+    assert operating["measured"]["false_events_per_hour"] <= 10.0
+    assert "operating threshold: score >" in out
     assert all(r["brevitas_mismatches"] == 0 == r["qonnx_mismatches"] for r in manifest["chain"])
     assert {r["vectors"] for r in manifest["chain"]} >= {
         "random",
@@ -95,7 +103,7 @@ def test_library_warnings_only_with_verbose(model_folder, window_folder, tmp_pat
     """brevitas warns (no fast_hadamard_transform) as its exporter is imported: a user sees it
     only with --verbose."""
     command = [sys.executable, "-m", "uvhunt.cli", "export", "--model", str(model_folder)]
-    command += ["--windows", str(window_folder), "--quiet"]
+    command += ["--windows", str(window_folder), "--sessions", str(window_folder.parent), "--quiet"]
     quiet = subprocess.run([*command, "--out", str(tmp_path / "a")], capture_output=True, text=True)
     assert quiet.returncode == 0 and quiet.stderr == ""
     loud = subprocess.run(
@@ -147,7 +155,27 @@ def test_one_class_data_and_damaged_models_exit_2(window_folder, model_folder, t
     assert code == 2 and "damaged" in err and not (tmp_path / "x").exists()
 
 
-def test_export_checks_unlabelled_real_windows_too(model_folder, tmp_path, capsys):
+@pytest.mark.parametrize(
+    "extra, words",
+    [
+        (["--false-events-per-hour", "0"], ["must be above 0", "--false-events-per-hour"]),
+        (["--sessions", "EMPTY"], ["no session folders", "uvhunt simulate"]),
+    ],
+)
+def test_export_refuses_a_bad_operating_point(
+    model_folder, window_folder, tmp_path, capsys, extra, words
+):
+    (tmp_path / "EMPTY").mkdir()
+    extra = [str(tmp_path / e) if e == "EMPTY" else e for e in extra]
+    command = ["export", "--model", model_folder, "--windows", window_folder]
+    code, _, err = run_cli(
+        capsys, *command, "--sessions", window_folder.parent, *extra, "--out", tmp_path / "x"
+    )
+    assert code == 2 and all(w in err for w in words), err
+    assert not (tmp_path / "x").exists()
+
+
+def test_export_checks_unlabelled_real_windows_too(model_folder, window_folder, tmp_path, capsys):
     rng = np.random.default_rng(1)
     np.save(tmp_path / "real.npy", rng.poisson(1.0, (200, 48, 48)).astype(np.float32))
     assert (
@@ -161,6 +189,8 @@ def test_export_checks_unlabelled_real_windows_too(model_folder, tmp_path, capsy
         model_folder,
         "--windows",
         tmp_path / "w",
+        "--sessions",
+        window_folder.parent,
         "--out",
         tmp_path / "x",
     )

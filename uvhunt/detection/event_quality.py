@@ -7,12 +7,39 @@ lights, hot pixels, noise: anything a meteor trigger should not fire on). A mete
 when at least one event is tied to it.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from uvhunt.detection.events import Detections, TriggerEvent, group, match_truth
+from uvhunt.detection.events import (
+    MATCH_PIXELS,
+    Detections,
+    TriggerEvent,
+    event_labels,
+    group,
+    match_truth,
+)
 from uvhunt.euso.events import EventRecord
 from uvhunt.euso.timing import D3_S
 from uvhunt.quant.metrics import MAGNITUDE_BINS
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a trigger's events were, against the truth."""
+
+    events: int
+    false_events: int
+    """Events tied to no simulated meteor."""
+    caught: frozenset
+    """Ids of the simulated meteors some event is tied to."""
+
+
+def outcome_of(events: list[TriggerEvent]) -> Outcome:
+    """The outcome of events matched by ``events.match_truth``."""
+    caught = frozenset(e.truth_id for e in events if e.truth_kind == "meteor")
+    false = sum(1 for e in events if e.truth_kind != "meteor")
+    return Outcome(len(events), false, caught)
 
 
 def detections(scores: np.ndarray, threshold: float, first_frame: int = 0) -> Detections:
@@ -38,14 +65,50 @@ def events_at(
     return match_truth(group(found, exponent, length), truth, length)
 
 
-def quality(
-    events: list[TriggerEvent], truth: list[EventRecord], frames: int, first_frame: int = 0
-) -> dict:
+def fast_outcome(found: Detections, truth: list[EventRecord], length: int) -> Outcome:
+    """``outcome_of(match_truth(group(found, ...), truth, length))`` without describing each
+    event: the same grouping, peaks and matching rule, in array operations (for threshold
+    searches over many detections)."""
+    if not len(found):
+        return Outcome(0, 0, frozenset())
+    labels = event_labels(found)
+    n = int(labels.max()) + 1
+    order = np.lexsort((-np.asarray(found.score, np.float64), labels))  # stable: first peak
+    first_of = np.searchsorted(labels[order], np.arange(n))
+    peak = order[first_of]
+    frames = np.asarray(found.frame)[order]
+    start = np.minimum.reduceat(frames, first_of) - length + 1
+    last = np.maximum.reduceat(frames, first_of)
+    point = np.stack([np.asarray(found.row)[peak], np.asarray(found.col)[peak]], 1).astype(float)
+    meteor = np.full(n, -1)
+    for record in truth:
+        if record.kind != "meteor":
+            continue
+        near = (
+            (record.end_frame >= start)
+            & (record.start_frame <= last)
+            & (_distances(record, point) <= MATCH_PIXELS)
+            & (meteor < 0)
+        )
+        meteor[near] = record.id
+    caught = frozenset(int(i) for i in np.unique(meteor[meteor >= 0]))
+    return Outcome(n, int((meteor < 0).sum()), caught)
+
+
+def _distances(record: EventRecord, points: np.ndarray) -> np.ndarray:
+    """``events.distance_to_track`` for many (row, col) points."""
+    a = np.array([record.start_row, record.start_col])
+    span = np.array([record.end_row, record.end_col]) - a
+    if not span.any():
+        return np.linalg.norm(points - a, axis=1)
+    along = np.clip((points - a) @ span / np.dot(span, span), 0, 1)
+    return np.linalg.norm(points - (a + along[:, None] * span), axis=1)
+
+
+def quality(outcome: Outcome, truth: list[EventRecord], frames: int, first_frame: int = 0) -> dict:
     """False events per hour of the ``frames - first_frame`` frames scored, and the meteors
     caught per magnitude bin (meteors lit after ``first_frame`` only)."""
     hours = (frames - first_frame) * D3_S / 3600.0
-    false = sum(1 for e in events if e.truth_kind != "meteor")
-    caught = {e.truth_id for e in events if e.truth_kind == "meteor"}
     meteors = [r for r in truth if r.kind == "meteor" and r.end_frame >= first_frame]
     rows = []
     for lo in MAGNITUDE_BINS:
@@ -55,25 +118,14 @@ def quality(
                 {
                     "magnitude": f"{lo:+.0f}…{lo + 1:+.0f}",
                     "meteors": len(inside),
-                    "caught": sum(1 for m in inside if m.id in caught),
+                    "caught": sum(1 for m in inside if m.id in outcome.caught),
                 }
             )
-    return {
-        "hours": hours,
-        "events": len(events),
-        "false_events": false,
-        "false_events_per_hour": false / hours if hours > 0 else float("nan"),
-        "meteors": len(meteors),
-        "meteors_caught": sum(1 for m in meteors if m.id in caught),
-        "by_magnitude": rows,
-        "efficiency_by_magnitude": {r["magnitude"]: r["caught"] / r["meteors"] for r in rows},
-    }
+    return _figures(hours, outcome.events, outcome.false_events, rows)
 
 
 def combined(parts: list[dict]) -> dict:
     """The quality of several movies together (sums of hours, events and meteors)."""
-    hours = sum(p["hours"] for p in parts)
-    false = sum(p["false_events"] for p in parts)
     bins: dict[str, list[int]] = {}
     for p in parts:
         for r in p["by_magnitude"]:
@@ -84,55 +136,55 @@ def combined(parts: list[dict]) -> dict:
         {"magnitude": k, "meteors": m, "caught": c}
         for k, (m, c) in sorted(bins.items(), key=lambda kv: float(kv[0].split("…")[0]))
     ]
+    return _figures(
+        sum(p["hours"] for p in parts),
+        sum(p["events"] for p in parts),
+        sum(p["false_events"] for p in parts),
+        rows,
+    )
+
+
+def _figures(hours: float, events: int, false: int, rows: list[dict]) -> dict:
     return {
         "hours": hours,
-        "events": sum(p["events"] for p in parts),
+        "events": events,
         "false_events": false,
         "false_events_per_hour": false / hours if hours > 0 else float("nan"),
-        "meteors": sum(p["meteors"] for p in parts),
-        "meteors_caught": sum(p["meteors_caught"] for p in parts),
+        "meteors": sum(r["meteors"] for r in rows),
+        "meteors_caught": sum(r["caught"] for r in rows),
         "by_magnitude": rows,
         "efficiency_by_magnitude": {r["magnitude"]: r["caught"] / r["meteors"] for r in rows},
     }
 
 
 def threshold_for_false_rate(
-    movies: list[tuple[np.ndarray, list[EventRecord]]],
+    movies: list[tuple[Detections, list[EventRecord], int]],
     per_hour: float,
     length: int,
     first_frame: int = 0,
-    steps: int = 24,
 ) -> tuple[float, dict]:
-    """The lowest threshold (of the scores' own values) at which the movies' false events
-    come to at most ``per_hour`` per hour of data, by bisection over the upper quantiles of
-    the scores (the false-event count falls with the threshold, up to grouping's small
-    wiggles). Returns (threshold, the combined quality there)."""
-    tops = np.concatenate(
-        [
-            np.sort(s[first_frame:][np.isfinite(s[first_frame:])].ravel())[-200_000:]
-            for s, _ in movies
-        ]
-    )
-    candidates = np.unique(tops)
+    """The lowest of the detections' own scores that, as the threshold (a detection passes
+    when its score is above it), leaves the movies' false events at most ``per_hour`` per
+    hour of data; by bisection (the count falls with the threshold, up to grouping's small
+    wiggles). ``movies``: each movie's detections above some floor (from ``first_frame`` on),
+    truth and frame count. Returns (threshold, the combined quality there)."""
+    candidates = np.unique(np.concatenate([np.asarray(d.score, np.float64) for d, _, _ in movies]))
+    if not candidates.size:
+        raise ValueError("no detections to choose a threshold from")
 
     def measure(threshold: float) -> dict:
-        return combined(
-            [
-                quality(
-                    events_at(s, threshold, truth, length, first_frame=first_frame),
-                    truth,
-                    len(s),
-                    first_frame,
-                )
-                for s, truth in movies
-            ]
-        )
+        parts = []
+        for found, truth, frames in movies:
+            keep = np.asarray(found.score) > threshold
+            above = Detections(
+                *(np.asarray(a)[keep] for a in (found.frame, found.row, found.col, found.score))
+            )
+            parts.append(quality(fast_outcome(above, truth, length), truth, frames, first_frame))
+        return combined(parts)
 
-    lo, hi = 0, len(candidates) - 1  # candidates[hi] passes (nothing above it)
+    lo, hi = -1, len(candidates) - 1  # candidates[hi] passes (nothing is above it)
     best = measure(candidates[hi])
-    for _ in range(steps):
-        if hi - lo <= 1:
-            break
+    while hi - lo > 1:
         mid = (lo + hi) // 2
         figures = measure(candidates[mid])
         if figures["false_events_per_hour"] <= per_hour:

@@ -69,16 +69,21 @@ def group(
     """Events from detections, brightest first."""
     if not len(found):
         return []
+    labels = event_labels(found, gap_frames, gap_pixels)
+    events = [_describe(found, labels == k, exponent, length) for k in np.unique(labels)]
+    events.sort(key=lambda e: -e.peak_logit)
+    return [TriggerEvent(**{**e.to_dict(), "id": i + 1}) for i, e in enumerate(events)]
+
+
+def event_labels(found: Detections, gap_frames: int = 4, gap_pixels: int = 2) -> np.ndarray:
+    """The event (0, 1, ...) of each detection: the grouping rule of the module docstring."""
     points = np.stack(
         [found.frame / gap_frames, found.row / gap_pixels, found.col / gap_pixels], axis=1
     )
     pairs = cKDTree(points).query_pairs(1.0, p=np.inf, output_type="ndarray")
     n = len(found)
     graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
-    events = [_describe(found, labels == k, exponent, length) for k in np.unique(labels)]
-    events.sort(key=lambda e: -e.peak_logit)
-    return [TriggerEvent(**{**e.to_dict(), "id": i + 1}) for i, e in enumerate(events)]
+    return connected_components(graph, directed=False)[1]
 
 
 def _describe(found: Detections, mine: np.ndarray, exponent: int, length: int) -> TriggerEvent:
@@ -124,8 +129,15 @@ def _motion(t: np.ndarray, r: np.ndarray, c: np.ndarray) -> tuple[float, float]:
     return float(np.degrees(np.arctan2(vr, vc)) % 360), float(np.hypot(vr, vc))
 
 
+MATCH_PIXELS = 2.5
+"""Largest distance, pixels, from an event's peak pixel to a simulated track it is tied to."""
+
+
 def match_truth(
-    events: list[TriggerEvent], truth: list[EventRecord], length: int, pixels: float = 2.5
+    events: list[TriggerEvent],
+    truth: list[EventRecord],
+    length: int,
+    pixels: float = MATCH_PIXELS,
 ) -> list[TriggerEvent]:
     """Each event with the simulated event it overlaps in time whose track passes within
     ``pixels`` of the event's peak pixel (meteors preferred), if any."""

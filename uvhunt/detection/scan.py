@@ -15,8 +15,14 @@ from uvhunt._core.atomic import atomic_dir, check_output, write_json
 from uvhunt._core.errors import UvhuntError
 from uvhunt._core.progress import ProgressFactory, no_progress
 from uvhunt.detection.conventional import ConventionalTrigger
-from uvhunt.detection.event_quality import quality, threshold_for_false_rate
+from uvhunt.detection.event_quality import (
+    detections,
+    outcome_of,
+    quality,
+    threshold_for_false_rate,
+)
 from uvhunt.detection.events import Detections, group, match_truth
+from uvhunt.detection.operating_point import stored_threshold
 from uvhunt.detection.plots import plot_event
 from uvhunt.detection.scoring import NO_WINDOW, score_movie
 from uvhunt.euso.npy_writer import GrowingNpy
@@ -29,6 +35,8 @@ DEFAULT_FPR = 1e-4
 """Fraction of windows allowed above the threshold: about 20,000 windows in an hour of D3
 data (202 million windows). Measured on the default run's session 0 (4,096 frames): 1e-5
 found none of its 85 simulated meteors, 1e-4 found 5, 1e-3 found 36 among 2,112 events."""
+CONVENTIONAL_CANDIDATES = 200_000
+"""The conventional trigger's highest pixel-frames among which its threshold is sought."""
 SCAN_FRAMES = 2048
 """Frames of the score map read at once when collecting detections."""
 
@@ -37,19 +45,35 @@ def scan_movie(
     movie_path: Path,
     export: Path,
     out: Path,
-    fpr: float | None = DEFAULT_FPR,
+    fpr: float | None = None,
     threshold: float | None = None,
     units: str | None = None,
     pictures: int = 20,
     progress: ProgressFactory | None = None,
     conventional: ConventionalTrigger | None = None,
 ) -> dict:
-    """Scan ``movie_path`` into the folder ``out`` (replaced); ``fpr``: fraction of windows
-    allowed above the threshold, or ``threshold``: a fixed logit. Progress in frames. With
+    """Scan ``movie_path`` into the folder ``out`` (replaced) at the export's stored operating
+    threshold, or ``threshold`` (a fixed logit), or the score exceeded by a fraction ``fpr``
+    of the windows (an export without a stored threshold: ``DEFAULT_FPR``). Progress in
+    frames. With
     truth in the movie: false events per hour and meteors caught by magnitude, and with
     ``conventional``, that trigger's figures at the same false-event rate."""
     check_output(out, [movie_path, export])
-    if threshold is None and not (fpr is not None and 0 < fpr < 1):
+    stored = stored_threshold(Path(export))
+    if threshold is not None:
+        source = "fixed logit (--threshold), not the stored operating threshold"
+    elif fpr is not None:
+        source = f"fraction {fpr:g} of the windows (--fpr), not the stored operating threshold"
+    elif stored is not None:
+        source = (
+            f"the export's operating threshold (at most "
+            f"{stored['false_events_per_hour_target']:g} false events per hour on "
+            f"{len(stored['sessions'])} training sessions)"
+        )
+    else:
+        fpr = DEFAULT_FPR
+        source = f"fraction {fpr:g} of the windows: the export has no stored threshold"
+    if threshold is None and not (fpr is None or 0 < fpr < 1):
         raise UvhuntError(
             f"the fraction of windows above the threshold must be in (0, 1) (got {fpr})",
             fix="for example 1e-5",
@@ -78,11 +102,12 @@ def scan_movie(
         finally:
             writer.close()
         scored = time.perf_counter() - start
-        level = (
-            _integer_threshold(threshold, golden.output_exponent)
-            if threshold is not None
-            else int(threshold_for_rate(np.arange(-bound, bound + 1), histogram, fpr))
-        )
+        if threshold is not None:
+            level = _integer_threshold(threshold, golden.output_exponent)
+        elif fpr is not None:
+            level = int(threshold_for_rate(np.arange(-bound, bound + 1), histogram, fpr))
+        else:
+            level = int(stored["score"])
         windows = int(histogram.sum())
         passing = int(histogram[level + bound + 1 :].sum())
         found = _collect(tmp / "scores.npy", level)
@@ -111,6 +136,7 @@ def scan_movie(
             "threshold": {
                 "score": level,
                 "logit": math.ldexp(level, golden.output_exponent),
+                "source": source,
                 "fpr_requested": None if threshold is not None else fpr,
                 "windows": windows,
                 "windows_above": passing,
@@ -167,11 +193,15 @@ def _conventional(movie, events, length: int, trigger: ConventionalTrigger) -> d
     """The conventional trigger on the same movie at the network's false-event rate, both
     counted from the first frame where both have a score."""
     first = max(length, trigger.history) - 1
-    network = quality(events, movie.events, movie.frames, first)
-    raw = raw_counts(movie.read(0, movie.frames), movie.units)
-    z = trigger.significance(raw)
+    late = [e for e in events if e.last_frame >= first]
+    network = quality(outcome_of(late), movie.events, movie.frames, first)
+    z = trigger.significance(raw_counts(movie.read(0, movie.frames), movie.units))
+    floor = np.sort(z[first:].ravel())[-CONVENTIONAL_CANDIDATES]
     threshold, figures = threshold_for_false_rate(
-        [(z, movie.events)], network["false_events_per_hour"], trigger.frames, first
+        [(detections(z, floor, first), movie.events, movie.frames)],
+        network["false_events_per_hour"],
+        trigger.frames,
+        first,
     )
     return {
         "trigger": trigger.to_dict(),
@@ -194,5 +224,5 @@ def _truth_summary(movie, events, length: int) -> dict | None:
         "meteors": len(meteors),
         "meteors_detected": len(found & meteors),
         "events_by_truth_kind": kinds,
-        "quality": quality(events, movie.events, movie.frames, length - 1),
+        "quality": quality(outcome_of(events), movie.events, movie.frames, length - 1),
     }

@@ -21,6 +21,7 @@ from uvhunt._core.errors import UvhuntError
 from uvhunt._core.simulators import SIMULATORS, find_simulator
 from uvhunt._core.tools import find_hls_tool, missing_tool_message
 from uvhunt.console import say, table
+from uvhunt.detection.operating_point import stored_threshold
 from uvhunt.euso.readers import open_movie
 from uvhunt.firmware_tests.core_reference import CoreReference
 from uvhunt.hls.core_build import (
@@ -147,7 +148,12 @@ def run(args, progress) -> dict:
             },
         )
         golden.write(tmp / "golden.npz")
-        np.savez(tmp / "stream.npz", **_stimulus(raw, golden, model_config, args.seed))
+        operating = stored_threshold(Path(args.export))
+        operating_score = None if operating is None else int(operating["score"])
+        np.savez(
+            tmp / "stream.npz",
+            **_stimulus(raw, golden, model_config, args.seed, operating_score),
+        )
         found = find_simulator(args.simulator, tmp / "bin")
         say(
             f"core: {lanes} lanes, {per_frame:,} cycles per frame of {available:,}; "
@@ -201,6 +207,7 @@ def run(args, progress) -> dict:
             "logic_levels": levels,
             "yosys": synthesis,
             "flight_l2": FLIGHT_L2,
+            "operating_threshold": operating_score,
             "hls": hls,
             "seconds": round(time.perf_counter() - start, 1),
         }
@@ -309,8 +316,11 @@ def _stream(movie_path: Path, pixels: int, frames: int) -> np.ndarray:
     return values[:, :pixels].astype(np.int64)
 
 
-def _stimulus(raw: np.ndarray, golden, model_config, seed: int) -> dict[str, np.ndarray]:
-    """The streams of the four tests, each with its threshold per frame."""
+def _stimulus(
+    raw: np.ndarray, golden, model_config, seed: int, operating: int | None
+) -> dict[str, np.ndarray]:
+    """The streams of the four tests, each with its threshold per frame; the threshold
+    changes among score quantiles and the export's operating threshold (if it has one)."""
     reference = CoreReference(golden, model_config.preprocessing)
     length = golden.sizes[0]
     scores = reference.scores(raw)[length - 1 :]
@@ -318,6 +328,8 @@ def _stimulus(raw: np.ndarray, golden, model_config, seed: int) -> dict[str, np.
     rng = np.random.default_rng(seed)
     short = raw[: max(CHECK_FRAMES, length + 2)]
     levels = np.quantile(scores, [0.5, 0.9, 0.99, 0.999]).astype(np.int64)
+    if operating is not None:
+        levels = np.append(levels, operating)
     extremes = short.copy()
     pixels = extremes.shape[1]
     extremes[:, 0] = 0  # a dead pixel

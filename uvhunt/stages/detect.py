@@ -3,7 +3,7 @@ scored with the integer golden model, a trigger threshold for a stated false-pos
 triggered windows grouped into events (CSV, JSON, a picture each), and the per-pixel score
 maps saved for further analysis."""
 
-from uvhunt.console import table
+from uvhunt.console import caught_by_magnitude, table
 from uvhunt.detection.conventional import ConventionalTrigger
 from uvhunt.detection.scan import DEFAULT_FPR, scan_movie
 from uvhunt.euso.units import UNITS
@@ -17,12 +17,15 @@ def add_options(p) -> None:
     p.add_argument(
         "--fpr",
         type=float,
-        default=DEFAULT_FPR,
-        help="fraction of the movie's windows allowed above the threshold (the threshold is "
-        "the score exceeded by that fraction)",
+        default=None,
+        help="instead of the export's stored operating threshold: the score exceeded by this "
+        f"fraction of the movie's windows (without a stored threshold: {DEFAULT_FPR:g})",
     )
     p.add_argument(
-        "--threshold", type=float, default=None, help="fixed logit threshold instead of --fpr"
+        "--threshold",
+        type=float,
+        default=None,
+        help="a fixed logit threshold instead of the stored operating threshold",
     )
     p.add_argument("--units", choices=UNITS, default=None, help="force the movie's units")
     p.add_argument("--pictures", type=int, default=20, help="pictures of the brightest events")
@@ -72,7 +75,7 @@ def render(summary: dict) -> str:
         "",
         f"{summary['frames']:,} frames: {th['windows']:,} windows scored; threshold logit "
         f"{th['logit']:.3f} (score > {th['score']}), {th['windows_above']:,} windows above "
-        f"({th['fraction_above']:.1e})",
+        f"({th['fraction_above']:.1e}): {th['source']}",
         f"{summary['events']} events (brightest above); scored in "
         f"{summary['seconds']['scoring']} s, {summary['seconds']['total']} s in all",
     ]
@@ -97,7 +100,7 @@ def render(summary: dict) -> str:
 
 
 def _quality_line(name: str, q: dict) -> str:
-    bins = ", ".join(f"{r['magnitude']} {r['caught']}/{r['meteors']}" for r in q["by_magnitude"])
+    bins = caught_by_magnitude(q["by_magnitude"])
     return (
         f"{name}: {q['false_events_per_hour']:.0f} false events per hour "
         f"({q['false_events']} in {q['hours']:.2f} h), {q['meteors_caught']} of {q['meteors']} "

@@ -8,7 +8,12 @@ import numpy as np
 
 from uvhunt._core.atomic import atomic_dir, check_output, write_json
 from uvhunt._core.errors import UvhuntError
-from uvhunt.console import table
+from uvhunt.console import caught_by_magnitude, table
+from uvhunt.detection.operating_point import (
+    DEFAULT_FALSE_EVENTS_PER_HOUR,
+    operating_threshold,
+    session_movies,
+)
 from uvhunt.euso.window_store import open_window_dataset
 from uvhunt.quant.chain import compare_chain
 from uvhunt.quant.checkpoint import file_sha256, load_models
@@ -37,7 +42,20 @@ def _real_windows(folder: Path, seed: int) -> tuple[np.ndarray, str]:
 
 def run(args, progress) -> dict:
     model_folder, windows, out, seed = args.model, args.windows, args.out, args.seed
-    check_output(out, [model_folder, windows])
+    check_output(out, [model_folder, windows, args.sessions])
+    if not args.false_events_per_hour > 0:
+        raise UvhuntError(
+            f"the false-event rate must be above 0 (got {args.false_events_per_hour})",
+            fix=f"for example {DEFAULT_FALSE_EVENTS_PER_HOUR:g}",
+            setting="false_events_per_hour",
+        )
+    sessions = session_movies(args.sessions)
+    if not sessions:
+        raise UvhuntError(
+            "no session folders (session_*) to set the operating threshold on",
+            path=args.sessions,
+            fix="give the folder written by `uvhunt simulate` (the model's training sessions)",
+        )
     model_config, _, _, quant_model, _ = load_models(model_folder)
     real, units = _real_windows(windows, seed)
     with atomic_dir(out) as tmp:
@@ -66,6 +84,14 @@ def run(args, progress) -> dict:
         start = time.perf_counter()
         golden.predict_int(stress)
         throughput = THROUGHPUT_VECTORS / (time.perf_counter() - start)
+        try:
+            operating = operating_threshold(
+                golden, model_config, sessions, args.false_events_per_hour, progress
+            )
+        except ValueError as exc:
+            raise UvhuntError(
+                str(exc), path=args.sessions, fix="give simulated sessions (with truth)"
+            ) from exc
         manifest = {
             "model": str(model_folder),
             "model_hashes": {
@@ -81,12 +107,20 @@ def run(args, progress) -> dict:
             "chain": chain,
             "vectors_compared": sum(r["count"] for r in chain),
             "golden_vectors_per_second": round(throughput),
+            "operating_threshold": operating,
         }
         write_json(tmp / "manifest.json", manifest)
     return {"out": str(out), **manifest}
 
 
 def add_options(p) -> None:
+    p.add_argument(
+        "--false-events-per-hour",
+        type=float,
+        default=DEFAULT_FALSE_EVENTS_PER_HOUR,
+        help="the operating point: the stored threshold is the lowest score whose false events "
+        "on the sessions come to at most this many per hour of data",
+    )
     p.add_argument("--seed", type=int, default=0, help="seeds the stress vectors")
 
 
@@ -101,8 +135,21 @@ def render(summary: dict) -> str:
             "",
             f"{summary['vectors_compared']:,} vectors: brevitas = QONNX = golden, bit for bit",
             f"golden model: {summary['golden_vectors_per_second']:,} vectors/s",
+            _operating_line(summary["operating_threshold"]),
             f"QONNX and golden model written to {summary['out']}",
         ]
+    )
+
+
+def _operating_line(o: dict) -> str:
+    m = o["measured"]
+    bins = caught_by_magnitude(m["by_magnitude"])
+    return (
+        f"operating threshold: score > {o['score']} (logit {o['logit']:.3f}) for at most "
+        f"{o['false_events_per_hour_target']:g} false events per hour, set on "
+        f"{len(o['sessions'])} sessions ({m['hours']:.2f} h): {m['false_events_per_hour']:.1f} "
+        f"false events per hour there, {m['meteors_caught']} of {m['meteors']} meteors caught "
+        f"({bins})"
     )
 
 
@@ -117,6 +164,12 @@ STAGE = Stage(
     inputs=(
         Input("model", "train", "model folder written by `uvhunt train`"),
         Input("windows", "windows", "data set whose windows are also checked through the chain"),
+        Input(
+            "sessions",
+            "simulate",
+            "simulated sessions (with truth) on which the operating threshold is set: the "
+            "model's training sessions",
+        ),
     ),
     out_help="export folder (replaced)",
 )

@@ -17,6 +17,7 @@ import numpy as np  # noqa: E402
 
 from uvhunt._core.atomic import atomic_dir, check_output, write_json  # noqa: E402
 from uvhunt._core.errors import UvhuntError  # noqa: E402
+from uvhunt.console import caught_by_magnitude  # noqa: E402
 from uvhunt.detection.events import TriggerEvent  # noqa: E402
 from uvhunt.detection.plots import plot_event, plot_rejected  # noqa: E402
 from uvhunt.euso.readers import open_movie  # noqa: E402
@@ -339,13 +340,16 @@ def _sections(d: dict, pictures: dict) -> list[dict]:
             "title": f"Detections in {Path(det['movie']).name} (uvhunt detect)",
             "text": [
                 f"{det['frames']:,} frames, {th['windows']:,} windows scored with the golden "
-                f"model; threshold logit {th['logit']:.3f} for a false-positive rate of "
-                f"{th['fpr_requested']:.0e} per window; {det['events']} events.",
+                f"model; threshold logit {th['logit']:.3f} (score > {th['score']}): "
+                f"{th.get('source', 'for a fraction of the windows')}; {det['events']} events.",
                 ""
                 if truth is None
                 else f"{truth['meteors_detected']} of {truth['meteors']} simulated meteors "
                 f"detected; events by truth kind: {truth['events_by_truth_kind']}. The final "
                 "model trained on this session too: see the held-out figures above.",
+                ""
+                if truth is None or "quality" not in truth
+                else _quality_sentence(truth["quality"]),
             ],
             "images": pictures["meteors"],
         },
@@ -358,6 +362,15 @@ def _sections(d: dict, pictures: dict) -> list[dict]:
             "images": pictures["rejected"],
         },
     ]
+
+
+def _quality_sentence(q: dict) -> str:
+    bins = caught_by_magnitude(q["by_magnitude"])
+    return (
+        f"As a trigger: {q['false_events_per_hour']:.0f} false events per hour of data "
+        f"({q['false_events']} in {q['hours'] * 60:.1f} minutes); meteors caught by "
+        f"magnitude: {bins}."
+    )
 
 
 def _markdown(sections: list[dict]) -> str:

@@ -1,0 +1,81 @@
+"""The operating threshold: the integer score a trigger fires above, fixed beforehand from
+sessions with truth (the model's training sessions) for a stated rate of false events per
+hour, so that it can travel with the model (the export manifest) to the trigger on board.
+"""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from uvhunt._core.progress import ProgressFactory, no_progress
+from uvhunt.detection.event_quality import detections, threshold_for_false_rate
+from uvhunt.detection.scoring import score_movie
+from uvhunt.euso.readers import open_movie
+from uvhunt.quant.config import ModelConfig
+from uvhunt.quant.golden import GoldenMLP
+
+DEFAULT_FALSE_EVENTS_PER_HOUR = 10.0
+"""The default operating point: at most 10 false events per hour of data (lights, hot
+pixels, noise), the rate the flight trigger's data budget and an offline search can live
+with (about 47 per hour for the best offline method on Mini-EUSO data, ../FACTS)."""
+CANDIDATES_PER_SESSION = 50_000
+"""Each session's highest pixel-frame scores among which the threshold is sought."""
+
+
+def stored_threshold(export: Path) -> dict | None:
+    """The operating threshold of an export folder's manifest (``operating_threshold``:
+    ``score``, ``logit``, ...), or None for an export made without one."""
+    try:
+        manifest = json.loads((Path(export) / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None  # read_export names the problem with the folder
+    return manifest.get("operating_threshold")
+
+
+def session_movies(folder: Path) -> list[Path]:
+    """The session folders (``session_*``) of a simulated set, in order."""
+    return sorted(p for p in Path(folder).glob("session_*") if p.is_dir())
+
+
+def operating_threshold(
+    golden: GoldenMLP,
+    config: ModelConfig,
+    sessions: list[Path],
+    per_hour: float = DEFAULT_FALSE_EVENTS_PER_HOUR,
+    progress: ProgressFactory | None = None,
+) -> dict:
+    """The lowest integer score whose events, over ``sessions`` (movies with truth), come to
+    at most ``per_hour`` false events per hour; with the quality measured there. Progress in
+    frames. Raises ValueError when a session has no truth."""
+    movies = [open_movie(Path(s)) for s in sessions]
+    for path, movie in zip(sessions, movies, strict=True):
+        if movie.events is None:
+            raise ValueError(f"{path} has no truth (events.csv): cannot count false events")
+    first = config.length - 1
+    parts = []
+    with (progress or no_progress)(sum(m.frames for m in movies), "threshold", "frame") as bar:
+        for movie in movies:
+            scores = np.concatenate(
+                [
+                    b.scores
+                    for b in score_movie(
+                        movie, golden, config.preprocessing, config.length, bar.update
+                    )
+                ]
+            )
+            tail = scores[first:].ravel()
+            keep = min(CANDIDATES_PER_SESSION, tail.size)
+            floor = np.partition(tail, tail.size - keep)[tail.size - keep] - 1
+            parts.append((detections(scores, floor, first), movie.events, movie.frames))
+    threshold, figures = threshold_for_false_rate(parts, per_hour, config.length, first)
+    score = int(threshold)
+    return {
+        "score": score,
+        "logit": math.ldexp(score, golden.output_exponent),
+        "false_events_per_hour_target": per_hour,
+        "rule": "a window triggers when its score is above the threshold",
+        "sessions": [str(s) for s in sessions],
+        "measured": figures,
+    }
