@@ -1,7 +1,8 @@
 """cocotb tests of the trigger core ``uvhunt_core``: a simulated session streamed back to
 back; gaps in the input valid and back-pressure on the output ready, with the threshold
 changing between frames; extreme counts (dead and hot pixels, 0, the largest raw value,
-wrapping and saturating residuals); a reset in the middle of a frame, then a clean restart.
+clipped samples and saturating residuals); a reset in the middle of a frame, then a clean
+restart.
 Every score, trigger bit and frame count is compared exactly with the golden scoring of
 `uvhunt detect`. Paths come from the environment (set by ``sim.runner``):
 ``UVHUNT_GOLDEN`` (golden model), ``UVHUNT_CORE`` (core.json: preprocessing, pixels),
@@ -91,7 +92,7 @@ async def gaps_backpressure_and_threshold_changes(dut):
 
 @cocotb.test()
 async def extreme_counts(dut):
-    """Dead and hot pixels, 0 and the largest raw value, jumps that wrap and saturate."""
+    """Dead and hot pixels, 0 and the largest raw value, jumps beyond the clip, saturation."""
     await _run(dut, "extreme_counts", "extremes", 2, 0.1, 0.1)
 
 

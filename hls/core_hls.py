@@ -191,11 +191,12 @@ static const int N_FRAMES = {length};          // frames per window
 static const int SHIFT = {preprocessing.shift};  // raw >> SHIFT before the history
 static const int Q_LOW = {preprocessing.low}, Q_HIGH = {preprocessing.high};  // input range
 static const int PIXEL_II = {interval};        // clocks per pixel: the largest reuse factor
+static const int SAMPLE_MAX = {(1 << history) - 1};  // the history keeps samples up to this
 
 typedef ap_uint<{MAX_RAW.bit_length()}> raw_t;  // raw D3 sum, counts
-typedef ap_uint<{history}> sample_t;            // (raw >> SHIFT) mod 2**{history}
-typedef ap_int<{history}> diff_t;               // wrapped difference from the newest frame
-typedef ap_int<{history + math.ceil(math.log2(length)) + 1}> sum_t;
+typedef ap_uint<{history}> sample_t;            // min(raw >> SHIFT, SAMPLE_MAX)
+typedef ap_int<{history + 1}> diff_t;           // difference from the newest frame, exact
+typedef ap_int<{history + 1 + math.ceil(math.log2(length)) + 1}> sum_t;
 typedef ap_int<{score_bits}> score_t;           // the network's output in score units
 typedef ap_uint<{count_bits}> count_t;
 
@@ -247,7 +248,8 @@ pixels:
     for (int p = 0; p < N_PIXELS; p++) {{
 #pragma HLS PIPELINE II=PIXEL_II
         const raw_t raw = frame_in.read();
-        const sample_t s = raw >> SHIFT;  // keeps the low bits: the wrapped history
+        const raw_t shifted = raw >> SHIFT;
+        const sample_t s = shifted > SAMPLE_MAX ? sample_t(SAMPLE_MAX) : sample_t(shifted);
         history[p][slot] = s;
         core_out_t out;
         out.score = 0;
@@ -260,7 +262,7 @@ pixels:
                 int i = slot + 1 + k;
                 if (i >= N_FRAMES) i -= N_FRAMES;
                 const sample_t h = k == N_FRAMES - 1 ? s : history[p][i];
-                d[k] = diff_t(h - s);  // modulo 2**bits, signed
+                d[k] = diff_t(h) - diff_t(s);  // exact
                 sum += d[k];
             }}
             sum_t baseline = sum / N_FRAMES;  // floor, also below zero

@@ -1,28 +1,28 @@
 """The streaming trigger core, in Amaranth 0.5: D3 frames in, per-pixel scores and a
 trigger map out, the golden model's exact integers (see docs/commands/core.md).
 
-Preprocessing (``uvhunt.quant.preprocess`` with ``history_bits`` K, H = 2^(K-1)): the core
-stores s = (raw >> shift) mod 2^K per pixel and frame, and computes from the window's 48
-samples d_i = ((s_i - s_new + H) mod 2^K) - H, b = floor(sum d / 48), q_i = clip(d_i - b).
+Preprocessing (``uvhunt.quant.preprocess`` with ``history_bits`` K, M = 2^K - 1): the core
+stores s = min(raw >> shift, M) per pixel and frame, and computes from the window's 48
+samples d_i = s_i - s_new (K + 1 bits, exact), b = floor(sum d / 48), q_i = clip(d_i - b).
 
 Architecture (one pixel at a time, time-multiplexed MLP):
   IDLE : accept one input beat (s_tready=1 only here).
-         K = 9: history = P*L words of 9 bits (addr p*L + slot); the write of s_new = raw[5:14]
+         K = 9: history = P*L words of 9 bits (addr p*L + slot); the write of s_new
          to addr p*L + (t mod L) is registered and happens in the next cycle.
          K = 12: history = P*16 words of 36 bits, three 12-bit samples per word
          (slot j -> word p*16 + j//3, field j%3); the new sample is written by a
          read-modify-write during HIST (see below).
   HIST : K = 9: read the L samples of this pixel oldest first (slot (t+1) mod L ... t mod L);
-         pipeline: BRAM -> register -> d_i = (s_i - s_new) mod 512 as signed 9 bit -> register
+         pipeline: BRAM -> register -> d_i = s_i - s_new (signed K + 1 bits) -> register
          -> store in the d-buffer (LUTRAM) and accumulate sum(d_i).
          K = 12: read the 16 words of the pixel (word 0..15); per word: register -> 3 differences
-         d = (s - s_new) mod 4096 (signed 12 bit; the field of slot t mod L still holds frame
+         d = s - s_new (signed K + 1 bits; the field of slot t mod L still holds frame
          t-L and gets d = 0, which is the d of s_new itself) -> register -> d-buffer word
-         (16 x 36 LUTRAM, indexed by slot) + sum of the 3 d's -> accumulate.  The word holding
+         (16 x 39 LUTRAM, indexed by slot) + sum of the 3 d's -> accumulate.  The word holding
          slot t mod L is written back one cycle after it was read with that field replaced by
          s_new.  HIST runs in every frame (also t < L-1) because of this write.
-  DIV  : b = floor(sum/L): restoring division of u = sum + H*L (0 <= u <= L*(2H-1)) by the
-         constant L, K quotient bits, one per cycle; b = quo - H.
+  DIV  : b = floor(sum/L): restoring division of u = sum + M*L (0 <= u <= 2*M*L) by the
+         constant L, K + 1 quotient bits, one per cycle; b = quo - M.
   MAC  : output-stationary MLP, N lanes = N neurons of one layer in parallel, one input x
          broadcast per cycle, N weights per cycle from one ROM word.  Two lanes share one
          multiplier (DSP48E1): A = w_hi*2^k + w_lo (bit pattern precomputed in the ROM),
@@ -73,7 +73,8 @@ class TriggerCore(wiring.Component):
         sizes = tuple(model["sizes"])
         assert history_bits in (9, 12), "supported history widths: 9, 12"
         self.K = history_bits
-        self.H = 1 << (history_bits - 1)
+        self.M = (1 << history_bits) - 1  # the largest stored sample
+        self.D = history_bits + 1  # bits of a difference of two samples
         # K = 9: one sample per word (P*L x 9, maps as 4Kx9); K = 12: three samples per 36-bit word
         self.pack = 1 if history_bits == 9 else 3
         assert L % self.pack == 0
@@ -167,18 +168,18 @@ class TriggerCore(wiring.Component):
         wb = self.wbits
 
         # ---------------- memories
-        K, H, pack, WPP = self.K, self.H, self.pack, self.WPP
+        K, M, D, pack, WPP = self.K, self.M, self.D, self.pack, self.WPP
         hist = Memory(shape=unsigned(K * pack), depth=P * WPP, init=[])
         m.submodules.hist = hist
         h_wp, h_rp = hist.write_port(), hist.read_port()
         if pack == 1:
-            dbuf = Memory(shape=signed(K), depth=L, init=[])
+            dbuf = Memory(shape=signed(D), depth=L, init=[])
             m.submodules.dbuf = dbuf
             d_wp, d_rp = dbuf.write_port(), dbuf.read_port()
         else:
-            # d-buffer indexed by history slot: word = slot // 3, field = slot % 3 (K bits each);
+            # d-buffer indexed by history slot: word = slot // 3, field = slot % 3 (D bits each);
             # asynchronous read + registered field select (same timing as a synchronous read)
-            dbuf = Memory(shape=unsigned(K * pack), depth=WPP, init=[])
+            dbuf = Memory(shape=unsigned(D * pack), depth=WPP, init=[])
             m.submodules.dbuf = dbuf
             d_wp, d_rp = dbuf.write_port(), dbuf.read_port(domain="comb")
         rom = Memory(shape=unsigned(self.rom_w), depth=len(self.rom_words), init=self.rom_words)
@@ -214,6 +215,14 @@ class TriggerCore(wiring.Component):
         cur_first = Signal()
         cur_last = Signal()
         s_new = Signal(K)
+        s_in = Signal(K)  # the accepted value's sample: min(raw >> shift, M)
+        m.d.comb += s_in.eq(
+            Mux(
+                self.s_tdata[self.shift + K :].any(),
+                M,
+                self.s_tdata[self.shift : self.shift + K],
+            )
+        )
         cnt = Signal(range(P + 1))
         score = Signal(signed(self.score_bits))
         wv = Signal()
@@ -227,14 +236,14 @@ class TriggerCore(wiring.Component):
         hv2, hv3 = Signal(), Signal()
         hidx2, hidx3 = Signal.like(hidx1), Signal.like(hidx1)
         hv4, hidx4 = Signal(), Signal.like(hidx1)  # pack > 1 only
-        sum_bits = _bits_signed(-L * H, L * H)
+        sum_bits = _bits_signed(-L * M, L * M)
         total = Signal(signed(sum_bits))
-        QB = K  # u = sum + H*L in [0, L*(2H-1)] -> quotient < 2^K
-        rem = Signal(range(2 * H * L))
-        dv = Signal(range(2 * H * L))
+        QB = K + 1  # u = sum + M*L in [0, 2*M*L] -> quotient <= 2M < 2^(K+1)
+        rem = Signal(range(2 * M * L + 1))
+        dv = Signal(range(L << QB))
         quo = Signal(QB)
         dcnt = Signal(range(QB))
-        bval = Signal(signed(K + 1))
+        bval = Signal(signed(K + 2))
         rdiff = Signal(signed(len(rem) + 1))  # rem - dv, sign bit = (rem < dv)
         m.d.comb += rdiff.eq(rem - dv)
 
@@ -339,12 +348,12 @@ class TriggerCore(wiring.Component):
                         m.d.sync += [
                             hw_en.eq(1),
                             hw_addr.eq(base_in + t_slot),
-                            hw_data.eq(self.s_tdata[self.shift : self.shift + K]),
+                            hw_data.eq(s_in),
                         ]
                     m.d.sync += [
                         cur_p.eq(p_in),
                         cur_base.eq(base_in),
-                        s_new.eq(self.s_tdata[self.shift : self.shift + K]),
+                        s_new.eq(s_in),
                         cur_first.eq(p_in == 0),
                         cur_last.eq(p_in == P - 1),
                         total.eq(0),
@@ -381,7 +390,7 @@ class TriggerCore(wiring.Component):
                             m.d.sync += [score.eq(0), wv.eq(0)]
                             m.next = "OUT"
             with m.State("DIV0"):
-                m.d.sync += [rem.eq(total + H * L), dv.eq(L << (QB - 1)), quo.eq(0), dcnt.eq(0)]
+                m.d.sync += [rem.eq(total + M * L), dv.eq(L << (QB - 1)), quo.eq(0), dcnt.eq(0)]
                 m.next = "DIV"
             with m.State("DIV"):
                 with m.If(~rdiff[-1]):
@@ -393,7 +402,7 @@ class TriggerCore(wiring.Component):
                     m.next = "DIVEND"
             with m.State("DIVEND"):
                 m.d.sync += [
-                    bval.eq(quo - H),
+                    bval.eq(quo - M),
                     layer.eq(0),
                     i_cnt.eq(0),
                     g_cnt.eq(0),
@@ -465,8 +474,8 @@ class TriggerCore(wiring.Component):
         # 3 stages: register BRAM (cascade-mux) output, subtract, then store/accumulate
         if pack == 1:
             hdat = Signal(K)
-            d_new = Signal(signed(K))
-            d_r = Signal(signed(K))
+            d_new = Signal(signed(D))
+            d_r = Signal(signed(D))
             m.d.sync += [
                 hv2.eq(hv1),
                 hidx2.eq(hidx1),
@@ -475,7 +484,7 @@ class TriggerCore(wiring.Component):
                 hidx3.eq(hidx2),
                 d_r.eq(d_new),
             ]
-            m.d.comb += d_new.eq(hdat - s_new)  # truncation = mod 2^K, signed view
+            m.d.comb += d_new.eq(hdat - s_new)  # exact: K-bit unsigned minus K-bit unsigned
             with m.If(hv3):
                 m.d.comb += [d_wp.addr.eq(hidx3), d_wp.data.eq(d_r), d_wp.en.eq(1)]
                 m.d.sync += total.eq(total + d_r)
@@ -485,9 +494,9 @@ class TriggerCore(wiring.Component):
             # forced to 0 = s_new - s_new), and the read-modify-write of that word with s_new;
             # stage 4: d-buffer write + sum of the pack d's; stage 5: accumulate.
             hdat = Signal(K * pack)
-            d_new = [Signal(signed(K), name=f"d_new{j}") for j in range(pack)]
-            d_r = [Signal(signed(K), name=f"d_r{j}") for j in range(pack)]
-            d3 = Signal(signed(K + 2))
+            d_new = [Signal(signed(D), name=f"d_new{j}") for j in range(pack)]
+            d_r = [Signal(signed(D), name=f"d_r{j}") for j in range(pack)]
+            d3 = Signal(signed(D + 2))
             m.d.sync += [
                 hv2.eq(hv1),
                 hidx2.eq(hidx1),
@@ -515,16 +524,16 @@ class TriggerCore(wiring.Component):
 
         # ---------------- MAC pipeline
         # s1: operands
-        diff = Signal(signed(K + 2))
+        diff = Signal(signed(K + 3))
         q = Signal(signed(9))
         if pack == 1:
             m.d.comb += diff.eq(d_rp.data - bval)
         else:
-            dsel = Signal(signed(K))
+            dsel = Signal(signed(D))
             with m.Switch(df):
                 for j in range(pack):
                     with m.Case(j):
-                        m.d.sync += dsel.eq(d_rp.data[K * j : K * (j + 1)].as_signed())
+                        m.d.sync += dsel.eq(d_rp.data[D * j : D * (j + 1)].as_signed())
             m.d.comb += diff.eq(dsel - bval)
         with m.If(diff > 127):
             m.d.comb += q.eq(127)

@@ -5,19 +5,21 @@ form a streaming trigger stores cheaply: 12 bits per pixel and frame):
 
 1. ``raw``: integer raw D3 counts — values in counts per GTU are multiplied by 16,384 and
    rounded to the nearest integer, so raw and per-GTU data give the same integers.
-2. ``r = raw >> shift``: shifted first (floor), in units of 2**shift raw counts.
-3. ``d = wrap(r - r_last)``: each frame's difference from the window's newest frame, wrapped
-   to ``history_bits`` signed bits (``((x + H) mod 2H) - H``, H = 2**(history_bits-1)). The
-   trigger stores only ``r mod 2**history_bits`` per pixel and frame, and recovers exactly
-   this from it; it equals ``r - r_last`` whenever that is within ±H (±65,536 raw counts,
-   4 counts per GTU, for shift 5 and 12 bits), and wraps beyond (lightning, the brightest
-   lights).
+2. ``r = min(raw >> shift, 2**history_bits - 1)``: shifted first (floor), in units of
+   2**shift raw counts, and clipped to what a streaming trigger stores per pixel and frame
+   (12 bits: up to 131,040 raw counts, 8 counts per GTU, above the brightest moonlit
+   background, 3.4 counts per GTU); brighter light (city lights, lightning) is held at the
+   top.
+3. ``d = r - r_last``: each frame's difference from the window's newest frame, exact.
 4. ``baseline = floor(sum(d) / length)``: the window's mean, rounded down (in firmware a
    constant multiply and shift, exact for the value range).
 5. ``q = d - baseline`` saturated to the signed range of ``bits`` bits:
    [-2**(bits-1), 2**(bits-1) - 1].
 
-``history_bits`` = 0 is the earlier form, which needs the raw history (22 bits per sample):
+An earlier form wrapped the differences instead of clipping the samples (``r mod 2**bits``):
+brighter lights moving across a pixel then made bumps like meteors (at 12 bits the float
+model's window efficiency at 10^-3 false positives fell from 0.26 to 0.08). ``history_bits``
+= 0 is the form before that, which needs the raw history (22 bits per sample):
 ``q = clip(floor((raw - floor(sum(raw) / length)) / 2**shift))`` (baseline first, then the
 shift). ``q`` are the network's integer inputs (scale 1). All steps are integer arithmetic.
 """
@@ -42,8 +44,9 @@ class Preprocessing:
     bits: int = 8
     """Width of the saturated signed integer fed to the network, bits."""
     history_bits: int = 12
-    """Bits kept per pixel and frame of the shifted history (``r mod 2**history_bits``);
-    0: the earlier form, baseline of the raw counts before the shift."""
+    """Bits kept per pixel and frame of the shifted history (samples clipped to
+    ``2**history_bits - 1``); 0: the earlier form, baseline of the raw counts before the
+    shift."""
 
     def validate(self) -> "Preprocessing":
         if not 0 <= self.shift <= 24:
@@ -79,12 +82,8 @@ class Preprocessing:
             baseline = raw.sum(axis=-1, keepdims=True) // raw.shape[-1]
             q = (raw - baseline) >> self.shift
             return np.clip(q, self.low, self.high).astype(np.int32)
-        r = raw.astype(np.int32) >> self.shift
-        half = 1 << (self.history_bits - 1)
+        r = np.minimum(raw.astype(np.int32) >> self.shift, (1 << self.history_bits) - 1)
         d = r - r[..., -1:]
-        d += half  # wrap to history_bits signed bits: (x + H) mod 2H - H, as a bit mask
-        d &= 2 * half - 1
-        d -= half
         d -= d.sum(axis=-1, keepdims=True, dtype=np.int32) // raw.shape[-1]
         return np.clip(d, self.low, self.high, out=d)
 
@@ -100,11 +99,10 @@ def raw_counts(windows: np.ndarray, units: str) -> np.ndarray:
 def float_residual(windows: np.ndarray, units: str, preprocessing: Preprocessing) -> np.ndarray:
     """The float model's input, the unquantized twin of ``Preprocessing.__call__``: the
     residual from the window's exact mean in units of 2**shift raw counts, saturated to the
-    same range but not rounded (float32). With ``history_bits``, the differences from the
-    newest frame wrap as the integer ones do, so both models learn the same inputs."""
+    same range but not rounded (float32). With ``history_bits``, the samples are clipped as
+    the integer ones are, so both models learn the same inputs."""
     raw = raw_counts(windows, units).astype(np.float64) / 2.0**preprocessing.shift
     if preprocessing.history_bits:
-        half = 2.0 ** (preprocessing.history_bits - 1)
-        raw = np.mod(raw - raw[:, -1:] + half, 2 * half) - half
+        raw = np.minimum(raw, 2.0**preprocessing.history_bits - 1)
     residual = raw - raw.mean(axis=1, keepdims=True)
     return np.clip(residual, preprocessing.low, preprocessing.high).astype(np.float32)

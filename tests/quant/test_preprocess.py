@@ -19,9 +19,9 @@ def test_raw_and_per_gtu_data_give_the_same_integers():
 
 
 def test_integer_steps_follow_the_definition():
-    """The default form: shift first, differences from the newest frame wrapped to 9 bits,
-    the floor of their mean as the baseline, saturation."""
-    p = Preprocessing(shift=5, bits=8, history_bits=9)
+    """The default form: shift first, samples clipped to 12 bits, differences from the newest
+    frame, the floor of their mean as the baseline, saturation."""
+    p = Preprocessing(shift=5, bits=8, history_bits=12)
 
     def q_of(changes: dict[int, float]) -> np.ndarray:
         window = np.full((1, 48), 16_000.0)  # r = 16,000 >> 5 = 500 everywhere
@@ -37,22 +37,27 @@ def test_integer_steps_follow_the_definition():
     assert q[3] == 127 and np.all(np.delete(q, 3) == -4)
     q = q_of({47: 16_000 + 32 * 200})  # the newest frame bright: the others' d = -200,
     assert q[47] == 127 and np.all(q[:47] == -4)  # baseline floor(-9400/48) = -196
-    q = q_of({3: 16_000 + 32 * 300})  # d3 = 300 is beyond ±256: it wraps to -212
-    assert q[3] == -128 and np.all(np.delete(q, 3) == 5)  # baseline floor(-212/48) = -5
+    q = q_of({3: 16_000 + 32 * 4000})  # r3 = 4,500 is clipped to 4,095: d3 = 3,595,
+    assert q[3] == 127 and np.all(np.delete(q, 3) == -74)  # baseline floor(3595/48) = 74
+    q = q_of({i: 200_000.0 for i in range(24, 48)})  # a light beyond the clip enters:
+    assert np.all(q[:24] == -128) and np.all(q[24:] == 127)  # a clean saturated step
     q = q_of({5: 0.0, 9: float(MAX_RAW)})  # extremes: 0 and the largest raw value
     assert q.dtype == np.int32 and q.min() >= -128 and q.max() <= 127
 
 
-def test_the_cheap_form_is_the_shift_first_mean_when_nothing_wraps():
+def test_the_cheap_form_is_the_shift_first_mean_below_the_clip():
     rng = np.random.default_rng(3)
     raw = rng.poisson(16384.0, (5000, 48)).astype(np.int64)
-    raw[:500] += rng.integers(0, 8000, (500, 48))  # large but within ±256 << 5
-    p = Preprocessing(shift=5, bits=8, history_bits=9)
+    raw[:500] += rng.integers(0, 100_000, (500, 48))  # large but below 4,096 << 5
+    p = Preprocessing(shift=5, bits=8, history_bits=12)
     r = raw >> 5
     expected = np.clip(r - r.sum(axis=1, keepdims=True) // 48, -128, 127)
     np.testing.assert_array_equal(p(raw.astype(np.float64), "raw"), expected)
     # and any leading axes give the same integers as one window at a time
     np.testing.assert_array_equal(p.codes(raw.reshape(50, 100, 48)).reshape(5000, 48), expected)
+    # above the clip, the samples are held at 4,095
+    bright = raw + 200_000
+    np.testing.assert_array_equal(p.codes(bright), np.zeros_like(expected))
 
 
 def test_the_raw_history_form_follows_its_definition():

@@ -336,7 +336,7 @@ def _stimulus(
     extremes[:, 1 % pixels] = MAX_RAW  # a hot pixel
     extremes[::2, 2 % pixels] = MAX_RAW  # full swings every frame
     extremes[1::2, 2 % pixels] = 0
-    extremes[length // 2 :, 3 % pixels] += 150_000  # a step that wraps the history
+    extremes[length // 2 :, 3 % pixels] += 150_000  # a step beyond the history's clip
     extremes[length - 3, :] = 0  # a frame of zeros, then one at the largest value
     extremes[length - 2, :] = MAX_RAW
     extremes[:, 4 % pixels] = rng.integers(0, MAX_RAW + 1, len(extremes))
