@@ -1,0 +1,153 @@
+"""Benchmark of issue 12: trigger quality at the stored operating threshold, on simulated
+sessions never used for training or for choosing the threshold.
+
+Fresh sessions (their own seed, one night apart, so the moon and the clouds vary) are scanned
+with the export's integer golden model at the threshold stored in the export manifest; the
+events are grouped and matched to the truth as `uvhunt detect` does. The conventional trigger
+(a moving sum against the running background, in Poisson σ) is set to the same false-event
+rate over the same sessions, and both are counted from the first frame where both have a
+score.
+
+Floors: at most 10 false events per hour of data; at least 90% of the meteors brighter than
++5 caught and at least 50% of those between +5 and +6; more meteors caught than the
+conventional trigger at the same false-event rate; and (with --evaluation) the QAT MLP's mean
+window AUC at least the best baseline's.
+
+Run ``uvhunt run`` first, then ``python benchmarks/bench_trigger.py [--export
+runs/default/export] [--sessions 4] [--frames 8192] [--json]``. Exits 1 if a floor is missed.
+"""
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from uvhunt.console import caught_by_magnitude
+from uvhunt.detection.conventional import ConventionalTrigger
+from uvhunt.detection.event_quality import (
+    combined,
+    detections,
+    events_at,
+    outcome_of,
+    quality,
+    threshold_for_false_rate,
+)
+from uvhunt.detection.operating_point import stored_threshold
+from uvhunt.detection.scoring import score_movie
+from uvhunt.euso.readers import open_movie
+from uvhunt.euso.session import SessionSimulator
+from uvhunt.euso.session_set import session_configs, session_seed
+from uvhunt.euso.store import write_session
+from uvhunt.quant.golden import read_export
+from uvhunt.quant.preprocess import raw_counts
+
+CONVENTIONAL_CANDIDATES = 200_000
+"""Highest conventional significances kept per session for its threshold search."""
+
+
+def _caught_fraction(rows: list[dict]) -> float:
+    """Meteors caught over meteors simulated, in the magnitude bins ``rows``."""
+    return sum(r["caught"] for r in rows) / max(1, sum(r["meteors"] for r in rows))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--export", type=Path, default=Path("runs/default/export"))
+    parser.add_argument("--evaluation", type=Path, default=Path("runs/default/evaluation"))
+    parser.add_argument("--sessions", type=int, default=4)
+    parser.add_argument("--frames", type=int, default=8192)
+    parser.add_argument("--meteor-rate", type=float, default=600.0)
+    parser.add_argument("--seed", type=int, default=1012, help="not the run's (0)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    stored = stored_threshold(args.export)
+    if stored is None:
+        print(f"{args.export}: no stored operating threshold; run `uvhunt run`", file=sys.stderr)
+        return 2
+    golden, config = read_export(args.export)
+    trigger = ConventionalTrigger()
+    first = max(config.length, trigger.history) - 1
+    network, conventional = [], []
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        configs = session_configs(args.sessions, args.frames, args.meteor_rate, args.seed)
+        for index, session in enumerate(configs):
+            path = Path(tmp) / f"session_{index:02d}"
+            write_session(SessionSimulator(session, session_seed(args.seed, index)), path)
+            movie = open_movie(path)
+            scores = np.concatenate(
+                [b.scores for b in score_movie(movie, golden, config.preprocessing, config.length)]
+            )
+            events = events_at(
+                scores, stored["score"], movie.events, config.length, golden.output_exponent, first
+            )
+            network.append(quality(outcome_of(events), movie.events, movie.frames, first))
+            z = trigger.significance(raw_counts(movie.read(0, movie.frames), movie.units))
+            floor = np.sort(z[first:].ravel())[-CONVENTIONAL_CANDIDATES]
+            conventional.append((detections(z, floor, first), movie.events, movie.frames))
+            print(
+                f"session {index}: {network[-1]['false_events']} false events, "
+                f"{network[-1]['meteors_caught']} of {network[-1]['meteors']} meteors",
+                file=sys.stderr,
+            )
+    net = combined(network)
+    sigma, conv = threshold_for_false_rate(
+        conventional, net["false_events_per_hour"], trigger.frames, first
+    )
+    bright = [r for r in net["by_magnitude"] if float(r["magnitude"].split("…")[1]) <= 5]
+    faint = [r for r in net["by_magnitude"] if r["magnitude"] == "+5…+6"]
+    result = {
+        "seconds": round(time.perf_counter() - start, 1),
+        "sessions": args.sessions,
+        "frames": args.frames,
+        "meteor_rate": args.meteor_rate,
+        "seed": args.seed,
+        "threshold": {k: stored[k] for k in ("score", "logit", "false_events_per_hour_target")},
+        "network": net,
+        "conventional": {"trigger": trigger.to_dict(), "threshold_sigma": sigma, **conv},
+        "brighter_than_5": _caught_fraction(bright),
+        "between_5_and_6": _caught_fraction(faint),
+    }
+    floors = {
+        "false events per hour <= 10": net["false_events_per_hour"] <= 10,
+        "meteors brighter than +5 caught >= 90%": result["brighter_than_5"] >= 0.9,
+        "meteors +5…+6 caught >= 50%": result["between_5_and_6"] >= 0.5,
+        "more meteors than the conventional trigger": net["meteors_caught"]
+        > conv["meteors_caught"],
+    }
+    summary = args.evaluation / "summary.json"
+    if summary.is_file():
+        e = json.loads(summary.read_text())
+        result["window_auc"] = {
+            "qat_mlp": e["mean_auc"]["qat_mlp"],
+            "best_baseline": e["best_baseline"],
+        }
+        floors["QAT window AUC >= best baseline"] = (
+            e["mean_auc"]["qat_mlp"] >= e["best_baseline"]["mean_auc"]
+        )
+    result["floors"] = floors
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for name, q in (("network", net), ("conventional", conv)):
+            bins = caught_by_magnitude(q["by_magnitude"])
+            print(
+                f"{name}: {q['false_events_per_hour']:.1f} false events per hour "
+                f"({q['false_events']} in {q['hours']:.2f} h), {q['meteors_caught']} of "
+                f"{q['meteors']} meteors; {bins}"
+            )
+        print(
+            f"stored threshold: score > {stored['score']} (logit {stored['logit']:.2f}); "
+            f"conventional at z > {sigma:.1f} σ; {result['seconds']} s"
+        )
+        for name, ok in floors.items():
+            print(f"  {'PASS' if ok else 'FAIL'}  {name}")
+    return 0 if all(floors.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
