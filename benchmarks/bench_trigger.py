@@ -6,7 +6,8 @@ with the export's integer golden model at the threshold stored in the export man
 events are grouped and matched to the truth as `uvhunt detect` does. The conventional trigger
 (a moving sum against the running background, in Poisson σ) is set to the same false-event
 rate over the same sessions, and both are counted from the first frame where both have a
-score.
+score. An event-level ROC goes with it: at 10 to 1,000 false events per hour, both
+triggers' thresholds set on the fresh sessions themselves, the meteors each catches.
 
 Floors: at most 10 false events per hour of data; at least 90% of the meteors brighter than
 +5 caught and at least 50% of those between +5 and +6; more meteors caught than the
@@ -45,8 +46,12 @@ from uvhunt.euso.store import write_session
 from uvhunt.quant.golden import read_export
 from uvhunt.quant.preprocess import raw_counts
 
-CONVENTIONAL_CANDIDATES = 200_000
-"""Highest conventional significances kept per session for its threshold search."""
+CANDIDATES = 200_000
+"""Highest scores (network) and significances (conventional) kept per session for the
+threshold searches."""
+CURVE_RATES = (10.0, 30.0, 100.0, 300.0, 1000.0)
+"""False events per hour of the event-level ROC: both triggers' thresholds set on the fresh
+sessions themselves for each rate (the operating point uses the stored threshold)."""
 
 
 def _caught_fraction(rows: list[dict]) -> float:
@@ -71,7 +76,7 @@ def main() -> int:
     golden, config = read_export(args.export)
     trigger = ConventionalTrigger()
     first = max(config.length, trigger.history) - 1
-    network, conventional = [], []
+    network, conventional, network_top = [], [], []
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         configs = session_configs(args.sessions, args.frames, args.meteor_rate, args.seed)
@@ -86,8 +91,10 @@ def main() -> int:
                 scores, stored["score"], movie.events, config.length, golden.output_exponent, first
             )
             network.append(quality(outcome_of(events), movie.events, movie.frames, first))
+            top = np.sort(scores[first:].ravel())[-CANDIDATES]
+            network_top.append((detections(scores, top, first), movie.events, movie.frames))
             z = trigger.significance(raw_counts(movie.read(0, movie.frames), movie.units))
-            floor = np.sort(z[first:].ravel())[-CONVENTIONAL_CANDIDATES]
+            floor = np.sort(z[first:].ravel())[-CANDIDATES]
             conventional.append((detections(z, floor, first), movie.events, movie.frames))
             print(
                 f"session {index}: {network[-1]['false_events']} false events, "
@@ -98,6 +105,18 @@ def main() -> int:
     sigma, conv = threshold_for_false_rate(
         conventional, net["false_events_per_hour"], trigger.frames, first
     )
+    curve = []
+    for rate in CURVE_RATES:
+        _, at = threshold_for_false_rate(network_top, rate, config.length, first)
+        _, c = threshold_for_false_rate(conventional, rate, trigger.frames, first)
+        curve.append(
+            {
+                "false_events_per_hour": rate,
+                "network": {k: at[k] for k in ("false_events_per_hour", "meteors_caught")},
+                "conventional": {k: c[k] for k in ("false_events_per_hour", "meteors_caught")},
+                "meteors": at["meteors"],
+            }
+        )
     bright = [r for r in net["by_magnitude"] if float(r["magnitude"].split("…")[1]) <= 5]
     faint = [r for r in net["by_magnitude"] if r["magnitude"] == "+5…+6"]
     result = {
@@ -109,6 +128,7 @@ def main() -> int:
         "threshold": {k: stored[k] for k in ("score", "logit", "false_events_per_hour_target")},
         "network": net,
         "conventional": {"trigger": trigger.to_dict(), "threshold_sigma": sigma, **conv},
+        "curve": curve,
         "brighter_than_5": _caught_fraction(bright),
         "between_5_and_6": _caught_fraction(faint),
     }
@@ -144,6 +164,12 @@ def main() -> int:
             f"stored threshold: score > {stored['score']} (logit {stored['logit']:.2f}); "
             f"conventional at z > {sigma:.1f} σ; {result['seconds']} s"
         )
+        for point in curve:
+            print(
+                f"at most {point['false_events_per_hour']:g} false events per hour: network "
+                f"{point['network']['meteors_caught']}, conventional "
+                f"{point['conventional']['meteors_caught']} of {point['meteors']} meteors"
+            )
         for name, ok in floors.items():
             print(f"  {'PASS' if ok else 'FAIL'}  {name}")
     return 0 if all(floors.values()) else 1
