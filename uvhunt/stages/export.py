@@ -49,6 +49,7 @@ def run(args, progress) -> dict:
             fix=f"for example {DEFAULT_FALSE_EVENTS_PER_HOUR:g}",
             setting="false_events_per_hour",
         )
+    model_config, _, _, quant_model, _ = load_models(model_folder)
     sessions = session_movies(args.sessions)
     if not sessions:
         raise UvhuntError(
@@ -56,7 +57,6 @@ def run(args, progress) -> dict:
             path=args.sessions,
             fix="give the folder written by `uvhunt simulate` (the model's training sessions)",
         )
-    model_config, _, _, quant_model, _ = load_models(model_folder)
     real, units = _real_windows(windows, seed)
     with atomic_dir(out) as tmp:
         onnx_path = export_qonnx_model(quant_model, model_config, tmp / "model.onnx")
