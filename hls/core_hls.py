@@ -10,20 +10,16 @@ the same outputs as the Amaranth core, frame by frame. Vitis HLS synthesis (``bu
 needs the vendor tool; without it only the C simulation runs.
 """
 
-import contextlib
-import io
 import math
 import subprocess
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 
-from uvhunt.hls.precision import hls_config
+from uvhunt.hls.project import FirmwareConfig, convert_project, quiet_hls4ml
 from uvhunt.quant.golden import GoldenMLP
 from uvhunt.quant.preprocess import MAX_RAW, Preprocessing
-from uvhunt.quant.qonnx_io import load_qonnx
 
 TOP = "uvhunt_core"
 HEADER_WORDS = 2
@@ -59,27 +55,15 @@ def build_core_project(
 ) -> dict:
     """Write the hls4ml project (Resource strategy, reuse factors from ``budget`` clocks per
     pixel) with the core's top level, test bench and Vitis script into ``folder``."""
-    import hls4ml
-
     model_rf, layer_rf = reuse_factors(golden.sizes, budget)
-    model = load_qonnx(onnx_path)
-    chatter = io.StringIO()
-    with (
-        warnings.catch_warnings(),
-        contextlib.redirect_stdout(chatter),
-        contextlib.redirect_stderr(chatter),
-    ):
-        warnings.simplefilter("ignore")
-        config = hls_config(model, golden.input_quant, "Vitis", model_rf, "Resource")
-        hls_model = hls4ml.converters.convert_from_onnx_model(
-            model,
-            output_dir=str(folder),
-            io_type="io_parallel",
-            backend="Vitis",
-            hls_config=config,
-            part=part,
-            clock_period=1e3 / clock_mhz,
-        )
+    config = FirmwareConfig(
+        part=part,
+        clock_period_ns=1e3 / clock_mhz,
+        reuse_factor=model_rf,
+        strategy="Resource",
+    ).validate()
+    hls_model, _ = convert_project(onnx_path, golden, folder, config)
+    with quiet_hls4ml():
         hls_model.write()
     dense = [layer for layer in hls_model.get_layers() if layer.class_name == "Dense"]
     used = [int(layer.get_attr("reuse_factor")) for layer in dense]

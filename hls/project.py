@@ -56,27 +56,43 @@ def write_testbench(folder: Path, q: np.ndarray, expected: np.ndarray) -> tuple[
     return inputs, outputs
 
 
-def build_project(
-    onnx_path: Path,
-    golden: GoldenMLP,
-    folder: Path,
-    config: FirmwareConfig,
-    testbench: tuple[Path, Path],
-):
-    """Convert the QONNX file with hls4ml, write the project into ``folder`` and compile the
-    C simulation. Returns the hls4ml model."""
-    import hls4ml
-
-    model = load_qonnx(onnx_path)
-    chatter = io.StringIO()  # hls4ml prints the topology as it parses; keep stdout for --json
+@contextlib.contextmanager
+def quiet_hls4ml():
+    """hls4ml prints the topology as it parses and warns as it writes: keep stdout for
+    --json and the libraries' warnings out of the output."""
+    chatter = io.StringIO()
     with (
         warnings.catch_warnings(),
         contextlib.redirect_stdout(chatter),
         contextlib.redirect_stderr(chatter),
     ):
         warnings.simplefilter("ignore")
+        yield
+
+
+def convert_project(
+    onnx_path: Path,
+    golden: GoldenMLP,
+    folder: Path,
+    config: FirmwareConfig,
+    testbench: tuple[Path, Path] | None = None,
+):
+    """Convert the QONNX file with hls4ml into a project in ``folder`` (not yet written),
+    quietly. Returns the hls4ml model and its configuration."""
+    import hls4ml
+
+    model = load_qonnx(onnx_path)
+    with quiet_hls4ml():
         hls_cfg = hls_config(
             model, golden.input_quant, config.backend, config.reuse_factor, config.strategy
+        )
+        data = (
+            {}
+            if testbench is None
+            else {
+                "input_data_tb": str(testbench[0]),
+                "output_data_tb": str(testbench[1]),
+            }
         )
         hls_model = hls4ml.converters.convert_from_onnx_model(
             model,
@@ -86,9 +102,22 @@ def build_project(
             hls_config=hls_cfg,
             part=config.part,
             clock_period=config.clock_period_ns,
-            input_data_tb=str(testbench[0]),
-            output_data_tb=str(testbench[1]),
+            **data,
         )
+    return hls_model, hls_cfg
+
+
+def build_project(
+    onnx_path: Path,
+    golden: GoldenMLP,
+    folder: Path,
+    config: FirmwareConfig,
+    testbench: tuple[Path, Path],
+):
+    """Convert the QONNX file with hls4ml, write the project into ``folder`` and compile the
+    C simulation. Returns the hls4ml model."""
+    hls_model, hls_cfg = convert_project(onnx_path, golden, folder, config, testbench)
+    with quiet_hls4ml():
         hls_model.compile()
     return hls_model, hls_cfg
 
