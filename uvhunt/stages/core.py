@@ -150,10 +150,8 @@ def run(args, progress) -> dict:
         golden.write(tmp / "golden.npz")
         operating = stored_threshold(Path(args.export))
         operating_score = None if operating is None else int(operating["score"])
-        np.savez(
-            tmp / "stream.npz",
-            **_stimulus(raw, golden, model_config, args.seed, operating_score),
-        )
+        streams = _stimulus(raw, golden, model_config, args.seed, operating_score)
+        np.savez(tmp / "stream.npz", **streams)
         found = find_simulator(args.simulator, tmp / "bin")
         say(
             f"core: {lanes} lanes, {per_frame:,} cycles per frame of {available:,}; "
@@ -182,7 +180,7 @@ def run(args, progress) -> dict:
         levels = logic_levels(netlist, TOP)
         netlist.unlink()  # tens of MB; the counts are kept
         say("core: the HLS core (hls4ml project, g++ C simulation)", args.quiet)
-        hls = _hls_core(args, golden, model_config, config, tmp / "hls", tmp / "stream.npz")
+        hls = _hls_core(args, golden, model_config, config, tmp / "hls", streams)
         session = results.get("session_back_to_back", {})
         summary = {
             "export": str(args.export),
@@ -244,7 +242,9 @@ INTERFACE = {
 }
 
 
-def _hls_core(args, golden, model_config, config: CoreConfig, folder: Path, streams: Path):
+def _hls_core(
+    args, golden, model_config, config: CoreConfig, folder: Path, streams: dict[str, np.ndarray]
+):
     """The HLS core's project, C-simulated on the session, the extreme-count and the
     threshold-change streams back to back (reset before each), against the golden scoring."""
     budget = math.floor(cycles_available(config.clock_mhz) / (REAL_TIME_MARGIN * config.pixels))
@@ -260,9 +260,8 @@ def _hls_core(args, golden, model_config, config: CoreConfig, folder: Path, stre
     )
     executable, compile_seconds = compile_csim(folder)
     reference = CoreReference(golden, model_config.preprocessing)
-    data = np.load(streams)
     start = time.perf_counter()
-    parts = [(data[n], data[f"{n}_thresholds"]) for n in ("session", "extremes", "varied")]
+    parts = [(streams[n], streams[f"{n}_thresholds"]) for n in ("session", "extremes", "varied")]
     raw = np.concatenate([r for r, _ in parts])
     resets = np.concatenate([np.arange(len(r)) == 0 for r, _ in parts])
     got = run_csim(executable, raw, np.concatenate([t for _, t in parts]), resets, folder)
