@@ -15,6 +15,7 @@ from uvhunt.detection.events import (
     MATCH_PIXELS,
     Detections,
     TriggerEvent,
+    distances_to_track,
     event_labels,
     group,
     match_truth,
@@ -49,6 +50,16 @@ def detections(scores: np.ndarray, threshold: float, first_frame: int = 0) -> De
     return Detections(
         (frame + first_frame).astype(np.int64), row, col, scores[frame + first_frame, row, col]
     )
+
+
+def top_detections(scores: np.ndarray, count: int, first_frame: int = 0) -> Detections:
+    """The ``count`` highest pixel-frames of ``scores`` (and any tied with the lowest of
+    them), from ``first_frame`` on: the candidates of a threshold search."""
+    tail = np.asarray(scores[first_frame:]).ravel()
+    count = min(count, tail.size)
+    lowest = np.partition(tail, tail.size - count)[tail.size - count]
+    below = lowest - 1 if np.issubdtype(tail.dtype, np.integer) else np.nextafter(lowest, -np.inf)
+    return detections(scores, below, first_frame)
 
 
 def events_at(
@@ -87,22 +98,12 @@ def fast_outcome(found: Detections, truth: list[EventRecord], length: int) -> Ou
         near = (
             (record.end_frame >= start)
             & (record.start_frame <= last)
-            & (_distances(record, point) <= MATCH_PIXELS)
+            & (distances_to_track(record, point) <= MATCH_PIXELS)
             & (meteor < 0)
         )
         meteor[near] = record.id
     caught = frozenset(int(i) for i in np.unique(meteor[meteor >= 0]))
     return Outcome(n, int((meteor < 0).sum()), caught)
-
-
-def _distances(record: EventRecord, points: np.ndarray) -> np.ndarray:
-    """``events.distance_to_track`` for many (row, col) points."""
-    a = np.array([record.start_row, record.start_col])
-    span = np.array([record.end_row, record.end_col]) - a
-    if not span.any():
-        return np.linalg.norm(points - a, axis=1)
-    along = np.clip((points - a) @ span / np.dot(span, span), 0, 1)
-    return np.linalg.norm(points - (a + along[:, None] * span), axis=1)
 
 
 def quality(outcome: Outcome, truth: list[EventRecord], frames: int, first_frame: int = 0) -> dict:

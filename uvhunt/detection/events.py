@@ -161,9 +161,14 @@ def match_truth(
 
 def distance_to_track(record: EventRecord, row: float, col: float) -> float:
     """Pixels from (row, col) to the segment from the record's start to its end position."""
+    return float(distances_to_track(record, np.array([[row, col]], float))[0])
+
+
+def distances_to_track(record: EventRecord, points: np.ndarray) -> np.ndarray:
+    """Pixels from each (row, col) of ``points`` (n, 2) to the record's track segment."""
     a = np.array([record.start_row, record.start_col])
-    b = np.array([record.end_row, record.end_col])
-    p = np.array([row, col])
-    span = b - a
-    along = 0.0 if not span.any() else np.clip(np.dot(p - a, span) / np.dot(span, span), 0, 1)
-    return float(np.linalg.norm(p - (a + along * span)))
+    span = np.array([record.end_row, record.end_col]) - a
+    if not span.any():
+        return np.linalg.norm(points - a, axis=1)
+    along = np.clip((points - a) @ span / np.dot(span, span), 0, 1)
+    return np.linalg.norm(points - (a + along[:, None] * span), axis=1)

@@ -7,11 +7,9 @@ import json
 import math
 from pathlib import Path
 
-import numpy as np
-
 from uvhunt._core.progress import ProgressFactory, no_progress
-from uvhunt.detection.event_quality import detections, threshold_for_false_rate
-from uvhunt.detection.scoring import score_movie
+from uvhunt.detection.event_quality import threshold_for_false_rate, top_detections
+from uvhunt.detection.scoring import score_all
 from uvhunt.euso.readers import open_movie
 from uvhunt.quant.config import ModelConfig
 from uvhunt.quant.golden import GoldenMLP
@@ -57,18 +55,10 @@ def operating_threshold(
     parts = []
     with (progress or no_progress)(sum(m.frames for m in movies), "threshold", "frame") as bar:
         for movie in movies:
-            scores = np.concatenate(
-                [
-                    b.scores
-                    for b in score_movie(
-                        movie, golden, config.preprocessing, config.length, bar.update
-                    )
-                ]
+            scores = score_all(movie, golden, config.preprocessing, config.length, bar.update)
+            parts.append(
+                (top_detections(scores, CANDIDATES_PER_SESSION, first), movie.events, movie.frames)
             )
-            tail = scores[first:].ravel()
-            keep = min(CANDIDATES_PER_SESSION, tail.size)
-            floor = np.partition(tail, tail.size - keep)[tail.size - keep] - 1
-            parts.append((detections(scores, floor, first), movie.events, movie.frames))
     threshold, figures = threshold_for_false_rate(parts, per_hour, config.length, first)
     score = int(threshold)
     return {

@@ -20,6 +20,7 @@ from uvhunt.detection.event_quality import (
     outcome_of,
     quality,
     threshold_for_false_rate,
+    top_detections,
 )
 from uvhunt.detection.events import Detections, group, match_truth
 from uvhunt.detection.operating_point import stored_threshold
@@ -55,9 +56,8 @@ def scan_movie(
     """Scan ``movie_path`` into the folder ``out`` (replaced) at the export's stored operating
     threshold, or ``threshold`` (a fixed logit), or the score exceeded by a fraction ``fpr``
     of the windows (an export without a stored threshold: ``DEFAULT_FPR``). Progress in
-    frames. With
-    truth in the movie: false events per hour and meteors caught by magnitude, and with
-    ``conventional``, that trigger's figures at the same false-event rate."""
+    frames. With truth in the movie: false events per hour and meteors caught by magnitude,
+    and with ``conventional``, that trigger's figures at the same false-event rate."""
     check_output(out, [movie_path, export])
     stored = stored_threshold(Path(export))
     if threshold is not None:
@@ -170,13 +170,16 @@ def _integer_threshold(logit: float, exponent: int) -> int:
 def _collect(scores_path: Path, level: int) -> Detections:
     scores = np.load(scores_path, mmap_mode="r")
     read = row_reader(scores)
-    parts = []
-    for f0 in range(0, len(scores), SCAN_FRAMES):
-        block = read(f0, f0 + SCAN_FRAMES)
-        t, r, c = np.nonzero(block > level)
-        parts.append((t + f0, r, c, block[t, r, c]))
-    frame, row, col, score = (np.concatenate([p[i] for p in parts]) for i in range(4))
-    return Detections(frame.astype(np.int64), row, col, score.astype(np.int64))
+    parts = [
+        (f0, detections(read(f0, f0 + SCAN_FRAMES), level))
+        for f0 in range(0, len(scores), SCAN_FRAMES)
+    ]
+    return Detections(
+        np.concatenate([found.frame + f0 for f0, found in parts]),
+        np.concatenate([found.row for _, found in parts]),
+        np.concatenate([found.col for _, found in parts]),
+        np.concatenate([found.score for _, found in parts]).astype(np.int64),
+    )
 
 
 def _write_events(folder: Path, events) -> None:
@@ -196,9 +199,8 @@ def _conventional(movie, events, length: int, trigger: ConventionalTrigger) -> d
     late = [e for e in events if e.last_frame >= first]
     network = quality(outcome_of(late), movie.events, movie.frames, first)
     z = trigger.significance(raw_counts(movie.read(0, movie.frames), movie.units))
-    floor = np.sort(z[first:].ravel())[-CONVENTIONAL_CANDIDATES]
     threshold, figures = threshold_for_false_rate(
-        [(detections(z, floor, first), movie.events, movie.frames)],
+        [(top_detections(z, CONVENTIONAL_CANDIDATES, first), movie.events, movie.frames)],
         network["false_events_per_hour"],
         trigger.frames,
         first,

@@ -70,6 +70,19 @@ def score_movie(
             yield ScoreBlock(start, scores.reshape(-1, N_SIDE, N_SIDE))
 
 
+def score_all(
+    movie: Movie,
+    golden: GoldenMLP,
+    preprocessing: Preprocessing,
+    length: int,
+    on_block: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """Every score of ``movie`` at once: (frames, 48, 48) int32, as ``score_movie`` streams
+    them (for session-length movies; an hour is 0.8 GB)."""
+    blocks = score_movie(movie, golden, preprocessing, length, on_block)
+    return np.concatenate([b.scores for b in blocks])
+
+
 def window_codes(series: np.ndarray, preprocessing: Preprocessing, length: int) -> np.ndarray:
     """(pixels, windows, length) int32 network inputs of every full window of ``series``
     (pixels, frames) int32 raw counts: ``Preprocessing`` applied to each window at once."""
