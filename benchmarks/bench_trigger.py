@@ -25,20 +25,18 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
-from uvhunt.console import caught_by_magnitude
+from uvhunt.console import quality_sentence
 from uvhunt.detection.conventional import ConventionalTrigger
 from uvhunt.detection.event_quality import (
     combined,
-    detections,
     events_at,
     outcome_of,
     quality,
     threshold_for_false_rate,
+    top_detections,
 )
 from uvhunt.detection.operating_point import stored_threshold
-from uvhunt.detection.scoring import score_movie
+from uvhunt.detection.scoring import score_all
 from uvhunt.euso.readers import open_movie
 from uvhunt.euso.session import SessionSimulator
 from uvhunt.euso.session_set import session_configs, session_seed
@@ -84,18 +82,16 @@ def main() -> int:
             path = Path(tmp) / f"session_{index:02d}"
             write_session(SessionSimulator(session, session_seed(args.seed, index)), path)
             movie = open_movie(path)
-            scores = np.concatenate(
-                [b.scores for b in score_movie(movie, golden, config.preprocessing, config.length)]
-            )
+            scores = score_all(movie, golden, config.preprocessing, config.length)
             events = events_at(
                 scores, stored["score"], movie.events, config.length, golden.output_exponent, first
             )
             network.append(quality(outcome_of(events), movie.events, movie.frames, first))
-            top = np.sort(scores[first:].ravel())[-CANDIDATES]
-            network_top.append((detections(scores, top, first), movie.events, movie.frames))
+            network_top.append(
+                (top_detections(scores, CANDIDATES, first), movie.events, movie.frames)
+            )
             z = trigger.significance(raw_counts(movie.read(0, movie.frames), movie.units))
-            floor = np.sort(z[first:].ravel())[-CANDIDATES]
-            conventional.append((detections(z, floor, first), movie.events, movie.frames))
+            conventional.append((top_detections(z, CANDIDATES, first), movie.events, movie.frames))
             print(
                 f"session {index}: {network[-1]['false_events']} false events, "
                 f"{network[-1]['meteors_caught']} of {network[-1]['meteors']} meteors",
@@ -154,12 +150,7 @@ def main() -> int:
         print(json.dumps(result, indent=2))
     else:
         for name, q in (("network", net), ("conventional", conv)):
-            bins = caught_by_magnitude(q["by_magnitude"])
-            print(
-                f"{name}: {q['false_events_per_hour']:.1f} false events per hour "
-                f"({q['false_events']} in {q['hours']:.2f} h), {q['meteors_caught']} of "
-                f"{q['meteors']} meteors; {bins}"
-            )
+            print(f"{name}: {quality_sentence(q)}")
         print(
             f"stored threshold: score > {stored['score']} (logit {stored['logit']:.2f}); "
             f"conventional at z > {sigma:.1f} σ; {result['seconds']} s"

@@ -74,7 +74,12 @@ def say(message: str, quiet: bool = False) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
-def caught_by_magnitude(rows: list[dict]) -> str:
-    """``+4…+5 3/4, +5…+6 1/10``: meteors caught of those simulated, per magnitude bin (rows
-    of ``detection.event_quality.quality``)."""
-    return ", ".join(f"{r['magnitude']} {r['caught']}/{r['meteors']}" for r in rows)
+def quality_sentence(q: dict) -> str:
+    """A trigger's event-level figures (``detection.event_quality.quality``) in one line:
+    false events per hour, meteors caught, and per magnitude bin ``+4…+5 3/4``."""
+    bins = ", ".join(f"{r['magnitude']} {r['caught']}/{r['meteors']}" for r in q["by_magnitude"])
+    return (
+        f"{q['false_events_per_hour']:.1f} false events per hour ({q['false_events']} in "
+        f"{q['hours']:.2f} h), {q['meteors_caught']} of {q['meteors']} meteors caught; by "
+        f"magnitude: {bins}"
+    )

@@ -3,7 +3,7 @@ scored with the integer golden model, a trigger threshold for a stated false-pos
 triggered windows grouped into events (CSV, JSON, a picture each), and the per-pixel score
 maps saved for further analysis."""
 
-from uvhunt.console import caught_by_magnitude, table
+from uvhunt.console import quality_sentence, table
 from uvhunt.detection.conventional import ConventionalTrigger
 from uvhunt.detection.scan import DEFAULT_FPR, scan_movie
 from uvhunt.euso.units import UNITS
@@ -84,7 +84,7 @@ def render(summary: dict) -> str:
             f"truth: {truth['meteors_detected']} of {truth['meteors']} simulated meteors "
             f"detected; events by truth kind: {truth['events_by_truth_kind']}"
         )
-        lines.append(_quality_line("network", truth["quality"]))
+        lines.append(f"network: {quality_sentence(truth['quality'])}")
     c = summary.get("conventional")
     if c:
         t = c["trigger"]
@@ -93,19 +93,10 @@ def render(summary: dict) -> str:
             f"background, z > {c['threshold_sigma']:.2f} σ) at the same false-event rate, from "
             f"frame {c['first_frame']}:"
         )
-        lines.append(_quality_line("  network", c["network"]))
-        lines.append(_quality_line("  conventional", c["conventional"]))
+        lines.append(f"  network: {quality_sentence(c['network'])}")
+        lines.append(f"  conventional: {quality_sentence(c['conventional'])}")
     lines.append(f"events.csv, events.json, events/, scores.npy in {summary['out']}")
     return "\n".join(lines)
-
-
-def _quality_line(name: str, q: dict) -> str:
-    bins = caught_by_magnitude(q["by_magnitude"])
-    return (
-        f"{name}: {q['false_events_per_hour']:.0f} false events per hour "
-        f"({q['false_events']} in {q['hours']:.2f} h), {q['meteors_caught']} of {q['meteors']} "
-        f"meteors caught; by magnitude: {bins}"
-    )
 
 
 STAGE = Stage(

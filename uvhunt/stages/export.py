@@ -8,7 +8,7 @@ import numpy as np
 
 from uvhunt._core.atomic import atomic_dir, check_output, write_json
 from uvhunt._core.errors import UvhuntError
-from uvhunt.console import caught_by_magnitude, table
+from uvhunt.console import quality_sentence, table
 from uvhunt.detection.operating_point import (
     DEFAULT_FALSE_EVENTS_PER_HOUR,
     operating_threshold,
@@ -142,14 +142,10 @@ def render(summary: dict) -> str:
 
 
 def _operating_line(o: dict) -> str:
-    m = o["measured"]
-    bins = caught_by_magnitude(m["by_magnitude"])
     return (
         f"operating threshold: score > {o['score']} (logit {o['logit']:.3f}) for at most "
         f"{o['false_events_per_hour_target']:g} false events per hour, set on "
-        f"{len(o['sessions'])} sessions ({m['hours']:.2f} h): {m['false_events_per_hour']:.1f} "
-        f"false events per hour there, {m['meteors_caught']} of {m['meteors']} meteors caught "
-        f"({bins})"
+        f"{len(o['sessions'])} sessions; there: {quality_sentence(o['measured'])}"
     )
 
 

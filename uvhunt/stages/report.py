@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 
 from uvhunt._core.atomic import atomic_dir, check_output, write_json  # noqa: E402
 from uvhunt._core.errors import UvhuntError  # noqa: E402
-from uvhunt.console import caught_by_magnitude  # noqa: E402
+from uvhunt.console import quality_sentence  # noqa: E402
 from uvhunt.detection.events import TriggerEvent  # noqa: E402
 from uvhunt.detection.plots import plot_event, plot_rejected  # noqa: E402
 from uvhunt.euso.readers import open_movie  # noqa: E402
@@ -349,7 +349,7 @@ def _sections(d: dict, pictures: dict) -> list[dict]:
                 "model trained on this session too: see the held-out figures above.",
                 ""
                 if truth is None or "quality" not in truth
-                else _quality_sentence(truth["quality"]),
+                else f"As a trigger: {quality_sentence(truth['quality'])}.",
             ],
             "images": pictures["meteors"],
         },
@@ -362,15 +362,6 @@ def _sections(d: dict, pictures: dict) -> list[dict]:
             "images": pictures["rejected"],
         },
     ]
-
-
-def _quality_sentence(q: dict) -> str:
-    bins = caught_by_magnitude(q["by_magnitude"])
-    return (
-        f"As a trigger: {q['false_events_per_hour']:.0f} false events per hour of data "
-        f"({q['false_events']} in {q['hours'] * 60:.1f} minutes); meteors caught by "
-        f"magnitude: {bins}."
-    )
 
 
 def _markdown(sections: list[dict]) -> str:
