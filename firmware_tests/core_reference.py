@@ -3,8 +3,9 @@
 
 For pixel ``p`` of frame ``t`` (``t >= length - 1``) the core must output the golden model's
 last accumulator for the window of frames ``[t - length + 1, t]`` of that pixel, its trigger
-bit ``score > threshold``, and on the frame's last pixel the number of triggered pixels.
-Frames before the ``length``-th give ``window_valid = 0``, score 0, trigger 0.
+bit ``score > threshold`` (always 0 for a masked pixel, whose score is still given), and on
+the frame's last pixel the number of triggered pixels. Frames before the ``length``-th give
+``window_valid = 0``, score 0, trigger 0.
 """
 
 from dataclasses import dataclass
@@ -56,9 +57,14 @@ class CoreReference:
             out[self.length - 1 :] = acc.reshape(pixels, windows).T
         return out
 
-    def expected(self, raw: np.ndarray, thresholds: np.ndarray) -> Expected:
-        """Every output of a stream; ``thresholds[t]``: the threshold during frame ``t``."""
+    def expected(
+        self, raw: np.ndarray, thresholds: np.ndarray, mask: np.ndarray | None = None
+    ) -> Expected:
+        """Every output of a stream; ``thresholds[t]``: the threshold during frame ``t``;
+        ``mask`` (pixels,): pixels that never trigger (nonzero)."""
         score = self.scores(raw)
         valid = np.arange(len(raw)) >= self.length - 1
         trigger = (score > np.asarray(thresholds, np.int64)[:, None]) & valid[:, None]
+        if mask is not None:
+            trigger &= ~np.asarray(mask, bool)[None, :]
         return Expected(valid, score, trigger, trigger.sum(axis=1))

@@ -158,11 +158,23 @@ class CoreTestbench:
         dut.s_tlast.value = 0
         dut.m_tready.value = 0
         dut.threshold.value = 0
+        dut.mask_we.value = 0
         dut.rst.value = 1
         for _ in range(clocks):
             await RisingEdge(dut.clk)
         await FallingEdge(dut.clk)
         dut.rst.value = 0
+
+    async def write_mask(self, mask: np.ndarray) -> None:
+        """Write every pixel's mask bit through the mask port, one per clock."""
+        dut = self.dut
+        await FallingEdge(dut.clk)
+        for pixel, bit in enumerate(np.asarray(mask)):
+            dut.mask_addr.value = pixel
+            dut.mask_data.value = int(bool(bit))
+            dut.mask_we.value = 1
+            await FallingEdge(dut.clk)
+        dut.mask_we.value = 0
 
     async def stream(
         self,

@@ -2,9 +2,10 @@
 back; gaps in the input valid and back-pressure on the output ready, with the threshold
 changing between frames; extreme counts (dead and hot pixels, 0, the largest raw value,
 clipped samples and saturating residuals); a reset in the middle of a frame, then a clean
-restart.
+restart; a pixel mask written through the mask port at run time.
 Every score, trigger bit and frame count is compared exactly with the golden scoring of
-`uvhunt detect`. Paths come from the environment (set by ``sim.runner``):
+`uvhunt detect`, masked pixels' trigger bits 0 (the stream file's ``mask``: the core's initial
+mask). Paths come from the environment (set by ``sim.runner``):
 ``UVHUNT_GOLDEN`` (golden model), ``UVHUNT_CORE`` (core.json: preprocessing, pixels),
 ``UVHUNT_STREAM`` (stream.npz: raw frames and thresholds per test), ``UVHUNT_RESULTS``."""
 
@@ -25,6 +26,7 @@ TESTS = (
     "gaps_backpressure_and_threshold_changes",
     "extreme_counts",
     "reset_mid_frame_then_restart",
+    "mask_written_at_run_time",
 )
 
 
@@ -49,12 +51,15 @@ def _record(name: str, board, extra: dict) -> None:
     (folder / f"{name}.json").write_text(json.dumps(result, indent=1))
 
 
-async def _run(dut, name, raw_key, seed, gap=0.0, backpressure=0.0, tb=None):
+async def _run(
+    dut, name, raw_key, seed, gap=0.0, backpressure=0.0, tb=None, mask_key="mask", reset=True
+):
     fresh, ref, stream = _setup(dut)
     tb = tb or fresh
     raw, thresholds = stream[raw_key], stream[f"{raw_key}_thresholds"]
-    expected = ref.expected(raw, thresholds)
-    await tb.reset()
+    expected = ref.expected(raw, thresholds, stream.get(mask_key))
+    if reset:
+        await tb.reset()
     start = time.perf_counter()
     board, clocks = await tb.stream(
         raw, expected, thresholds, np.random.default_rng(seed), gap, backpressure
@@ -70,6 +75,7 @@ async def _run(dut, name, raw_key, seed, gap=0.0, backpressure=0.0, tb=None):
             "seconds": round(seconds, 2),
             "frames_per_second": round(len(raw) / seconds, 2),
             "triggers": int(expected.trigger.sum()),
+            "masked_pixels": int(np.count_nonzero(stream.get(mask_key, 0))),
         },
     )
     if name == "session_back_to_back":
@@ -116,3 +122,19 @@ async def reset_mid_frame_then_restart(dut):
         await FallingEdge(dut.clk)
     dut.s_tvalid.value = 0
     await _run(dut, "reset_mid_frame_then_restart", "extremes", 3, tb=tb)
+
+
+@cocotb.test()
+async def mask_written_at_run_time(dut):
+    """A new pixel mask written through the mask port (every other pixel that triggers in the
+    stream masked, the initial mask's pixels live again) before the stream, the initial mask
+    written back after it: trigger bits and counts follow the written mask."""
+    tb, _, stream = _setup(dut)
+    await tb.reset()
+    await tb.write_mask(stream["rewritten_mask"])
+    try:
+        await _run(
+            dut, "mask_written_at_run_time", "extremes", 4, 0.1, 0.1, tb, "rewritten_mask", False
+        )
+    finally:
+        await tb.write_mask(stream["mask"])

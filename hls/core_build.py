@@ -93,8 +93,9 @@ def core_model(golden: GoldenMLP, preprocessing: Preprocessing) -> dict:
     }
 
 
-def make_core(model: dict, pixels: int, lanes: int) -> TriggerCore:
-    """The core, or ValueError when the model's accumulators do not fit its arithmetic."""
+def make_core(model: dict, pixels: int, lanes: int, mask: np.ndarray | None = None) -> TriggerCore:
+    """The core, or ValueError when the model's accumulators do not fit its arithmetic.
+    ``mask``: (pixels,) bools, the pixel mask's initial value (True: never triggers)."""
     try:
         return TriggerCore(
             model,
@@ -103,6 +104,7 @@ def make_core(model: dict, pixels: int, lanes: int) -> TriggerCore:
             lanes=lanes,
             history_bits=model["history_bits"],
             shift=model["shift"],
+            mask=None if mask is None else np.asarray(mask, bool).tolist(),
         )
     except AssertionError as exc:
         raise ValueError(str(exc) or "the model does not fit the core's arithmetic") from exc

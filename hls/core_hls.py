@@ -6,8 +6,11 @@ sized to the D3 need, and C-simulated with g++ on a stream of frames.
 The top level takes one D3 frame per call (an AXI4-Stream of raw sums, pixel 0 first) and
 puts out every pixel's score (the golden model's last accumulator, in score units) and
 trigger bit, the frame's count of triggered pixels and whether the frame has full windows:
-the same outputs as the Amaranth core, frame by frame. Vitis HLS synthesis (``build_core.tcl``)
-needs the vendor tool; without it only the C simulation runs.
+the same outputs as the Amaranth core, frame by frame. The pixel mask (1 = the pixel never
+triggers; its score is still put out) is a static table of ``MASK_WORDS`` 32-bit words,
+initialised from the mask the core is built with and replaced whole by a call with
+``mask_load`` set (``mask_in``, AXI-Lite), before that call's frame. Vitis HLS synthesis
+(``build_core.tcl``) needs the vendor tool; without it only the C simulation runs.
 """
 
 import math
@@ -24,6 +27,8 @@ from uvhunt.quant.preprocess import MAX_RAW, Preprocessing
 TOP = "uvhunt_core"
 HEADER_WORDS = 2
 """Stream file header: frames, pixels (int32 each)."""
+MASK_WORD_BITS = 32
+"""Pixels per word of the HLS core's mask (pixel p: bit p % 32 of word p // 32)."""
 
 
 def reuse_factors(sizes: list[int], budget: int, backend: str = "Vitis") -> tuple[int, list[int]]:
@@ -52,9 +57,11 @@ def build_core_project(
     budget: int,
     part: str,
     clock_mhz: float,
+    mask: np.ndarray | None = None,
 ) -> dict:
     """Write the hls4ml project (Resource strategy, reuse factors from ``budget`` clocks per
-    pixel) with the core's top level, test bench and Vitis script into ``folder``."""
+    pixel) with the core's top level, test bench and Vitis script into ``folder``; ``mask``
+    (pixels,): the pixel mask's initial value (nonzero: never triggers; default none)."""
     model_rf, layer_rf = reuse_factors(golden.sizes, budget)
     config = FirmwareConfig(
         part=part,
@@ -81,7 +88,7 @@ def build_core_project(
     }
     interval = max(used)
     (folder / "firmware" / f"{TOP}.h").write_text(
-        _header(golden, preprocessing, pixels, output.width, interval)
+        _header(golden, preprocessing, pixels, output.width, interval, mask_words(mask, pixels))
     )
     (folder / "firmware" / f"{TOP}.cpp").write_text(_source(names))
     (folder / f"{TOP}_test.cpp").write_text(_TESTBENCH)
@@ -125,19 +132,39 @@ def compile_csim(folder: Path) -> tuple[Path, float]:
     return executable, time.perf_counter() - start
 
 
+def mask_words(mask: np.ndarray | None, pixels: int) -> np.ndarray:
+    """(words,) uint32: the mask of ``pixels`` pixels packed 32 to a word, pixel p at bit
+    p % 32 of word p // 32."""
+    bits = np.zeros(-(-pixels // MASK_WORD_BITS) * MASK_WORD_BITS, np.uint64)
+    if mask is not None:
+        bits[:pixels] = np.asarray(mask, bool)
+    weights = np.uint64(1) << np.arange(MASK_WORD_BITS, dtype=np.uint64)
+    return (bits.reshape(-1, MASK_WORD_BITS) * weights).sum(axis=1).astype(np.uint32)
+
+
 def run_csim(
-    executable: Path, raw: np.ndarray, thresholds: np.ndarray, resets: np.ndarray, work: Path
+    executable: Path,
+    raw: np.ndarray,
+    thresholds: np.ndarray,
+    resets: np.ndarray,
+    work: Path,
+    mask_loads: dict[int, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """Stream frames (frames, pixels) through the C simulation, one call per frame with that
-    frame's threshold (score units) and reset flag; every output it gives."""
+    frame's threshold (score units) and reset flag, and ``mask_loads[t]`` (pixels,) the mask
+    loaded with frame ``t``; every output it gives."""
     raw = np.asarray(raw, np.int64)
     frames, pixels = raw.shape
     if raw.min(initial=0) < 0 or raw.max(initial=0) > MAX_RAW:
         raise ValueError(f"raw values must be 0…{MAX_RAW}")
-    stream = np.empty((frames, 2 + pixels), np.int32)
+    words = len(mask_words(None, pixels))
+    stream = np.zeros((frames, 3 + words + pixels), np.int32)
     stream[:, 0] = np.asarray(resets, np.int32)
     stream[:, 1] = np.asarray(thresholds, np.int32)
-    stream[:, 2:] = raw
+    for t, mask in (mask_loads or {}).items():
+        stream[t, 2] = 1
+        stream[t, 3 : 3 + words] = mask_words(mask, pixels).view(np.int32)
+    stream[:, 3 + words :] = raw
     inputs, outputs = Path(work) / "core_stream.bin", Path(work) / "core_outputs.bin"
     with open(inputs, "wb") as f:
         np.array([frames, pixels], np.int32).tofile(f)
@@ -158,8 +185,9 @@ def run_csim(
     }
 
 
-def _header(golden, preprocessing, pixels, score_bits, interval) -> str:
+def _header(golden, preprocessing, pixels, score_bits, interval, mask: np.ndarray) -> str:
     length = golden.sizes[0]
+    init = ", ".join(f"0x{int(w):08x}u" for w in mask)
     history = preprocessing.history_bits
     count_bits = max(1, pixels.bit_length())
     return f"""#ifndef UVHUNT_CORE_H_
@@ -176,6 +204,8 @@ static const int SHIFT = {preprocessing.shift};  // raw >> SHIFT before the hist
 static const int Q_LOW = {preprocessing.low}, Q_HIGH = {preprocessing.high};  // input range
 static const int PIXEL_II = {interval};        // clocks per pixel: the largest reuse factor
 static const int SAMPLE_MAX = {(1 << history) - 1};  // the history keeps samples up to this
+static const int MASK_WORDS = {len(mask)};  // pixel mask: pixel p is bit p % 32 of word p / 32
+#define UVHUNT_MASK_INIT {{{init}}}  // the mask the core was built with (1 = never triggers)
 
 typedef ap_uint<{MAX_RAW.bit_length()}> raw_t;  // raw D3 sum, counts
 typedef ap_uint<{history}> sample_t;            // min(raw >> SHIFT, SAMPLE_MAX)
@@ -183,16 +213,19 @@ typedef ap_int<{history + 1}> diff_t;           // difference from the newest fr
 typedef ap_int<{history + 1 + math.ceil(math.log2(length)) + 1}> sum_t;
 typedef ap_int<{score_bits}> score_t;           // the network's output in score units
 typedef ap_uint<{count_bits}> count_t;
+typedef ap_uint<32> mask_word_t;
 
 struct core_out_t {{
     score_t score;  // 0 while the frame has no full windows
-    bool trig;      // score > threshold
+    bool trig;      // score > threshold, and the pixel not masked
 }};
 
 // One D3 frame: N_PIXELS raw sums in, N_PIXELS outputs out. reset empties the history
-// (the next N_FRAMES - 1 frames have no window).
+// (the next N_FRAMES - 1 frames have no window); mask_load replaces the pixel mask with
+// mask_in before the frame (reset keeps the mask).
 void {TOP}(hls::stream<raw_t> &frame_in, hls::stream<core_out_t> &frame_out,
-           score_t threshold, bool reset, count_t &triggered, bool &window_valid);
+           score_t threshold, bool reset, bool mask_load, const mask_word_t mask_in[MASK_WORDS],
+           count_t &triggered, bool &window_valid);
 
 #endif
 """
@@ -209,11 +242,14 @@ static score_t score_of(result_t y) {{
 }}
 
 void {TOP}(hls::stream<raw_t> &frame_in, hls::stream<core_out_t> &frame_out,
-           score_t threshold, bool reset, count_t &triggered, bool &window_valid) {{
+           score_t threshold, bool reset, bool mask_load, const mask_word_t mask_in[MASK_WORDS],
+           count_t &triggered, bool &window_valid) {{
 #pragma HLS INTERFACE axis port=frame_in
 #pragma HLS INTERFACE axis port=frame_out
 #pragma HLS INTERFACE s_axilite port=threshold
 #pragma HLS INTERFACE s_axilite port=reset
+#pragma HLS INTERFACE s_axilite port=mask_load
+#pragma HLS INTERFACE s_axilite port=mask_in
 #pragma HLS INTERFACE s_axilite port=triggered
 #pragma HLS INTERFACE s_axilite port=window_valid
 #pragma HLS INTERFACE s_axilite port=return
@@ -221,9 +257,14 @@ void {TOP}(hls::stream<raw_t> &frame_in, hls::stream<core_out_t> &frame_out,
 #pragma HLS BIND_STORAGE variable=history type=ram_2p impl=bram
     static ap_uint<7> newest = N_FRAMES - 1;  // slot of the newest frame
     static ap_uint<7> frames_seen = 0;         // frames since reset, saturating at N_FRAMES
+    static mask_word_t mask[MASK_WORDS] = UVHUNT_MASK_INIT;
     if (reset) {{
         newest = N_FRAMES - 1;
         frames_seen = 0;
+    }}
+    if (mask_load) {{
+    load_mask:
+        for (int w = 0; w < MASK_WORDS; w++) mask[w] = mask_in[w];
     }}
     const ap_uint<7> slot = newest == N_FRAMES - 1 ? ap_uint<7>(0) : ap_uint<7>(newest + 1);
     const bool valid = frames_seen >= N_FRAMES - 1;
@@ -260,7 +301,7 @@ pixels:
             result_t {names["outputs"]}[1];
             myproject({names["inputs"]}, {names["outputs"]});
             out.score = score_of({names["outputs"]}[0]);
-            out.trig = out.score > threshold;
+            out.trig = out.score > threshold && !mask[p / 32][p % 32];
             count += out.trig;
         }}
         frame_out.write(out);
@@ -274,7 +315,8 @@ pixels:
 
 
 _TESTBENCH = f"""// C simulation of the uvhunt trigger core: frames from a file, outputs to a file.
-// in:  int32 frames, pixels; then per frame int32 reset, threshold, raw[pixels]
+// in:  int32 frames, pixels; then per frame int32 reset, threshold, mask_load,
+//      mask words[MASK_WORDS], raw[pixels]
 // out: per frame int32 window_valid, triggered, score[pixels], trig[pixels]
 #include <cstdio>
 #include <vector>
@@ -295,7 +337,8 @@ int main(int argc, char **argv) {{
         std::fprintf(stderr, "%s: the stream must have %d pixels per frame\\n", argv[1], N_PIXELS);
         return 2;
     }}
-    std::vector<int> frame(2 + N_PIXELS), result(2 + 2 * N_PIXELS);
+    std::vector<int> frame(3 + MASK_WORDS + N_PIXELS), result(2 + 2 * N_PIXELS);
+    mask_word_t mask_in[MASK_WORDS];
     for (int t = 0; t < header[0]; t++) {{
         if (std::fread(frame.data(), sizeof(int), frame.size(), in) != frame.size()) {{
             std::fprintf(stderr, "%s: frame %d is cut short\\n", argv[1], t);
@@ -303,10 +346,12 @@ int main(int argc, char **argv) {{
         }}
         hls::stream<raw_t> frame_in;
         hls::stream<core_out_t> frame_out;
-        for (int p = 0; p < N_PIXELS; p++) frame_in.write(raw_t(frame[2 + p]));
+        for (int w = 0; w < MASK_WORDS; w++) mask_in[w] = (unsigned)frame[3 + w];
+        for (int p = 0; p < N_PIXELS; p++) frame_in.write(raw_t(frame[3 + MASK_WORDS + p]));
         count_t triggered;
         bool window_valid;
-        {TOP}(frame_in, frame_out, score_t(frame[1]), frame[0] != 0, triggered, window_valid);
+        {TOP}(frame_in, frame_out, score_t(frame[1]), frame[0] != 0, frame[2] != 0, mask_in,
+              triggered, window_valid);
         result[0] = window_valid;
         result[1] = triggered.to_int();
         for (int p = 0; p < N_PIXELS; p++) {{

@@ -42,6 +42,12 @@ Frame position comes from an internal pixel counter (P pixels per frame); s_tuse
 pixel index 0 (resynchronisation); s_tlast is not used.  m_count is the running count of
 triggered pixels in the current frame (the frame total on the m_tlast beat), m_frame_trig =
 m_count != 0.
+Pixel mask: a P x 1-bit memory (initialised from ``mask``; 1 = the pixel never triggers),
+read at the accepted pixel's index when its beat is taken and held until the next one; m_trig
+is 0 for a masked pixel (m_score is still its score), and m_count counts unmasked triggers.
+Written one pixel per clock through mask_we/mask_addr/mask_data, at any time (a write takes
+effect for pixels accepted after it; write between frames for a clean switch). Reset does
+not touch it.
 """
 
 import math
@@ -67,9 +73,20 @@ def _bits_signed(lo, hi):
 
 class TriggerCore(wiring.Component):
     def __init__(
-        self, model, P=2304, L=48, lanes=6, score_bits=24, thr_bits=24, history_bits=9, shift=5
+        self,
+        model,
+        P=2304,
+        L=48,
+        lanes=6,
+        score_bits=24,
+        thr_bits=24,
+        history_bits=9,
+        shift=5,
+        mask=None,
     ):
         self.shift = shift
+        self.mask_init = [0] * P if mask is None else [int(bool(b)) for b in mask]
+        assert len(self.mask_init) == P, f"the mask has {len(self.mask_init)} pixels, not {P}"
         sizes = tuple(model["sizes"])
         assert history_bits in (9, 12), "supported history widths: 9, 12"
         self.K = history_bits
@@ -128,6 +145,9 @@ class TriggerCore(wiring.Component):
                 "m_tuser": Out(1),
                 "m_count": Out(range(P + 1)),
                 "m_frame_trig": Out(1),
+                "mask_we": In(1),
+                "mask_addr": In(range(P)),
+                "mask_data": In(1),
             }
         )
         self._build_roms()
@@ -193,6 +213,15 @@ class TriggerCore(wiring.Component):
         )
         m.submodules.brom = brom
         b_rp = brom.read_port()
+        # pixel mask: 1 bit per pixel, writable; read when a pixel's beat is accepted
+        pmask = Memory(shape=unsigned(1), depth=P, init=self.mask_init)
+        m.submodules.pixel_mask = pmask
+        mk_wp, mk_rp = pmask.write_port(), pmask.read_port()
+        m.d.comb += [
+            mk_wp.addr.eq(self.mask_addr),
+            mk_wp.data.eq(self.mask_data),
+            mk_wp.en.eq(self.mask_we),
+        ]
         act_depth = max([groups[li] * N for li in range(nl - 1)] + [1])
         n_act = min(2, nl - 1)
         acts, a_wps, a_rps = [], [], []
@@ -308,6 +337,8 @@ class TriggerCore(wiring.Component):
             h_wp.data.eq(hw_data),
             h_wp.en.eq(hw_en),
             h_rp.addr.eq(cur_base + rd_slot),
+            mk_rp.addr.eq(p_in),
+            mk_rp.en.eq(0),  # held, except when a beat is accepted (IDLE)
             r_rp.addr.eq(wa),
         ]
         # pack > 1: d-buffer read position (word, field) in slot order, starting at the oldest
@@ -328,7 +359,7 @@ class TriggerCore(wiring.Component):
         trig = Signal()
         cnt_new = Signal.like(cnt)
         m.d.comb += [
-            trig.eq(wv & (score > self.threshold)),
+            trig.eq(wv & ~mk_rp.data & (score > self.threshold)),
             cnt_new.eq(Mux(cur_first, 0, cnt) + trig),
             self.m_score.eq(score),
             self.m_trig.eq(trig),
@@ -341,7 +372,7 @@ class TriggerCore(wiring.Component):
 
         with m.FSM(name="ctrl"):
             with m.State("IDLE"):
-                m.d.comb += self.s_tready.eq(1)
+                m.d.comb += [self.s_tready.eq(1), mk_rp.en.eq(self.s_tvalid)]
                 with m.If(self.s_tvalid):
                     if pack == 1:
                         # direct write of the new sample; the read pass (next cycles) sees it

@@ -8,13 +8,15 @@ import shutil
 import numpy as np
 import pytest
 
+import uvhunt.detection.scan as scan
 from tests.golden_models import random_golden
 from uvhunt.cli import main
+from uvhunt.detection.conventional import ConventionalTrigger
 from uvhunt.detection.events import Detections, group
 from uvhunt.detection.scoring import NO_WINDOW, score_movie
 from uvhunt.euso.readers import open_movie
 from uvhunt.quant.metrics import threshold_at, threshold_for_rate
-from uvhunt.quant.preprocess import Preprocessing
+from uvhunt.quant.preprocess import Preprocessing, raw_counts
 
 
 @pytest.fixture(scope="module")
@@ -156,6 +158,8 @@ def test_detect_uses_the_stored_operating_threshold(
         (["SESSION", "--fpr", "2"], ["must be in (0, 1)", "on the command line: --fpr"]),
         (["SESSION", "--export", "NOWHERE"], ["no usable exported model", "uvhunt export"]),
         (["SHORT.npy"], ["fewer than one window"]),
+        (["SESSION", "--mask", "NOMASK.npy"], ["NOMASK.npy", "no such mask file", "--mask"]),
+        (["SESSION", "--mask", "SHORT.npy"], ["shape (10, 48, 48), expected (48, 48)"]),
     ],
 )
 def test_bad_input_exits_2_and_writes_nothing(
@@ -167,6 +171,7 @@ def test_bad_input_exits_2_and_writes_nothing(
         "MISSING.npy": tmp_path / "MISSING.npy",
         "NOWHERE": tmp_path / "NOWHERE",
         "SHORT.npy": tmp_path / "SHORT.npy",
+        "NOMASK.npy": tmp_path / "NOMASK.npy",
     }
     args = [str(names.get(a, a)) for a in args]
     if "--export" not in args:
@@ -200,3 +205,61 @@ def test_movie_files_score_as_the_session_does(session_folder, golden, tmp_path,
     )[:160]
     got = np.concatenate([b.scores for b in score_movie(open_movie(path), golden, prep, 48)])
     np.testing.assert_array_equal(got, reference)
+
+
+def test_masked_pixels_never_trigger_but_keep_their_scores(
+    session_folder, exported_golden, tmp_path, capsys, monkeypatch
+):
+    """The pixel the network triggers on most and the one the conventional trigger ranks
+    highest, masked: neither gives a detection, in either trigger."""
+    base = ["detect", str(session_folder), "--export", str(exported_golden), "--pictures", "0"]
+    assert main([*base, "--out", str(tmp_path / "open"), "--fpr", "1e-4", "--json", "--quiet"]) == 0
+    open_run = json.loads(capsys.readouterr().out)
+    scores = np.load(tmp_path / "open" / "scores.npy")
+    level = open_run["threshold"]["score"]
+    above = (scores > level).sum(axis=0)
+    assert above.max() > 0
+    movie = open_movie(session_folder)
+    z = ConventionalTrigger().significance(raw_counts(movie.read(0, movie.frames), "raw"))
+    mask = np.zeros((48, 48), int)
+    mask.flat[np.argmax(above)] = mask.flat[np.nanargmax(np.nanmax(z, axis=0))] = 1
+    excluded = mask.astype(bool)
+    lines = ["".join(map(str, r)) for r in mask]
+    (tmp_path / "mask.txt").write_text("\n".join(lines) + "\n")
+    candidates, real = [], scan.top_detections  # the conventional trigger's candidates
+
+    def top(scores, count, first_frame=0):
+        candidates.append(real(scores, count, first_frame))
+        return candidates[-1]
+
+    monkeypatch.setattr(scan, "CONVENTIONAL_CANDIDATES", 2000)  # fewer, for speed
+    monkeypatch.setattr(scan, "top_detections", top)
+    logit = str(open_run["threshold"]["logit"])
+    masked = [*base, "--threshold", logit, "--mask", str(tmp_path / "mask.txt"), "--conventional"]
+    assert main([*masked, "--out", str(tmp_path / "masked"), "--json", "--quiet"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    th = summary["threshold"]
+    assert th["score"] == level
+    assert th["windows"] == open_run["threshold"]["windows"] - (1024 - 47) * excluded.sum()
+    assert th["windows_above"] == open_run["threshold"]["windows_above"] - above[excluded].sum()
+    events = json.loads((tmp_path / "masked" / "events.json").read_text())
+    assert sum(e["windows"] for e in events) == th["windows_above"]
+    np.testing.assert_array_equal(np.load(tmp_path / "masked" / "scores.npy"), scores)
+    m = summary["mask"]
+    assert m["pixels"] == excluded.sum() and "mask.txt" in m["source"]
+    assert m["excluded"] == np.argwhere(excluded).tolist()
+    np.testing.assert_array_equal(np.load(tmp_path / "masked" / "mask.npy"), excluded)
+    assert summary["conventional"] is not None and len(candidates[0]) >= 2000
+    assert not excluded[candidates[0].row, candidates[0].col].any()
+
+
+def test_mask_auto_finds_the_movie_s_bad_pixels(session_folder, exported_golden, tmp_path, capsys):
+    args = ["detect", str(session_folder), "--export", str(exported_golden), "--pictures", "0"]
+    assert main([*args, "--out", str(tmp_path / "d"), "--mask", "auto", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    meta = json.loads((tmp_path / "d" / "detect.json").read_text())
+    found = np.load(tmp_path / "d" / "mask.npy")
+    dead = np.load(session_folder / "detector.npz")["efficiency"] == 0
+    assert found[dead].all() and meta["mask"]["dead"] == dead.sum()
+    assert meta["mask"]["pixels"] == found.sum() and "found in" in meta["mask"]["source"]
+    assert f"mask: {found.sum()} pixels never trigger" in out

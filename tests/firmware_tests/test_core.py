@@ -1,8 +1,9 @@
 """`uvhunt core`: the streaming trigger core of a briefly trained model, co-simulated with
 cocotb in Verilator on a simulated session (64 pixels per frame here, at least 20,000
 windows), every score, trigger bit and frame count equal to the golden scoring; gaps,
-back-pressure, extreme counts, threshold changes and a reset mid-frame; a corrupted weight
-caught; Yosys resources; bad input refused."""
+back-pressure, extreme counts, threshold changes, a reset mid-frame and a pixel mask (from a
+file, then rewritten at run time); a corrupted weight caught; Yosys resources; bad input
+refused."""
 
 import json
 
@@ -53,9 +54,11 @@ def _core(exported, window_folder, out, *extra):
 def test_core_equals_the_golden_scoring_on_a_streamed_session(
     exported, window_folder, tmp_path, capsys
 ):
-    code = _core(
-        exported, window_folder, tmp_path / "core", "--stream-frames", str(FRAMES), "--json"
-    )
+    mask = np.zeros((48, 48), bool)
+    mask[0, 5] = mask[1, 3] = mask[40, 40] = True  # pixels 5 and 51 are streamed, not the third
+    np.save(tmp_path / "mask.npy", mask)
+    extra = ["--stream-frames", str(FRAMES), "--mask", str(tmp_path / "mask.npy"), "--json"]
+    code = _core(exported, window_folder, tmp_path / "core", *extra)
     out = capsys.readouterr().out
     assert code == 0, out
     summary = json.loads(out)
@@ -64,6 +67,10 @@ def test_core_equals_the_golden_scoring_on_a_streamed_session(
     assert session["windows"] == (FRAMES - 47) * PIXELS >= 20_000
     assert summary["windows_compared"] > session["windows"]
     assert session["triggers"] > 0  # the trigger bits take both values
+    assert summary["mask"]["masked_pixels"] == session["masked_pixels"] == 2
+    assert summary["mask"]["excluded"] == [[0, 5], [1, 3]]
+    rewritten = summary["results"]["mask_written_at_run_time"]  # through the mask port
+    assert rewritten["mismatches"] == 0 and rewritten["masked_pixels"] > 0
     for key in (
         "luts",
         "flip_flops",
@@ -146,6 +153,7 @@ def test_unmappable_models_are_refused_with_the_reason(exported):
         (["--pixels", "0"], ["pixels must be"]),
         (["--lanes", "3"], ["lanes must be"]),
         (["--stream-frames", "20"], ["shorter than one window"]),
+        (["--mask", "NO_MASK.npy"], ["NO_MASK.npy", "no such mask file", "--mask"]),
         (["--lanes", "2", "--pixels", "2304", "--strict", "--clock-mhz", "10"], ["margin"]),
     ],
 )

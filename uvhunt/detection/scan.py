@@ -1,7 +1,9 @@
 """A movie scanned as the firmware would: every pixel and frame scored with the integer golden
 model (the firmware's exact arithmetic), a trigger threshold (fixed, or for a stated fraction
 of windows above it), triggered windows grouped into events, and the per-pixel score maps
-saved."""
+saved. Pixels of a mask (known dead and hot pixels) keep their scores in the score maps but
+never trigger: they give no detections and their windows are left out of the threshold's
+fraction."""
 
 import csv
 import json
@@ -27,6 +29,7 @@ from uvhunt.detection.operating_point import stored_threshold
 from uvhunt.detection.plots import plot_event
 from uvhunt.detection.scoring import NO_WINDOW, score_movie
 from uvhunt.euso.npy_writer import GrowingNpy
+from uvhunt.euso.pixel_mask import PixelMask, no_mask, write_mask
 from uvhunt.euso.readers import open_movie, row_reader
 from uvhunt.quant.golden import read_export
 from uvhunt.quant.metrics import threshold_for_rate
@@ -52,12 +55,14 @@ def scan_movie(
     pictures: int = 20,
     progress: ProgressFactory | None = None,
     conventional: ConventionalTrigger | None = None,
+    mask: PixelMask | None = None,
 ) -> dict:
     """Scan ``movie_path`` into the folder ``out`` (replaced) at the export's stored operating
     threshold, or ``threshold`` (a fixed logit), or the score exceeded by a fraction ``fpr``
     of the windows (an export without a stored threshold: ``DEFAULT_FPR``). Progress in
     frames. With truth in the movie: false events per hour and meteors caught by magnitude,
-    and with ``conventional``, that trigger's figures at the same false-event rate."""
+    and with ``conventional``, that trigger's figures at the same false-event rate. The pixels
+    of ``mask`` never trigger (in either trigger); their scores are still written."""
     check_output(out, [movie_path, export])
     stored = stored_threshold(Path(export))
     if threshold is not None:
@@ -87,6 +92,7 @@ def scan_movie(
             path=movie_path,
             fix="scanning needs at least one full window per pixel",
         )
+    excluded = (mask or no_mask()).excluded
     bound = golden.accumulator_bounds()[-1]
     start = time.perf_counter()
     with atomic_dir(out) as tmp:
@@ -97,7 +103,8 @@ def scan_movie(
                 blocks = score_movie(movie, golden, config.preprocessing, config.length, bar.update)
                 for block in blocks:
                     writer.append(block.scores)
-                    valid = block.scores[block.scores != NO_WINDOW]
+                    live = block.scores[:, ~excluded]
+                    valid = live[live != NO_WINDOW]
                     histogram += np.bincount(valid + bound, minlength=histogram.size)
         finally:
             writer.close()
@@ -110,7 +117,7 @@ def scan_movie(
             level = int(stored["score"])
         windows = int(histogram.sum())
         passing = int(histogram[level + bound + 1 :].sum())
-        found = _collect(tmp / "scores.npy", level)
+        found = _collect(tmp / "scores.npy", level, excluded)
         events = group(found, golden.output_exponent, config.length)
         if movie.events is not None:
             events = match_truth(events, movie.events, config.length)
@@ -147,12 +154,15 @@ def scan_movie(
             "truth": _truth_summary(movie, events, config.length),
             "conventional": None
             if conventional is None or movie.events is None
-            else _conventional(movie, events, config.length, conventional),
+            else _conventional(movie, events, config.length, conventional, excluded),
+            "mask": None if mask is None else {**mask.describe(), "file": "mask.npy"},
             "seconds": {
                 "scoring": round(scored, 1),
                 "total": round(time.perf_counter() - start, 1),
             },
         }
+        if mask is not None:
+            write_mask(tmp / "mask.npy", mask.excluded)
         write_json(tmp / "detect.json", meta)
     return {"out": str(out), **meta, "top_events": [e.to_dict() for e in events[:10]]}
 
@@ -167,11 +177,12 @@ def _integer_threshold(logit: float, exponent: int) -> int:
     return math.floor(math.ldexp(logit, -exponent))
 
 
-def _collect(scores_path: Path, level: int) -> Detections:
+def _collect(scores_path: Path, level: int, excluded: np.ndarray) -> Detections:
+    """The pixel-frames above ``level``, masked pixels left out."""
     scores = np.load(scores_path, mmap_mode="r")
     read = row_reader(scores)
     parts = [
-        (f0, detections(read(f0, f0 + SCAN_FRAMES), level))
+        (f0, detections(np.where(excluded, NO_WINDOW, read(f0, f0 + SCAN_FRAMES)), level))
         for f0 in range(0, len(scores), SCAN_FRAMES)
     ]
     return Detections(
@@ -192,13 +203,16 @@ def _write_events(folder: Path, events) -> None:
         writer.writerows(rows)
 
 
-def _conventional(movie, events, length: int, trigger: ConventionalTrigger) -> dict:
+def _conventional(
+    movie, events, length: int, trigger: ConventionalTrigger, excluded: np.ndarray
+) -> dict:
     """The conventional trigger on the same movie at the network's false-event rate, both
-    counted from the first frame where both have a score."""
+    counted from the first frame where both have a score; masked pixels never trigger."""
     first = max(length, trigger.history) - 1
     late = [e for e in events if e.last_frame >= first]
     network = quality(outcome_of(late), movie.events, movie.frames, first)
     z = trigger.significance(raw_counts(movie.read(0, movie.frames), movie.units))
+    z[:, excluded] = -np.inf
     threshold, figures = threshold_for_false_rate(
         [(top_detections(z, CONVENTIONAL_CANDIDATES, first), movie.events, movie.frames)],
         network["false_events_per_hour"],

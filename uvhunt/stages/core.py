@@ -4,9 +4,10 @@ preprocessing in hardware and a time-multiplexed multiply-accumulate engine, des
 Amaranth and written as Verilog (simulation) and RTLIL (synthesis) into the firmware folder.
 It is co-simulated with cocotb in Verilator on a simulated session (every score, trigger bit
 and frame count equal to the golden scoring of `uvhunt detect`; gaps, back-pressure,
-extreme counts, threshold changes, a reset mid-frame) and synthesized with Yosys for the
-XC7Z030: LUTs, flip-flops, DSP48, block RAM (history and weights apart), LUT levels, and the
-cycles per frame against the D3 frame time."""
+extreme counts, threshold changes, a reset mid-frame, a pixel mask written at run time) and
+synthesized with Yosys for the XC7Z030: LUTs, flip-flops, DSP48, block RAM (history and
+weights apart), LUT levels, and the cycles per frame against the D3 frame time. ``--mask
+FILE`` sets the initial pixel mask: known dead and hot pixels whose trigger bit is always 0."""
 
 import math
 import shutil
@@ -22,6 +23,7 @@ from uvhunt._core.simulators import SIMULATORS, find_simulator
 from uvhunt._core.tools import find_hls_tool, missing_tool_message
 from uvhunt.console import say, table
 from uvhunt.detection.operating_point import stored_threshold
+from uvhunt.euso.pixel_mask import PixelMask, no_mask, read_mask
 from uvhunt.euso.readers import open_movie
 from uvhunt.firmware_tests.core_reference import CoreReference
 from uvhunt.hls.core_build import (
@@ -50,6 +52,7 @@ TESTS = (
     "gaps_backpressure_and_threshold_changes",
     "extreme_counts",
     "reset_mid_frame_then_restart",
+    "mask_written_at_run_time",
 )
 CHECK_FRAMES = 50
 """Frames of the gap, extreme-count and reset streams (the 48th frame on has windows)."""
@@ -89,6 +92,13 @@ def add_options(p) -> None:
         help="also run Vitis HLS synthesis of the HLS core (needs vitis_hls on PATH)",
     )
     p.add_argument("--seed", type=int, default=0, help="seeds the gaps and back-pressure")
+    p.add_argument(
+        "--mask",
+        default=None,
+        metavar="FILE",
+        help="the pixel mask's initial value: a 48×48 file (.npy of bools or 0/1, or text of 48 "
+        "lines of 48 digits; 1 = the pixel never triggers); default: no pixel masked",
+    )
 
 
 def run(args, progress) -> dict:
@@ -98,6 +108,7 @@ def run(args, progress) -> dict:
         config = CoreConfig(args.pixels, args.lanes, args.clock_mhz).validate()
     except ValueError as exc:
         raise UvhuntError(f"invalid core setting: {exc}", fix="see `uvhunt core --help`") from exc
+    mask = no_mask() if args.mask is None else read_mask(Path(args.mask))
     golden, model_config = read_export(Path(args.export))
     length = golden.sizes[0]
     if args.stream_frames < length:
@@ -108,7 +119,7 @@ def run(args, progress) -> dict:
     try:
         model = core_model(golden, model_config.preprocessing)
         lanes, per_pixel = choose_lanes(model, config)
-        core = make_core(model, config.pixels, lanes)
+        core = make_core(model, config.pixels, lanes, mask.flat(config.pixels))
     except ValueError as exc:
         raise UvhuntError(
             f"the trigger core cannot map this model: {exc}",
@@ -144,13 +155,16 @@ def run(args, progress) -> dict:
                 "cycles_per_frame": per_frame,
                 "cycles_available": available,
                 "real_time_margin": margin,
+                "mask": _mask_description(mask, config.pixels),
                 "interface": INTERFACE,
             },
         )
         golden.write(tmp / "golden.npz")
         operating = stored_threshold(Path(args.export))
         operating_score = None if operating is None else int(operating["score"])
-        streams = _stimulus(raw, golden, model_config, args.seed, operating_score)
+        streams = _stimulus(
+            raw, golden, model_config, args.seed, operating_score, mask.flat(config.pixels)
+        )
         np.savez(tmp / "stream.npz", **streams)
         found = find_simulator(args.simulator, tmp / "bin")
         say(
@@ -239,14 +253,28 @@ INTERFACE = {
     "the first 47 frames: no window, score 0, no trigger), m_tuser/m_tlast, m_count (pixels "
     "triggered so far in the frame; the frame's total on m_tlast), m_frame_trig",
     "reset": "rst, synchronous: empties the history (the next 47 frames give no window)",
+    "mask": "mask_we, mask_addr (pixel), mask_data (1 = never triggers): one pixel's mask bit "
+    "written per clock, at any time (taking effect for pixels accepted after it); a masked "
+    "pixel gives m_trig = 0 and its score; reset keeps the mask",
 }
+
+
+def _mask_description(mask: PixelMask, pixels: int) -> dict:
+    return {
+        "source": mask.source,
+        "masked_pixels": int(mask.flat(pixels).sum()),
+        "masked_focal_surface": mask.count,
+        "excluded": [[r, c] for r, c in mask.describe()["excluded"] if r * 48 + c < pixels],
+        "rule": "a masked pixel's trigger bit is always 0; its score is still put out",
+    }
 
 
 def _hls_core(
     args, golden, model_config, config: CoreConfig, folder: Path, streams: dict[str, np.ndarray]
 ):
     """The HLS core's project, C-simulated on the session, the extreme-count and the
-    threshold-change streams back to back (reset before each), against the golden scoring."""
+    threshold-change streams back to back (reset before each), then the extreme counts again
+    with the rewritten mask loaded, against the golden scoring."""
     budget = math.floor(cycles_available(config.clock_mhz) / (REAL_TIME_MARGIN * config.pixels))
     project = build_core_project(
         Path(args.export) / "model.onnx",
@@ -257,19 +285,26 @@ def _hls_core(
         budget,
         DEFAULT_PART,
         config.clock_mhz,
+        streams["mask"],
     )
     executable, compile_seconds = compile_csim(folder)
     reference = CoreReference(golden, model_config.preprocessing)
     start = time.perf_counter()
-    parts = [(streams[n], streams[f"{n}_thresholds"]) for n in ("session", "extremes", "varied")]
-    raw = np.concatenate([r for r, _ in parts])
-    resets = np.concatenate([np.arange(len(r)) == 0 for r, _ in parts])
-    got = run_csim(executable, raw, np.concatenate([t for _, t in parts]), resets, folder)
+    parts = [
+        (streams[n], streams[f"{n}_thresholds"], streams["mask"])
+        for n in ("session", "extremes", "varied")
+    ]
+    parts.append((streams["extremes"], streams["extremes_thresholds"], streams["rewritten_mask"]))
+    raw = np.concatenate([r for r, _, _ in parts])
+    resets = np.concatenate([np.arange(len(r)) == 0 for r, _, _ in parts])
+    loads = {len(raw) - len(parts[-1][0]): streams["rewritten_mask"]}  # frame: mask loaded
+    thresholds = np.concatenate([t for _, t, _ in parts])
+    got = run_csim(executable, raw, thresholds, resets, folder, loads)
     csim_seconds = time.perf_counter() - start
     executable.unlink()
     differing, windows, first = {}, 0, 0
-    for r, thresholds in parts:
-        want = reference.expected(r, thresholds)
+    for r, thresholds, mask in parts:
+        want = reference.expected(r, thresholds, mask)
         rows = slice(first, first + len(r))
         for name in ("window_valid", "score", "trigger", "count"):
             differing[name] = differing.get(name, 0) + int(
@@ -316,10 +351,12 @@ def _stream(movie_path: Path, pixels: int, frames: int) -> np.ndarray:
 
 
 def _stimulus(
-    raw: np.ndarray, golden, model_config, seed: int, operating: int | None
+    raw: np.ndarray, golden, model_config, seed: int, operating: int | None, mask: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """The streams of the four tests, each with its threshold per frame; the threshold
-    changes among score quantiles and the export's operating threshold (if it has one)."""
+    """The streams of the tests, each with its threshold per frame; the threshold changes
+    among score quantiles and the export's operating threshold (if it has one). ``mask``: the
+    core's initial pixel mask; ``rewritten_mask``: the one the run-time test writes (every
+    other pixel that triggers in the extreme-count stream, the initial mask's pixels live)."""
     reference = CoreReference(golden, model_config.preprocessing)
     length = golden.sizes[0]
     scores = reference.scores(raw)[length - 1 :]
@@ -340,13 +377,19 @@ def _stimulus(
     extremes[length - 2, :] = MAX_RAW
     extremes[:, 4 % pixels] = rng.integers(0, MAX_RAW + 1, len(extremes))
     extremes = np.clip(extremes, 0, MAX_RAW)
+    extremes_thresholds = np.full(len(extremes), level)
+    triggering = reference.expected(extremes, extremes_thresholds).trigger.any(axis=0)
+    rewritten = np.zeros(pixels, np.uint8)
+    rewritten[np.flatnonzero(triggering & ~mask)[::2]] = 1
     return {
+        "mask": np.asarray(mask, np.uint8),
+        "rewritten_mask": rewritten,
         "session": raw,
         "session_thresholds": np.full(len(raw), level),
         "varied": short,
         "varied_thresholds": rng.choice(levels, len(short)),
         "extremes": extremes,
-        "extremes_thresholds": np.full(len(extremes), level),
+        "extremes_thresholds": extremes_thresholds,
     }
 
 
@@ -383,6 +426,8 @@ def render(summary: dict) -> str:
             f"pixel, margin {h['real_time_margin']:.2f}; g++ C simulation of "
             f"{h['frames_streamed']} frames: {h['windows_compared']:,} windows, "
             f"{h['mismatches']} mismatches; Vitis synthesis {h['synthesis']['status']}",
+            f"pixel mask: {summary['mask']['masked_pixels']} of {summary['pixels']:,} pixels "
+            f"masked ({summary['mask']['source']}), writable at run time",
             f"Verilog, RTLIL, the HLS project (hls/) and summary in {summary['out']} "
             f"({summary['seconds']} s)",
         ]

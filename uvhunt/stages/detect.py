@@ -1,11 +1,17 @@
 """Scan a D3 movie for meteors as the firmware would: every pixel's sliding 48-frame window
 scored with the integer golden model, a trigger threshold for a stated false-positive rate,
 triggered windows grouped into events (CSV, JSON, a picture each), and the per-pixel score
-maps saved for further analysis."""
+maps saved for further analysis. ``--mask FILE`` (or ``--mask auto``: found in the movie
+itself) excludes known dead and hot pixels from triggering."""
+
+from pathlib import Path
 
 from uvhunt.console import quality_sentence, table
 from uvhunt.detection.conventional import ConventionalTrigger
 from uvhunt.detection.scan import DEFAULT_FPR, scan_movie
+from uvhunt.euso.bad_pixels import find_mask
+from uvhunt.euso.pixel_mask import PixelMask, read_mask
+from uvhunt.euso.readers import open_movie
 from uvhunt.euso.units import UNITS
 from uvhunt.stages.stage import Input, Stage
 
@@ -35,9 +41,18 @@ def add_options(p) -> None:
         help="movies with truth: also run the conventional trigger (a moving sum against the "
         "running background) at the network's false-event rate, and compare",
     )
+    p.add_argument(
+        "--mask",
+        default=None,
+        metavar="FILE|auto",
+        help="pixels that never trigger: a 48×48 mask file (.npy of bools or 0/1, or text of "
+        "48 lines of 48 digits; 1 = excluded), or 'auto': the dead and hot pixels found in "
+        "the movie itself (an offline convenience)",
+    )
 
 
 def run(args, progress) -> dict:
+    mask = _mask(args, progress)
     return scan_movie(
         args.movie,
         args.export,
@@ -48,7 +63,19 @@ def run(args, progress) -> dict:
         args.pictures,
         progress,
         ConventionalTrigger() if args.conventional else None,
+        mask,
     )
+
+
+def _mask(args, progress) -> PixelMask | None:
+    """The mask of ``--mask``: read from a file, or found in the movie (``auto``)."""
+    if args.mask is None:
+        return None
+    if args.mask != "auto":
+        return read_mask(Path(args.mask))
+    movie = open_movie(Path(args.movie), args.units)
+    with progress(movie.frames, "mask", "frame") as bar:
+        return find_mask(movie, bar.update)
 
 
 def render(summary: dict) -> str:
@@ -85,6 +112,10 @@ def render(summary: dict) -> str:
             f"detected; events by truth kind: {truth['events_by_truth_kind']}"
         )
         lines.append(f"network: {quality_sentence(truth['quality'])}")
+    m = summary.get("mask")
+    if m:
+        found = f" ({m['dead']} dead, {m['hot']} hot)" if "hot" in m else ""
+        lines.append(f"mask: {m['pixels']} pixels never trigger{found}, {m['source']}")
     c = summary.get("conventional")
     if c:
         t = c["trigger"]
