@@ -37,6 +37,7 @@ class SessionSampler:
         self.label = np.asarray(dataset.label)
         self.session = np.asarray(dataset.source)
         self.meteor_event = np.asarray(dataset.meteor_event)
+        self.confuser = np.asarray(dataset.confuser)
         self.units = dataset.meta["units"]
         self.names = [s["name"] for s in dataset.meta["sources"]]
         labelled = self.label >= 0
@@ -66,14 +67,16 @@ class SessionSampler:
         negatives: int,
         rng: np.random.Generator,
         all_meteor_light: bool = False,
+        confusers: int = 0,
     ) -> WindowSet:
         """Every meteor window of ``sessions`` and ``negatives`` not-meteor windows drawn
-        uniformly (without replacement). With ``all_meteor_light`` the not-meteor windows
-        that hold some meteor light are added too (for efficiency versus magnitude)."""
+        uniformly (without replacement), plus ``confusers`` hard negatives (see
+        ``drawn_negatives``). With ``all_meteor_light`` the not-meteor windows that hold some
+        meteor light are added too (for efficiency versus magnitude)."""
         in_sessions = np.isin(self.session, sessions)
         positive = np.flatnonzero(in_sessions & (self.label == 1))
         negative = np.flatnonzero(in_sessions & (self.label == 0))
-        chosen = self.drawn_negatives(sessions, negatives, rng)
+        chosen = self.drawn_negatives(sessions, negatives, rng, confusers)
         sample = np.concatenate([positive, chosen])
         extra = negative[self.meteor_event[negative] >= 0] if all_meteor_light else sample[:0]
         index = np.unique(np.concatenate([sample, extra]))
@@ -84,20 +87,44 @@ class SessionSampler:
         """Sessions with truth (every window labelled 0 or 1)."""
         return [int(s) for s in np.unique(self.session[self.label >= 0])]
 
-    def final_training_set(self, negatives: int, seed: int) -> WindowSet:
-        """What the final model trains on: every labelled session, drawn with ``seed``."""
-        return self.draw(self.labelled_sessions, negatives, np.random.default_rng(seed))
+    def training_set(
+        self, sessions: list[int], train: TrainConfig, rng: np.random.Generator
+    ) -> WindowSet:
+        """What a model trains on from ``sessions``: ``draw`` with the negatives and hard
+        negatives of ``train``."""
+        return self.draw(sessions, train.negatives, rng, confusers=train.confuser_negatives)
 
-    def final_training_negatives(self, negatives: int, seed: int) -> np.ndarray:
+    def final_training_set(self, train: TrainConfig) -> WindowSet:
+        """What the final model trains on: every labelled session, drawn with its seed."""
+        return self.training_set(self.labelled_sessions, train, np.random.default_rng(train.seed))
+
+    def final_training_negatives(self, train: TrainConfig) -> np.ndarray:
         """Indices of the not-meteor windows ``final_training_set`` holds."""
-        return self.drawn_negatives(self.labelled_sessions, negatives, np.random.default_rng(seed))
+        return self.drawn_negatives(
+            self.labelled_sessions,
+            train.negatives,
+            np.random.default_rng(train.seed),
+            train.confuser_negatives,
+        )
 
     def drawn_negatives(
-        self, sessions: list[int], negatives: int, rng: np.random.Generator
+        self,
+        sessions: list[int],
+        negatives: int,
+        rng: np.random.Generator,
+        confusers: int = 0,
     ) -> np.ndarray:
-        """The not-meteor windows ``draw`` picks (uniformly, without replacement)."""
+        """The not-meteor windows ``draw`` picks: ``negatives`` uniformly, then ``confusers``
+        hard negatives, uniformly among the other not-meteor windows where a confuser (city
+        or ship light, lightning, ELVE, hot pixel) adds at least the data set's
+        ``confuser_snr`` (all without replacement)."""
         negative = np.flatnonzero(np.isin(self.session, sessions) & (self.label == 0))
-        return rng.choice(negative, min(negatives, negative.size), replace=False)
+        chosen = rng.choice(negative, min(negatives, negative.size), replace=False)
+        if not confusers:
+            return chosen
+        hard = np.setdiff1d(negative[self.confuser[negative] >= 0], chosen)
+        extra = rng.choice(hard, min(confusers, hard.size), replace=False)
+        return np.concatenate([chosen, extra])
 
     def take(self, index: np.ndarray, in_sample: np.ndarray) -> WindowSet:
         d = self.dataset
@@ -127,7 +154,7 @@ def comparison_windows(
     (``train``) did not draw."""
     sampler = SessionSampler(open_window_dataset(windows))
     meteors = np.flatnonzero(sampler.label == 1)
-    trained_on = sampler.final_training_negatives(train.negatives, train.seed)
+    trained_on = sampler.final_training_negatives(train)
     others = np.setdiff1d(np.flatnonzero(sampler.label == 0), trained_on)
     rng = np.random.default_rng(seed)
     index = np.unique(

@@ -69,6 +69,21 @@ def test_drawn_negatives_are_the_ones_draw_uses(window_folder):
     )
 
 
+def test_hard_negatives_are_confuser_windows_drawn_on_top(window_folder):
+    sampler = SessionSampler(open_window_dataset(window_folder))
+    plain = sampler.drawn_negatives([0, 1], 300, np.random.default_rng(3))
+    hard = sampler.drawn_negatives([0, 1], 300, np.random.default_rng(3), confusers=50)
+    confusers = (sampler.label == 0) & (sampler.confuser >= 0) & np.isin(sampler.session, [0, 1])
+    assert confusers.sum() > 50, "the test data set needs confuser windows"
+    np.testing.assert_array_equal(hard[:300], plain)  # the uniform draw is unchanged
+    extra = hard[300:]
+    assert len(extra) == 50 and len(np.unique(hard)) == 350
+    assert confusers[extra].all()
+    config = TrainConfig(negatives=300, confuser_negatives=50, seed=3)
+    drawn = sampler.training_set([0, 1], config, np.random.default_rng(3))
+    assert (drawn.label == 0).sum() == 350 and (drawn.confuser[drawn.label == 0] >= 0).sum() >= 50
+
+
 def test_one_class_data_is_refused(tmp_path, window_folder):
     import shutil
 

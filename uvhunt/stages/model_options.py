@@ -61,6 +61,13 @@ def add_train_arguments(p) -> None:
         help="not-meteor training windows drawn from the training sessions",
     )
     p.add_argument(
+        "--confuser-negatives",
+        type=int,
+        default=t.confuser_negatives,
+        help="hard negatives drawn on top: not-meteor windows where a city or ship light, "
+        "lightning, an ELVE or a hot pixel shows",
+    )
+    p.add_argument(
         "--max-epochs",
         type=int,
         default=t.max_epochs,
@@ -100,7 +107,12 @@ def model_config(args) -> ModelConfig:
 
 
 def train_config(args) -> TrainConfig:
-    config = TrainConfig(negatives=args.negatives, max_epochs=args.max_epochs, seed=args.seed)
+    config = TrainConfig(
+        negatives=args.negatives,
+        confuser_negatives=args.confuser_negatives,
+        max_epochs=args.max_epochs,
+        seed=args.seed,
+    )
     try:
         return config.validate()
     except ValueError as exc:

@@ -32,7 +32,7 @@ def run(args, progress) -> dict:
     torch.set_num_threads(2)
     sampler = SessionSampler(open_window_dataset(args.windows))
     sessions = sampler.labelled_sessions
-    data = sampler.final_training_set(training.negatives, training.seed)
+    data = sampler.final_training_set(training)
     result = train(prepare(data, model), model, training, progress)
     manifest = {
         "windows": str(args.windows),
