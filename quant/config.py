@@ -82,6 +82,10 @@ class TrainConfig:
     """Hard negatives drawn on top: not-meteor windows where a city or ship light, lightning,
     an ELVE or a hot pixel shows (uniformly among them). At a few false events per hour the
     trigger's false events are such lights, which uniform draws hold too few of (4%)."""
+    mined_negatives: int = 20_000
+    """Hard negatives mined after a first training (``hard_negatives``): the not-meteor windows
+    of the training sessions the first QAT model scores highest; the models are then trained
+    again from scratch with them. 0: one training, no mining."""
     seed: int = 0
 
     def validate(self) -> "TrainConfig":
@@ -89,8 +93,9 @@ class TrainConfig:
             raise ValueError("learning_rate must be in (0, 1) and decay in (0, 1]")
         if not 0 < self.qat_learning_rate_factor <= 1:
             raise ValueError("qat_learning_rate_factor must be in (0, 1]")
-        if self.confuser_negatives < 0:
-            raise ValueError(f"confuser_negatives must be >= 0 (got {self.confuser_negatives})")
+        for name in ("confuser_negatives", "mined_negatives"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0 (got {getattr(self, name)})")
         for name in ("batch_size", "max_epochs", "qat_epochs", "patience", "negatives"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1 (got {getattr(self, name)})")
@@ -107,7 +112,7 @@ class TrainConfig:
 def load_configs(path: Path) -> tuple[ModelConfig, TrainConfig]:
     data = json.loads(Path(path).read_text())
     model = ModelConfig.from_dict(data["model"])
-    saved = {"confuser_negatives": 0, **data["train"]}  # models from before hard negatives
+    saved = {"confuser_negatives": 0, "mined_negatives": 0, **data["train"]}  # older models
     train = TrainConfig(**{f.name: saved[f.name] for f in fields(TrainConfig) if f.name in saved})
     return model, train
 

@@ -24,6 +24,8 @@ class WindowSet:
     in_sample: np.ndarray
     """True for meteors and uniformly drawn negatives (an unbiased sample for ROC figures);
     False for windows added because they hold some meteor light."""
+    index: np.ndarray | None = None
+    """Row of each window in the data set (None for windows from elsewhere)."""
 
     def __len__(self) -> int:
         return len(self.label)
@@ -94,12 +96,9 @@ class SessionSampler:
         negatives of ``train``."""
         return self.draw(sessions, train.negatives, rng, confusers=train.confuser_negatives)
 
-    def final_training_set(self, train: TrainConfig) -> WindowSet:
-        """What the final model trains on: every labelled session, drawn with its seed."""
-        return self.training_set(self.labelled_sessions, train, np.random.default_rng(train.seed))
-
     def final_training_negatives(self, train: TrainConfig) -> np.ndarray:
-        """Indices of the not-meteor windows ``final_training_set`` holds."""
+        """Indices of the not-meteor windows the final model's training set draws from every
+        labelled session with its seed (before any mined ones: ``hard_negatives``)."""
         return self.drawn_negatives(
             self.labelled_sessions,
             train.negatives,
@@ -118,7 +117,7 @@ class SessionSampler:
         hard negatives, uniformly among the other not-meteor windows where a confuser (city
         or ship light, lightning, ELVE, hot pixel) adds at least the data set's
         ``confuser_snr`` (all without replacement)."""
-        negative = np.flatnonzero(np.isin(self.session, sessions) & (self.label == 0))
+        negative = self.negatives_of(sessions)
         chosen = rng.choice(negative, min(negatives, negative.size), replace=False)
         if not confusers:
             return chosen
@@ -137,7 +136,12 @@ class SessionSampler:
             np.asarray(d.confuser[index]),
             self.units,
             in_sample,
+            np.asarray(index),
         )
+
+    def negatives_of(self, sessions: list[int]) -> np.ndarray:
+        """Rows of every not-meteor window of ``sessions``."""
+        return np.flatnonzero(np.isin(self.session, sessions) & (self.label == 0))
 
 
 COMPARISON_NEGATIVES = 20_000
@@ -151,7 +155,8 @@ def comparison_windows(
 ) -> WindowSet:
     """The real windows every firmware check is scored on: every meteor window of the data set
     in folder ``windows`` and a uniform draw of the not-meteor windows that the final training
-    (``train``) did not draw."""
+    (``train``) did not draw (its mined hard negatives, at most ``train.mined_negatives`` of
+    the data set's highest-scoring windows, are not known here and may be among them)."""
     sampler = SessionSampler(open_window_dataset(windows))
     meteors = np.flatnonzero(sampler.label == 1)
     trained_on = sampler.final_training_negatives(train)

@@ -4,7 +4,19 @@ import pytest
 
 from uvhunt.cli import main
 
-TRAIN = ["--negatives", "2000", "--max-epochs", "3", "--hidden", "16,8", "--quiet"]
+TRAIN = [
+    "--negatives",
+    "2000",
+    "--confuser-negatives",
+    "500",
+    "--mined-negatives",
+    "500",
+    "--max-epochs",
+    "3",
+    "--hidden",
+    "16,8",
+    "--quiet",
+]
 """The default bit widths on a 48-16-8-1 network: fast to build and to simulate."""
 
 

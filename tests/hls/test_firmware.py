@@ -14,7 +14,17 @@ from uvhunt.quant.config import ModelConfig
 from uvhunt.quant.golden import GoldenMLP
 from uvhunt.quant.vectors import make_vectors
 
-TRAIN = ["--negatives", "2000", "--max-epochs", "3", "--quiet"]
+TRAIN = [
+    "--negatives",
+    "2000",
+    "--confuser-negatives",
+    "500",
+    "--mined-negatives",
+    "500",
+    "--max-epochs",
+    "3",
+    "--quiet",
+]
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,18 @@ from uvhunt.quant.config import ModelConfig, TrainConfig
 from uvhunt.quant.data import SessionSampler
 from uvhunt.quant.evaluation import evaluate
 from uvhunt.quant.evaluation_report import write_report
+from uvhunt.quant.hard_negatives import hardest_negatives, train_mined
 from uvhunt.quant.metrics import efficiency_at, efficiency_by_magnitude, threshold_at
 from uvhunt.quant.training import prepare, scores, train
 
-FAST = TrainConfig(negatives=3000, max_epochs=4, qat_epochs=2, patience=2)
+FAST = TrainConfig(
+    negatives=3000,
+    confuser_negatives=500,
+    mined_negatives=500,
+    max_epochs=4,
+    qat_epochs=2,
+    patience=2,
+)
 
 
 def test_training_is_deterministic_and_learns(window_folder):
@@ -82,6 +90,31 @@ def test_hard_negatives_are_confuser_windows_drawn_on_top(window_folder):
     config = TrainConfig(negatives=300, confuser_negatives=50, seed=3)
     drawn = sampler.training_set([0, 1], config, np.random.default_rng(3))
     assert (drawn.label == 0).sum() == 350 and (drawn.confuser[drawn.label == 0] >= 0).sum() >= 50
+
+
+def test_mining_adds_the_highest_scoring_negatives_not_yet_drawn(window_folder):
+    sampler = SessionSampler(open_window_dataset(window_folder))
+    config = TrainConfig(
+        negatives=1000, confuser_negatives=0, mined_negatives=200, max_epochs=2, qat_epochs=1
+    )
+    model = ModelConfig(hidden=(8,))
+    first = sampler.training_set([0, 1], config, np.random.default_rng(4))
+    result = train(prepare(first, model), model, config)
+    mined = hardest_negatives(sampler, [0, 1], result, model, 200, first.index)
+    candidates = np.setdiff1d(sampler.negatives_of([0, 1]), first.index)
+    assert len(mined) == 200 and not np.isin(mined, first.index).any()
+    assert (sampler.label[mined] == 0).all() and np.isin(sampler.session[mined], [0, 1]).all()
+    logit = scores(
+        result.quant_model, prepare(sampler.take(candidates, candidates > 0), model).integer
+    )
+    chosen = np.isin(candidates, mined)
+    assert logit[chosen].min() >= logit[~chosen].max()  # the top of the candidates, exactly
+    final, data = train_mined(sampler, [0, 1], model, config, np.random.default_rng(4))
+    assert len(data) == len(first) + 200
+    np.testing.assert_array_equal(np.sort(data.index[len(first) :]), mined)
+    again, _ = train_mined(sampler, [0, 1], model, config, np.random.default_rng(4))
+    x = prepare(first, model).integer[:500]
+    np.testing.assert_array_equal(scores(final.quant_model, x), scores(again.quant_model, x))
 
 
 def test_one_class_data_is_refused(tmp_path, window_folder):

@@ -68,6 +68,13 @@ def add_train_arguments(p) -> None:
         "lightning, an ELVE or a hot pixel shows",
     )
     p.add_argument(
+        "--mined-negatives",
+        type=int,
+        default=t.mined_negatives,
+        help="hard negatives mined after a first training: the not-meteor windows it scores "
+        "highest, added before training again (0: no mining)",
+    )
+    p.add_argument(
         "--max-epochs",
         type=int,
         default=t.max_epochs,
@@ -110,6 +117,7 @@ def train_config(args) -> TrainConfig:
     config = TrainConfig(
         negatives=args.negatives,
         confuser_negatives=args.confuser_negatives,
+        mined_negatives=args.mined_negatives,
         max_epochs=args.max_epochs,
         seed=args.seed,
     )

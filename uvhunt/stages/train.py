@@ -3,13 +3,14 @@ learning-rate decay, binary cross-entropy, batch 128, early stopping on validati
 
 import time
 
+import numpy as np
 import torch
 
 from uvhunt._core.atomic import atomic_dir, check_output
 from uvhunt.euso.window_store import open_window_dataset
 from uvhunt.quant.checkpoint import dataset_hashes, save_models
 from uvhunt.quant.data import SessionSampler
-from uvhunt.quant.training import prepare, train
+from uvhunt.quant.hard_negatives import train_mined
 from uvhunt.stages.model_options import (
     add_model_arguments,
     add_train_arguments,
@@ -32,8 +33,9 @@ def run(args, progress) -> dict:
     torch.set_num_threads(2)
     sampler = SessionSampler(open_window_dataset(args.windows))
     sessions = sampler.labelled_sessions
-    data = sampler.final_training_set(training)
-    result = train(prepare(data, model), model, training, progress)
+    result, data = train_mined(
+        sampler, sessions, model, training, np.random.default_rng(training.seed), progress
+    )
     manifest = {
         "windows": str(args.windows),
         "dataset_hashes": dataset_hashes(args.windows),
@@ -41,6 +43,7 @@ def run(args, progress) -> dict:
         "sessions": [sampler.names[s] for s in sessions],
         "meteor_windows": int((data.label == 1).sum()),
         "not_meteor_windows": int((data.label == 0).sum()),
+        "mined_negatives": training.mined_negatives,
         "history": result.history,
         "seconds": round(time.perf_counter() - start, 1),
     }
