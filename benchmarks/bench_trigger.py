@@ -7,7 +7,9 @@ events are grouped and matched to the truth as `uvhunt detect` does. The convent
 (a moving sum against the running background, in Poisson σ) is set to the same false-event
 rate over the same sessions, and both are counted from the first frame where both have a
 score. An event-level ROC goes with it: at 10 to 1,000 false events per hour, both
-triggers' thresholds set on the fresh sessions themselves, the meteors each catches.
+triggers' thresholds set on the fresh sessions themselves, the meteors each catches. Each
+session's dead and hot pixels are masked in both triggers, found (``euso.bad_pixels``) from its
+own first ``MASK_FRAMES`` frames, as a mask on board would be found from the data before.
 
 Floors: at most 10 false events per hour of data; at least 90% of the meteors brighter than
 +5 caught and at least 50% of those between +5 and +6; more meteors caught than the
@@ -15,15 +17,18 @@ conventional trigger at the same false-event rate; and (with --evaluation) the Q
 window AUC at least the best baseline's.
 
 Run ``uvhunt run`` first, then ``python benchmarks/bench_trigger.py [--export
-runs/default/export] [--sessions 4] [--frames 8192] [--json]``. Exits 1 if a floor is missed.
+runs/default/export] [--sessions 8] [--frames 8192] [--json]``. Exits 1 if a floor is missed.
 """
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 from uvhunt.console import quality_sentence
 from uvhunt.detection.conventional import ConventionalTrigger
@@ -36,7 +41,8 @@ from uvhunt.detection.event_quality import (
     top_detections,
 )
 from uvhunt.detection.operating_point import stored_threshold
-from uvhunt.detection.scoring import score_all
+from uvhunt.detection.scoring import NO_WINDOW, score_all
+from uvhunt.euso.bad_pixels import find_mask
 from uvhunt.euso.readers import open_movie
 from uvhunt.euso.session import SessionSimulator
 from uvhunt.euso.session_set import session_configs, session_seed
@@ -47,6 +53,8 @@ from uvhunt.quant.preprocess import raw_counts
 CANDIDATES = 200_000
 """Highest scores (network) and significances (conventional) kept per session for the
 threshold searches."""
+MASK_FRAMES = 1024
+"""Frames at the start of each session from which its dead and hot pixels are found (42 s)."""
 CURVE_RATES = (10.0, 30.0, 100.0, 300.0, 1000.0)
 """False events per hour of the event-level ROC: both triggers' thresholds set on the fresh
 sessions themselves for each rate (the operating point uses the stored threshold)."""
@@ -61,7 +69,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--export", type=Path, default=Path("runs/default/export"))
     parser.add_argument("--evaluation", type=Path, default=Path("runs/default/evaluation"))
-    parser.add_argument("--sessions", type=int, default=4)
+    parser.add_argument("--sessions", type=int, default=8)
     parser.add_argument("--frames", type=int, default=8192)
     parser.add_argument("--meteor-rate", type=float, default=600.0)
     parser.add_argument("--seed", type=int, default=1012, help="not the run's (0)")
@@ -74,7 +82,7 @@ def main() -> int:
     golden, config = read_export(args.export)
     trigger = ConventionalTrigger()
     first = max(config.length, trigger.history) - 1
-    network, conventional, network_top = [], [], []
+    network, conventional, network_top, masked = [], [], [], []
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         configs = session_configs(args.sessions, args.frames, args.meteor_rate, args.seed)
@@ -82,7 +90,10 @@ def main() -> int:
             path = Path(tmp) / f"session_{index:02d}"
             write_session(SessionSimulator(session, session_seed(args.seed, index)), path)
             movie = open_movie(path)
+            excluded = find_mask(dataclasses.replace(movie, frames=MASK_FRAMES)).excluded
             scores = score_all(movie, golden, config.preprocessing, config.length)
+            scores[:, excluded] = NO_WINDOW
+            masked.append(int(excluded.sum()))
             events = events_at(
                 scores, stored["score"], movie.events, config.length, golden.output_exponent, first
             )
@@ -91,6 +102,7 @@ def main() -> int:
                 (top_detections(scores, CANDIDATES, first), movie.events, movie.frames)
             )
             z = trigger.significance(raw_counts(movie.read(0, movie.frames), movie.units))
+            z[:, excluded] = np.nan
             conventional.append((top_detections(z, CANDIDATES, first), movie.events, movie.frames))
             print(
                 f"session {index}: {network[-1]['false_events']} false events, "
@@ -121,6 +133,7 @@ def main() -> int:
         "frames": args.frames,
         "meteor_rate": args.meteor_rate,
         "seed": args.seed,
+        "masked_pixels": masked,
         "threshold": {k: stored[k] for k in ("score", "logit", "false_events_per_hour_target")},
         "network": net,
         "conventional": {"trigger": trigger.to_dict(), "threshold_sigma": sigma, **conv},

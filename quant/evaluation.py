@@ -6,6 +6,7 @@ drawn uniformly (ROC AUC and efficiencies at fixed false-positive rates come fro
 plus every other window holding meteor light (used only for efficiency versus magnitude).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,7 @@ from uvhunt.euso.window_store import open_window_dataset
 from uvhunt.quant.baselines import baseline_scores, fit_baselines
 from uvhunt.quant.config import ModelConfig, TrainConfig
 from uvhunt.quant.data import SessionSampler
+from uvhunt.quant.hard_negatives import train_mined
 from uvhunt.quant.metrics import (
     FALSE_POSITIVE_RATES,
     auc,
@@ -26,7 +28,8 @@ from uvhunt.quant.metrics import (
     roc,
     threshold_at,
 )
-from uvhunt.quant.training import prepare, scores, train
+from uvhunt.quant.models import QuantMLP
+from uvhunt.quant.training import prepare, scores
 
 DEFAULT_TEST_NEGATIVES = 40_000
 """Not-meteor windows drawn uniformly from each held-out session."""
@@ -47,20 +50,49 @@ class FoldResult:
     """method: rows of ``efficiency_by_magnitude`` at the 1e-3 threshold."""
     roc: dict[str, tuple[np.ndarray, np.ndarray]]
     baseline_settings: dict[str, dict]
+    extra: dict | None = None
+    """What the fold hook returned (``evaluate(fold_hook=...)``), else None."""
+
+
+@dataclass
+class FoldModels:
+    """What one fold trained, handed to a fold hook for figures beyond the windows' (the
+    event level of ``uvhunt.detection.event_evaluation``)."""
+
+    held_out: int
+    """Data-set source index of the held-out session."""
+    training_sessions: list[int]
+    """Source indices the models were trained on."""
+    quant_model: QuantMLP
+    baselines: dict
+    """``fit_baselines``' result: {name: (model, feature set, setting, validation AUC)}."""
+    test_integer: np.ndarray
+    """(N, length) int32: the QAT model's inputs of the held-out test windows."""
+    test_qat_scores: np.ndarray
+    """The QAT model's logits (float64) on them."""
+
+
+FoldHook = Callable[[FoldModels], dict]
+"""Called once per fold, in the fold's worker process; returns JSON-able figures."""
 
 
 def evaluate_fold(
-    folder, held_out: int, model_config: ModelConfig, train_config: TrainConfig, test_negatives: int
+    folder,
+    held_out: int,
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    test_negatives: int,
+    hook: FoldHook | None = None,
 ) -> FoldResult:
-    """Train on every session but ``held_out`` and score ``held_out`` (one process)."""
+    """Train on every session but ``held_out`` and score ``held_out`` (one process); then
+    ``hook``, if given, on the fold's models (its result in ``FoldResult.extra``)."""
     torch.set_num_threads(1)
     sampler = SessionSampler(open_window_dataset(folder))
     rng = np.random.default_rng([train_config.seed, held_out])
     others = [s for s in sampler.labelled_sessions if s != held_out]
-    training = sampler.draw(others, train_config.negatives, rng)
+    result, training = train_mined(sampler, others, model_config, train_config, rng)
     test = sampler.draw([held_out], test_negatives, rng, all_meteor_light=True)
     train_inputs, test_inputs = prepare(training, model_config), prepare(test, model_config)
-    result = train(train_inputs, model_config, train_config)
     method_scores = {
         "float_mlp": scores(result.float_model, test_inputs.real),
         "qat_mlp": scores(result.quant_model, test_inputs.integer),
@@ -88,6 +120,17 @@ def evaluate_fold(
             test.meteor_event, test.meteor_magnitude, score, threshold
         )
         fold.roc[method] = roc(label[sample], score[sample])
+    if hook is not None:
+        fold.extra = hook(
+            FoldModels(
+                held_out,
+                others,
+                result.quant_model,
+                fitted,
+                test_inputs.integer,
+                method_scores["qat_mlp"],
+            )
+        )
     return fold
 
 
@@ -98,9 +141,11 @@ def evaluate(
     test_negatives: int = DEFAULT_TEST_NEGATIVES,
     workers: int = 2,
     progress: ProgressFactory | None = None,
+    fold_hook: FoldHook | None = None,
 ) -> list[FoldResult]:
     """Every session that holds meteors, held out in turn; folds run in ``workers``
-    processes (the numbers do not depend on how many). Progress in sessions."""
+    processes (the numbers do not depend on how many). Progress in sessions. ``fold_hook``
+    (picklable) runs at the end of each fold on its models."""
     sampler = SessionSampler(open_window_dataset(folder))
     sessions = sampler.sessions
     if len(sessions) < 2:
@@ -112,7 +157,7 @@ def evaluate(
             setting="rate_per_hour",
         )
     jobs = (
-        delayed(evaluate_fold)(folder, s, model_config, train_config, test_negatives)
+        delayed(evaluate_fold)(folder, s, model_config, train_config, test_negatives, fold_hook)
         for s in sessions
     )
     folds = []

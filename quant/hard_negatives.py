@@ -1,11 +1,15 @@
-"""Training with mined hard negatives: train once, score every not-meteor window of the
-training sessions with the QAT model, add the ``mined_negatives`` that score highest (the
-windows the trigger would fire on), and train again from scratch on the larger set.
+"""Training with mined hard negatives: train the float model once, score every not-meteor
+window of the training sessions with it, add the ``mined_negatives`` that score highest (the
+windows the trigger would fire on), and train again from scratch on the larger set, float
+and QAT twin (the first round is float only: its QAT twin would rank the windows the same up
+to quantization, at three times the cost).
 
 A trigger fires on the highest-scoring windows of hours of data, the tail of the
 not-meteor distribution that uniform draws barely sample; mining puts that tail into training.
-Measured on four fresh sessions (on top of the confuser negatives): meteors caught at 10 / 30 /
-100 / 300 false events per hour went from 7 / 22 / 38 / 49 to 29 / 32 / 43 / 68 of 672.
+Measured on four fresh sessions (on top of the confuser negatives, mining ranked by the first
+round's QAT model): meteors caught at 10 / 30 / 100 / 300 false events per hour went from
+7 / 22 / 38 / 49 to 29 / 32 / 43 / 68 of 672; ``benchmarks/bench_trigger.py`` measures the
+recipe as it is.
 """
 
 import numpy as np
@@ -13,7 +17,7 @@ import numpy as np
 from uvhunt._core.progress import ProgressFactory
 from uvhunt.quant.config import ModelConfig, TrainConfig
 from uvhunt.quant.data import SessionSampler, WindowSet
-from uvhunt.quant.training import TrainResult, prepare, scores, train
+from uvhunt.quant.training import TrainResult, float_logits, prepare, train
 
 SCORE_BLOCK = 65_536
 """Windows scored at once while mining (bounds memory)."""
@@ -28,17 +32,17 @@ def hardest_negatives(
     exclude: np.ndarray,
 ) -> np.ndarray:
     """Rows of the ``count`` not-meteor windows of ``sessions`` (``exclude`` left out) that the
-    QAT model of ``result`` scores highest, in row order (ties broken by row)."""
+    float model of ``result`` scores highest, in row order (ties broken by row)."""
     candidates = np.setdiff1d(sampler.negatives_of(sessions), exclude)
     if not count or not candidates.size:
         return candidates[:0]
     logits = np.concatenate(
         [
-            scores(
-                result.quant_model,
-                config.preprocessing(
-                    np.asarray(sampler.dataset.values[block], np.float32), sampler.units
-                ),
+            float_logits(
+                result.float_model,
+                config,
+                np.asarray(sampler.dataset.values[block], np.float32),
+                sampler.units,
             )
             for block in np.array_split(candidates, -(-candidates.size // SCORE_BLOCK))
         ]
@@ -58,12 +62,10 @@ def train_mined(
     """Train on ``sessions`` as ``training`` says (mining when ``mined_negatives`` > 0); returns
     the final models and the windows they trained on."""
     data = sampler.training_set(sessions, training, rng)
-    result = train(prepare(data, model), model, training, progress)
     if not training.mined_negatives:
-        return result, data
-    mined = hardest_negatives(
-        sampler, sessions, result, model, training.mined_negatives, data.index
-    )
+        return train(prepare(data, model), model, training, progress), data
+    first = train(prepare(data, model), model, training, progress, quantize=False)
+    mined = hardest_negatives(sampler, sessions, first, model, training.mined_negatives, data.index)
     data = concatenate(data, sampler.take(mined, np.zeros(mined.size, bool)))
     return train(prepare(data, model), model, training, progress), data
 

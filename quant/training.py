@@ -41,7 +41,7 @@ def prepare(windows: WindowSet, config: ModelConfig) -> Inputs:
 @dataclass
 class TrainResult:
     float_model: FloatMLP
-    quant_model: QuantMLP
+    quant_model: QuantMLP | None
     history: dict = field(default_factory=dict)
 
 
@@ -50,9 +50,10 @@ def train(
     config: ModelConfig,
     train_config: TrainConfig,
     progress: ProgressFactory | None = None,
+    quantize: bool = True,
 ) -> TrainResult:
-    """Train the float model, then fine-tune the QAT twin from it (a progress bar each, in
-    epochs)."""
+    """Train the float model, then (with ``quantize``) fine-tune the QAT twin from it (a
+    progress bar each, in epochs); without, ``quant_model`` is None."""
     progress = progress or no_progress
     torch.manual_seed(train_config.seed)
     rng = np.random.default_rng(train_config.seed)
@@ -69,6 +70,8 @@ def train(
             train_config.learning_rate,
             bar.update,
         )
+    if not quantize:
+        return TrainResult(float_model.eval(), None, {"float": float_history})
     quant_model = QuantMLP(config)
     quant_model.load_float(float_model)
     quant_model.train()

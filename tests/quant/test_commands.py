@@ -10,7 +10,19 @@ import pytest
 
 from uvhunt.cli import main
 
-FAST = ["--negatives", "2000", "--max-epochs", "3", "--hidden", "8", "--quiet"]
+FAST = [
+    "--negatives",
+    "2000",
+    "--confuser-negatives",
+    "500",
+    "--mined-negatives",
+    "500",
+    "--max-epochs",
+    "3",
+    "--hidden",
+    "8",
+    "--quiet",
+]
 
 
 def run_cli(capsys, *args):
@@ -63,6 +75,17 @@ def test_evaluate_writes_the_session_table(model_folder, window_folder, tmp_path
     assert summary["sessions"] == ["session_00", "session_01", "session_02"]
     assert "qat_mlp" in summary["mean_auc"] and "knn/both" in summary["mean_auc"]
     assert (tmp_path / "e" / "report.md").read_text().startswith("# Leave-one-session-out")
+    events = summary["event_level"]
+    assert set(events["methods"]) == {"qat_mlp", "xgboost/both", "conventional"}
+    for m in events["methods"].values():
+        assert m["false_events_per_hour"] >= 0 and 0 <= m["meteors_caught"] <= m["meteors"]
+        assert set(m["threshold"]) == set(summary["sessions"])
+        assert all(0 <= v <= 1 for v in m["efficiency_by_magnitude"].values())
+    assert (
+        (tmp_path / "e" / "event_roc.csv")
+        .read_text()
+        .startswith("method,rate,magnitude,meteors,caught")
+    )
 
 
 def test_export_checks_the_chain(model_folder, window_folder, tmp_path, capsys):

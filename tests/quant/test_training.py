@@ -99,13 +99,14 @@ def test_mining_adds_the_highest_scoring_negatives_not_yet_drawn(window_folder):
     )
     model = ModelConfig(hidden=(8,))
     first = sampler.training_set([0, 1], config, np.random.default_rng(4))
-    result = train(prepare(first, model), model, config)
+    result = train(prepare(first, model), model, config, quantize=False)
+    assert result.quant_model is None
     mined = hardest_negatives(sampler, [0, 1], result, model, 200, first.index)
     candidates = np.setdiff1d(sampler.negatives_of([0, 1]), first.index)
     assert len(mined) == 200 and not np.isin(mined, first.index).any()
     assert (sampler.label[mined] == 0).all() and np.isin(sampler.session[mined], [0, 1]).all()
     logit = scores(
-        result.quant_model, prepare(sampler.take(candidates, candidates > 0), model).integer
+        result.float_model, prepare(sampler.take(candidates, candidates > 0), model).real
     )
     chosen = np.isin(candidates, mined)
     assert logit[chosen].min() >= logit[~chosen].max()  # the top of the candidates, exactly

@@ -3,12 +3,19 @@ and the study's baselines (KNN, random forest, XGBoost, logistic regression on r
 five features and both) on the other sessions, and score the held-out one."""
 
 import json
+import tempfile
 import time
 from pathlib import Path
 
 from uvhunt._core.atomic import atomic_dir, check_output, write_json
 from uvhunt._core.errors import UvhuntError
 from uvhunt.console import table
+from uvhunt.detection import event_evaluation
+from uvhunt.detection.event_evaluation_report import (
+    OPERATING_HEADER,
+    operating_rows,
+    write_event_report,
+)
 from uvhunt.quant.checkpoint import load_models
 from uvhunt.quant.evaluation import DEFAULT_TEST_NEGATIVES, MIN_TEST_NEGATIVES, evaluate
 from uvhunt.quant.evaluation_report import write_report
@@ -48,13 +55,25 @@ def run(args, progress) -> dict:
     check_output(args.out, [args.windows, args.model])
     model_config, train_config, *_ = load_models(args.model)
     start = time.perf_counter()
-    folds = evaluate(
-        args.windows, model_config, train_config, args.test_negatives, args.workers, progress
-    )
+    with tempfile.TemporaryDirectory(prefix="uvhunt-events-") as cache:
+        hook = event_evaluation.prepare(
+            args.windows, model_config, Path(cache), args.workers, progress
+        )
+        folds = evaluate(
+            args.windows,
+            model_config,
+            train_config,
+            args.test_negatives,
+            args.workers,
+            progress,
+            fold_hook=hook,
+        )
     with atomic_dir(args.out) as tmp:
         summary = write_report(folds, tmp)
+        event_level = write_event_report([f.extra for f in folds], tmp, hook.per_hour)
         summary.update(
             {
+                "event_level": event_level,
                 "windows": str(args.windows),
                 "model": str(args.model),
                 "test_negatives": args.test_negatives,
@@ -70,6 +89,7 @@ def render(summary: dict) -> str:
     rows = sorted(summary["mean_auc"].items(), key=lambda kv: -kv[1])
     loss = summary["quantization_loss"]
     best = summary["best_baseline"]
+    events = summary["event_level"]
     return "\n".join(
         [
             table([[m, f"{a:.4f}"] for m, a in rows], ["method", "mean ROC AUC"]),
@@ -78,6 +98,11 @@ def render(summary: dict) -> str:
             f"{len(loss['per_session'])} held-out sessions",
             f"QAT MLP − best baseline ({best['method']}): "
             f"{summary['qat_minus_best_baseline']:+.4f}",
+            "",
+            f"event level: threshold on each fold's training sessions for at most "
+            f"{events['false_events_per_hour_target']:g} false events per hour, applied to "
+            "the held-out session (summed over folds)",
+            table(operating_rows(events), OPERATING_HEADER),
             f"report written to {summary['out']}/report.md ({summary['seconds']} s)",
         ]
     )

@@ -18,6 +18,10 @@ import numpy as np  # noqa: E402
 from uvhunt._core.atomic import atomic_dir, check_output, write_json  # noqa: E402
 from uvhunt._core.errors import UvhuntError  # noqa: E402
 from uvhunt.console import quality_sentence  # noqa: E402
+from uvhunt.detection.event_evaluation_report import (  # noqa: E402
+    OPERATING_HEADER,
+    operating_rows,
+)
 from uvhunt.detection.events import TriggerEvent  # noqa: E402
 from uvhunt.detection.plots import plot_event, plot_rejected  # noqa: E402
 from uvhunt.euso.readers import open_movie  # noqa: E402
@@ -260,6 +264,7 @@ def _sections(d: dict, pictures: dict) -> list[dict]:
             ),
             "images": pictures["magnitude"],
         },
+        *_event_section(ev, d["roc"].with_name("event_roc.png")),
         {
             "title": "Quantization accuracy loss (float − QAT ROC AUC)",
             "table": _table(["session", "float AUC", "QAT AUC", "loss"], loss_rows),
@@ -361,6 +366,25 @@ def _sections(d: dict, pictures: dict) -> list[dict]:
             ],
             "images": pictures["rejected"],
         },
+    ]
+
+
+def _event_section(ev: dict, image: Path) -> list[dict]:
+    """The evaluation's event level (none for an evaluation made without it)."""
+    events = ev.get("event_level")
+    if events is None:
+        return []
+    return [
+        {
+            "title": "Event level: held-out sessions scanned whole",
+            "text": [
+                f"Threshold set on each fold's training sessions for at most "
+                f"{events['false_events_per_hour_target']:g} false events per hour, applied to "
+                "the held-out session; summed over folds (evaluation/report.md has the ROC)."
+            ],
+            "table": _table(OPERATING_HEADER, operating_rows(events)),
+            "images": [image],
+        }
     ]
 
 
