@@ -9,6 +9,7 @@ from importlib.metadata import entry_points
 import numpy as np
 import pytest
 
+from tests.fast_training import HARD_NEGATIVE_FLAGS
 from uvhunt._core.errors import UvhuntError
 from uvhunt.cli import main
 
@@ -90,10 +91,7 @@ def test_run_chains_the_stages_into_one_folder(tmp_path, capsys, monkeypatch):
         "4000",
         "--negatives",
         "2000",
-        "--confuser-negatives",
-        "500",
-        "--mined-negatives",
-        "500",
+        *HARD_NEGATIVE_FLAGS,
         "--max-epochs",
         "2",
         "--hidden",

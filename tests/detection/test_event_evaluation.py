@@ -7,23 +7,17 @@ import math
 import numpy as np
 import pytest
 
+from tests.fast_training import fast_train_config
 from uvhunt.detection import event_evaluation as ev
 from uvhunt.detection.event_evaluation_report import write_event_report
 from uvhunt.euso.window_store import open_window_dataset
 from uvhunt.quant.baselines import fit_baselines
-from uvhunt.quant.config import ModelConfig, TrainConfig
+from uvhunt.quant.config import ModelConfig
 from uvhunt.quant.data import SessionSampler
 from uvhunt.quant.evaluation import FoldModels
 from uvhunt.quant.training import prepare, scores, train
 
-FAST = TrainConfig(
-    negatives=2000,
-    confuser_negatives=300,
-    mined_negatives=300,
-    max_epochs=3,
-    qat_epochs=2,
-    patience=2,
-)
+FAST = fast_train_config(negatives=2000, max_epochs=3, hard=300)
 CONFIG = ModelConfig(hidden=(8,))
 HELD_OUT = 1
 

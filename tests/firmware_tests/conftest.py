@@ -2,21 +2,10 @@
 
 import pytest
 
+from tests.fast_training import TRAIN_FLAGS
 from uvhunt.cli import main
 
-TRAIN = [
-    "--negatives",
-    "2000",
-    "--confuser-negatives",
-    "500",
-    "--mined-negatives",
-    "500",
-    "--max-epochs",
-    "3",
-    "--hidden",
-    "16,8",
-    "--quiet",
-]
+TRAIN = [*TRAIN_FLAGS, "--hidden", "16,8"]
 """The default bit widths on a 48-16-8-1 network: fast to build and to simulate."""
 
 

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from tests.fast_training import TRAIN_FLAGS
 from uvhunt._core.tools import find_hls_tool
 from uvhunt.cli import main
 from uvhunt.hls.precision import DEFAULT_PRECISION
@@ -14,17 +15,7 @@ from uvhunt.quant.config import ModelConfig
 from uvhunt.quant.golden import GoldenMLP
 from uvhunt.quant.vectors import make_vectors
 
-TRAIN = [
-    "--negatives",
-    "2000",
-    "--confuser-negatives",
-    "500",
-    "--mined-negatives",
-    "500",
-    "--max-epochs",
-    "3",
-    "--quiet",
-]
+TRAIN = TRAIN_FLAGS
 
 
 @pytest.fixture(scope="module")

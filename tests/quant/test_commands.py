@@ -8,21 +8,10 @@ import sys
 import numpy as np
 import pytest
 
+from tests.fast_training import TRAIN_FLAGS
 from uvhunt.cli import main
 
-FAST = [
-    "--negatives",
-    "2000",
-    "--confuser-negatives",
-    "500",
-    "--mined-negatives",
-    "500",
-    "--max-epochs",
-    "3",
-    "--hidden",
-    "8",
-    "--quiet",
-]
+FAST = [*TRAIN_FLAGS, "--hidden", "8"]
 
 
 def run_cli(capsys, *args):

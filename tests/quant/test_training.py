@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.fast_training import fast_train_config
 from uvhunt._core.errors import UvhuntError
 from uvhunt.euso.window_store import open_window_dataset
 from uvhunt.quant.config import ModelConfig, TrainConfig
@@ -12,14 +13,7 @@ from uvhunt.quant.hard_negatives import hardest_negatives, train_mined
 from uvhunt.quant.metrics import efficiency_at, efficiency_by_magnitude, threshold_at
 from uvhunt.quant.training import prepare, scores, train
 
-FAST = TrainConfig(
-    negatives=3000,
-    confuser_negatives=500,
-    mined_negatives=500,
-    max_epochs=4,
-    qat_epochs=2,
-    patience=2,
-)
+FAST = fast_train_config(negatives=3000, max_epochs=4, hard=500)
 
 
 def test_training_is_deterministic_and_learns(window_folder):
