@@ -4,10 +4,12 @@ sessions never used for training or for choosing the threshold.
 Fresh sessions (their own seed, one night apart, so the moon and the clouds vary) are scanned
 with the export's integer golden model at the threshold stored in the export manifest; the
 events are grouped and matched to the truth as `uvhunt detect` does. The conventional trigger
-(a moving sum against the running background, in Poisson σ) is set to the same false-event
-rate over the same sessions, and both are counted from the first frame where both have a
-score. An event-level ROC goes with it: at 10 to 1,000 false events per hour, both
-triggers' thresholds set on the fresh sessions themselves, the meteors each catches. Each
+(a moving sum against the running background, in Poisson σ), its sum and background lengths
+tuned on the export's training sessions as `uvhunt evaluate` tunes them, is set to the same
+false-event rate over the same sessions, and both are counted from the first frame where
+every setting has a score. An event-level ROC goes with it: at 10 to 1,000 false events per
+hour, both triggers' thresholds set on the fresh sessions themselves, the meteors each
+catches. Each
 session's dead and hot pixels are masked in both triggers, found (``euso.bad_pixels``) from its
 own first ``MASK_FRAMES`` frames, as a mask on board would be found from the data before.
 
@@ -31,7 +33,12 @@ from pathlib import Path
 import numpy as np
 
 from uvhunt.console import quality_sentence
-from uvhunt.detection.conventional import ConventionalTrigger
+from uvhunt.detection.event_evaluation import (
+    conventional_grid,
+    conventional_top,
+    first_scored_frame,
+    tune_conventional,
+)
 from uvhunt.detection.event_quality import (
     combined,
     events_at,
@@ -80,8 +87,14 @@ def main() -> int:
         print(f"{args.export}: no stored operating threshold; run `uvhunt run`", file=sys.stderr)
         return 2
     golden, config = read_export(args.export)
-    trigger = ConventionalTrigger()
-    first = max(config.length, trigger.history) - 1
+    first = first_scored_frame(config.length)
+    tuning = []
+    for path in stored["sessions"]:
+        movie = open_movie(Path(path))
+        raw = raw_counts(movie.read(0, movie.frames), movie.units)
+        tuning.append((conventional_top(raw, first), movie.events, movie.frames))
+    best, settings = tune_conventional(tuning, stored["false_events_per_hour_target"], first)
+    trigger = conventional_grid()[best]
     network, conventional, network_top, masked = [], [], [], []
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
@@ -136,7 +149,12 @@ def main() -> int:
         "masked_pixels": masked,
         "threshold": {k: stored[k] for k in ("score", "logit", "false_events_per_hour_target")},
         "network": net,
-        "conventional": {"trigger": trigger.to_dict(), "threshold_sigma": sigma, **conv},
+        "conventional": {
+            "trigger": trigger.to_dict(),
+            "tuning": settings,
+            "threshold_sigma": sigma,
+            **conv,
+        },
         "curve": curve,
         "brighter_than_5": _caught_fraction(bright),
         "between_5_and_6": _caught_fraction(faint),

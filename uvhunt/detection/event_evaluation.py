@@ -93,15 +93,52 @@ def first_scored_frame(length: int) -> int:
     return max(length, *(t.history for t in conventional_grid())) - 1
 
 
+def tune_conventional(
+    sessions: list[tuple[list[Detections], list, int]], per_hour: float, first: int
+) -> tuple[int, list[dict]]:
+    """The setting of ``conventional_grid`` catching the most meteors at ``per_hour`` false
+    events per hour over ``sessions`` (each: every setting's candidates, the truth, the frame
+    count), ties to fewer false events per hour, then the grid's order; with every setting's
+    figures there."""
+    rows = []
+    for i, trigger in enumerate(conventional_grid()):
+        parts = [(c[i], events, frames) for c, events, frames in sessions]
+        threshold, figures = threshold_for_false_rate(parts, per_hour, trigger.frames, first)
+        rows.append(
+            {
+                **trigger.to_dict(),
+                "threshold": threshold,
+                "false_events_per_hour": figures["false_events_per_hour"],
+                "meteors_caught": figures["meteors_caught"],
+                "meteors": figures["meteors"],
+            }
+        )
+    best = min(
+        range(len(rows)),
+        key=lambda i: (-rows[i]["meteors_caught"], rows[i]["false_events_per_hour"], i),
+    )
+    return best, rows
+
+
+def conventional_top(raw: np.ndarray, first: int) -> list[Detections]:
+    """Each conventional setting's highest pixel-frames of a raw movie (frames, 48, 48), from
+    ``first`` on."""
+    return [
+        top_detections(trigger.significance(raw), CANDIDATES_PER_SESSION, first)
+        for trigger in conventional_grid()
+    ]
+
+
 def conventional_candidates(movie_path: Path, first: int, out: Path) -> None:
     """Each conventional setting's highest pixel-frames of one session (from ``first`` on),
     saved to ``out`` (.npz): computed once for all folds, since the trigger learns nothing."""
     movie = open_movie(Path(movie_path))
-    raw = raw_counts(movie.read(0, movie.frames), movie.units)
-    arrays = {}
-    for i, trigger in enumerate(conventional_grid()):
-        found = top_detections(trigger.significance(raw), CANDIDATES_PER_SESSION, first)
-        arrays.update({f"{i}_{k}": getattr(found, k) for k in ("frame", "row", "col", "score")})
+    found = conventional_top(raw_counts(movie.read(0, movie.frames), movie.units), first)
+    arrays = {
+        f"{i}_{k}": getattr(top, k)
+        for i, top in enumerate(found)
+        for k in ("frame", "row", "col", "score")
+    }
     np.savez(out, **arrays)
 
 
@@ -289,29 +326,7 @@ class EventLevel:
         return np.ascontiguousarray(raw.reshape(movie.frames, -1).T)
 
     def _tune(self, sessions: list, first: int) -> tuple[int, list[dict]]:
-        """The conventional setting catching the most training meteors at the operating rate
-        (ties: fewer false events per hour, then the grid's order), and every setting's
-        figures there."""
-        rows = []
-        for i, trigger in enumerate(conventional_grid()):
-            parts = [(c[i], events, frames) for c, events, frames in sessions]
-            threshold, figures = threshold_for_false_rate(
-                parts, self.per_hour, trigger.frames, first
-            )
-            rows.append(
-                {
-                    **trigger.to_dict(),
-                    "threshold": threshold,
-                    "false_events_per_hour": figures["false_events_per_hour"],
-                    "meteors_caught": figures["meteors_caught"],
-                    "meteors": figures["meteors"],
-                }
-            )
-        best = min(
-            range(len(rows)),
-            key=lambda i: (-rows[i]["meteors_caught"], rows[i]["false_events_per_hour"], i),
-        )
-        return best, rows
+        return tune_conventional(sessions, self.per_hour, first)
 
     @staticmethod
     def _conventional_above(top: Detections, threshold: float, movie, trigger, first: int):
