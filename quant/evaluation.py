@@ -8,6 +8,7 @@ plus every other window holding meteor light (used only for efficiency versus ma
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -156,6 +157,7 @@ def evaluate(
             fix="simulate more or longer sessions, or a higher meteor rate",
             setting="rate_per_hour",
         )
+    folder = Path(folder).resolve()  # the worker processes may run in another folder
     jobs = (
         delayed(evaluate_fold)(folder, s, model_config, train_config, test_negatives, fold_hook)
         for s in sessions

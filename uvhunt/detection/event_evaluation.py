@@ -353,6 +353,8 @@ def prepare(
     (``workers`` processes; progress in sessions). UvhuntError when a labelled session's
     movie is missing or has no truth."""
     dataset = open_window_dataset(windows)
+    # absolute: the worker processes may have been started in another folder
+    movies = tuple(str(Path(s["path"]).resolve()) for s in dataset.meta["sources"])
     sources = dataset.meta["sources"]
     labelled = np.unique(np.asarray(dataset.source)[np.asarray(dataset.label) >= 0])
     for index in labelled:
@@ -368,12 +370,10 @@ def prepare(
             )
     first = first_scored_frame(config.length)
     jobs = (
-        delayed(conventional_candidates)(sources[i]["path"], first, Path(cache) / f"{i}.npz")
+        delayed(conventional_candidates)(movies[i], first, Path(cache).resolve() / f"{i}.npz")
         for i in labelled
     )
     with (progress or no_progress)(len(labelled), "conventional", "session") as bar:
         for _ in Parallel(n_jobs=workers, return_as="generator")(jobs):
             bar.update(1)
-    return EventLevel(
-        tuple(s["path"] for s in sources), tuple(s["name"] for s in sources), config, str(cache)
-    )
+    return EventLevel(movies, tuple(s["name"] for s in sources), config, str(Path(cache).resolve()))
