@@ -84,8 +84,8 @@ class TrainConfig:
     trigger's false events are such lights, which uniform draws hold too few of (4%)."""
     mined_negatives: int = 20_000
     """Hard negatives mined after a first training (``hard_negatives``): the not-meteor windows
-    of the training sessions the first QAT model scores highest; the models are then trained
-    again from scratch with them. 0: one training, no mining."""
+    of the training sessions a first float training scores highest; the float model and its
+    QAT twin are then trained again from scratch with them. 0: one training, no mining."""
     seed: int = 0
 
     def validate(self) -> "TrainConfig":
