@@ -90,6 +90,12 @@ class Preprocessing:
 
 def raw_counts(windows: np.ndarray, units: str) -> np.ndarray:
     """Windows as integer raw D3 counts (int64), clipped to the instrument's range."""
+    windows = np.asarray(windows)
+    if np.issubdtype(windows.dtype, np.integer) and check_units(units) != PER_GTU:
+        # integer raw counts (session movies): the same result without a float copy
+        counts = windows.astype(np.int64)
+        np.minimum(counts, MAX_RAW, out=counts)
+        return np.maximum(counts, 0, out=counts)
     values = np.asarray(windows, dtype=np.float64)
     if check_units(units) == PER_GTU:
         values = values * D3_GTUS

@@ -87,6 +87,17 @@ def test_raw_counts_round_and_clip():
     np.testing.assert_array_equal(raw_counts(values, "raw"), [[0, 0, 1, MAX_RAW]])
 
 
+@pytest.mark.parametrize("dtype", [np.uint32, np.int64, np.uint16, np.int32])
+def test_integer_raw_counts_take_the_fast_path_to_the_same_integers(dtype):
+    info = np.iinfo(dtype)
+    rng = np.random.default_rng(1)
+    values = rng.integers(info.min, info.max, (500, 48), dtype=dtype, endpoint=True)
+    values[0, :4] = [info.min, info.max, 0, min(MAX_RAW, info.max)]
+    got = raw_counts(values, "raw")
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, raw_counts(values.astype(np.float64), "raw"))
+
+
 @pytest.mark.parametrize(
     "bad",
     [
