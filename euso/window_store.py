@@ -11,13 +11,15 @@ A data set is a folder of equally long .npy columns (one row per window)::
     meteor_event.npy     (N,) int32 — event id of that meteor in its session, -1 if none
     meteor_magnitude.npy (N,) float32 — its absolute magnitude, NaN if none
     confuser.npy         (N,) int8 — kind code of the strongest other source, -1 if none
-    dataset.json         units, window config, sources (name, path, frames, units), counts
+    dataset.json         units, window config, sources (name, path as
+                         given, path from the data set's folder, frames, units), counts
 
 All sources of one data set share one unit: raw D3 sums, or counts per GTU when every
 source is per GTU. Mixed sources are converted to raw.
 """
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +74,9 @@ def write_window_dataset(
                     {
                         "name": movie.name,
                         "path": str(movie.path),
+                        "path_from_dataset": os.path.relpath(
+                            Path(movie.path).resolve(), Path(folder).resolve()
+                        ),
                         "frames": movie.frames,
                         "units": movie.units,
                         "labelled": movie.labelled,
@@ -119,6 +124,16 @@ class WindowDataset:
         if name in columns:
             return columns[name]
         raise AttributeError(name)
+
+    def source_path(self, index: int) -> Path:
+        """Where source ``index``'s movie was read from, absolute: recorded relative to the
+        data set's folder, so the data set finds its sessions from any working folder (data
+        sets written before that record only the path as given, relative to the folder they
+        were written from)."""
+        source = self.meta["sources"][index]
+        if "path_from_dataset" in source:
+            return (Path(self.folder) / source["path_from_dataset"]).resolve()
+        return Path(source["path"]).resolve()
 
 
 def open_window_dataset(folder: Path) -> WindowDataset:

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -219,3 +220,24 @@ def test_kept_negatives_do_not_depend_on_the_other_inputs(tmp_path, session_fold
     assert alone["counts"]["windows"] == both["sources"][0]["windows"]
     np.testing.assert_array_equal(a.start[:], b.start[first])
     np.testing.assert_array_equal(a.values[:], b.values[first])
+
+
+def test_a_dataset_finds_its_sessions_from_any_folder_and_when_moved_with_them(
+    tmp_path, session_folder, monkeypatch
+):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(session_folder, run / "sessions" / "session_00")
+    monkeypatch.chdir(run)  # written with relative paths, as `uvhunt run` does
+    write_window_dataset(
+        [open_movie(Path("sessions/session_00"))], Path("windows"), WindowConfig(stride=64)
+    )
+    monkeypatch.chdir(tmp_path)
+    dataset = open_window_dataset(run / "windows")
+    assert dataset.meta["sources"][0]["path_from_dataset"] == "../sessions/session_00"
+    assert dataset.source_path(0) == (run / "sessions" / "session_00").resolve()
+    shutil.move(run, tmp_path / "moved")
+    moved = open_window_dataset(tmp_path / "moved" / "windows")
+    assert moved.source_path(0) == (tmp_path / "moved" / "sessions" / "session_00").resolve()
+    assert open_movie(moved.source_path(0)).frames == open_movie(session_folder).frames

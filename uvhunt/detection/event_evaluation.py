@@ -354,19 +354,19 @@ def prepare(
     movie is missing or has no truth."""
     dataset = open_window_dataset(windows)
     # absolute: the worker processes may have been started in another folder
-    movies = tuple(str(Path(s["path"]).resolve()) for s in dataset.meta["sources"])
     sources = dataset.meta["sources"]
+    movies = tuple(str(dataset.source_path(i)) for i in range(len(sources)))
     labelled = np.unique(np.asarray(dataset.source)[np.asarray(dataset.label) >= 0])
     for index in labelled:
-        path = Path(sources[index]["path"])
+        path = Path(movies[index])
         movie = open_movie(path) if path.is_dir() else None
         if movie is None or movie.events is None:
             raise UvhuntError(
                 f"the event-level evaluation needs session {sources[index]['name']}'s movie "
                 f"with its truth at {path}",
                 path=windows,
-                fix="run from the folder the window data set was made in, with its sessions "
-                "in place (`uvhunt simulate` writes them)",
+                fix="keep the sessions where they were when the window data set was made "
+                "(`uvhunt simulate` writes them), or make the data set again",
             )
     first = first_scored_frame(config.length)
     jobs = (
