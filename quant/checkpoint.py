@@ -3,12 +3,15 @@
 config.json      model and training configs
 float.pt, qat.pt state dicts (torch)
 manifest.json    data set (folder, hashes, counts), training history, timings
+trained_on.npy   rows of the window data set the final models trained on (int64; absent in
+                 folders saved before it was kept)
 """
 
 import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from uvhunt._core.atomic import write_json
@@ -38,12 +41,30 @@ def save_models(
     float_model: FloatMLP,
     quant_model: QuantMLP,
     manifest: dict,
+    trained_on: np.ndarray | None = None,
 ) -> None:
+    """Write a model folder; ``trained_on``: the data-set rows of the final training set."""
     folder = Path(folder)
     write_json(folder / "config.json", {"model": model.to_dict(), "train": train.to_dict()})
     torch.save(float_model.state_dict(), folder / "float.pt")
     torch.save(quant_model.state_dict(), folder / "qat.pt")
     write_json(folder / "manifest.json", manifest)
+    if trained_on is not None:
+        np.save(folder / "trained_on.npy", np.asarray(trained_on, np.int64))
+
+
+def load_trained_on(folder: Path) -> np.ndarray | None:
+    """The data-set rows a model folder's final models trained on (None for folders saved
+    before they were kept)."""
+    path = Path(folder) / "trained_on.npy"
+    if not path.is_file():
+        return None
+    try:
+        return np.load(path).astype(np.int64)
+    except (OSError, ValueError) as exc:
+        raise UvhuntError(
+            f"trained_on.npy is damaged ({exc})", path=path, fix="train the model again"
+        ) from exc
 
 
 def load_models(folder: Path) -> tuple[ModelConfig, TrainConfig, FloatMLP, QuantMLP, dict]:

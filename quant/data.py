@@ -151,15 +151,21 @@ hardware ROC AUC."""
 
 
 def comparison_windows(
-    windows, train: TrainConfig, seed: int, negatives: int = COMPARISON_NEGATIVES
+    windows,
+    train: TrainConfig,
+    seed: int,
+    negatives: int = COMPARISON_NEGATIVES,
+    trained_on: np.ndarray | None = None,
 ) -> WindowSet:
     """The real windows every firmware check is scored on: every meteor window of the data set
     in folder ``windows`` and a uniform draw of the not-meteor windows that the final training
-    (``train``) did not draw (its mined hard negatives, at most ``train.mined_negatives`` of
-    the data set's highest-scoring windows, are not known here and may be among them)."""
+    did not use. ``trained_on``: the rows it used (``checkpoint.load_trained_on``); without
+    them (model folders saved before they were kept) the negatives that ``train`` draws are
+    left out, but its mined hard negatives are not known and may be among those drawn."""
     sampler = SessionSampler(open_window_dataset(windows))
     meteors = np.flatnonzero(sampler.label == 1)
-    trained_on = sampler.final_training_negatives(train)
+    if trained_on is None:
+        trained_on = sampler.final_training_negatives(train)
     others = np.setdiff1d(np.flatnonzero(sampler.label == 0), trained_on)
     rng = np.random.default_rng(seed)
     index = np.unique(

@@ -10,6 +10,9 @@ import pytest
 
 from tests.fast_training import TRAIN_FLAGS
 from uvhunt.cli import main
+from uvhunt.euso.window_store import open_window_dataset
+from uvhunt.quant.checkpoint import load_models, load_trained_on
+from uvhunt.quant.data import SessionSampler, comparison_windows
 
 FAST = [*TRAIN_FLAGS, "--hidden", "8"]
 
@@ -40,6 +43,28 @@ def test_train_writes_models_configs_and_hashes(model_folder, window_folder):
     assert manifest["sessions"] == ["session_00", "session_01", "session_02"]
     for name in ("float.pt", "qat.pt"):
         assert (model_folder / name).stat().st_size > 0
+
+
+def test_the_firmware_checks_never_score_a_window_the_model_trained_on(model_folder, window_folder):
+    """The model folder keeps the rows it trained on, mined hard negatives included, and the
+    comparison windows (test benches, exactness checks, float-versus-hardware AUC) leave every
+    one of those negatives out."""
+    manifest = json.loads((model_folder / "manifest.json").read_text())
+    trained_on = load_trained_on(model_folder)
+    assert trained_on.size == manifest["meteor_windows"] + manifest["not_meteor_windows"]
+    _, train, _, _, _ = load_models(model_folder)
+    sampler = SessionSampler(open_window_dataset(window_folder))
+    drawn = sampler.final_training_negatives(train)
+    mined = np.setdiff1d(trained_on[sampler.label[trained_on] == 0], drawn)
+    assert mined.size == 500  # --mined-negatives 500: negatives the seed alone cannot name
+    compared = comparison_windows(window_folder, train, 0, 10**9, trained_on)
+    negatives = compared.index[compared.label == 0]
+    assert np.intersect1d(negatives, trained_on).size == 0
+    assert negatives.size == (sampler.label == 0).sum() - (sampler.label[trained_on] == 0).sum()
+    assert (compared.label == 1).sum() == (sampler.label == 1).sum()
+    # without the rows (older model folders) the mined ones cannot be left out
+    legacy = comparison_windows(window_folder, train, 0, 10**9)
+    assert np.isin(mined, legacy.index).all()
 
 
 def test_evaluate_writes_the_session_table(model_folder, window_folder, tmp_path, capsys):

@@ -13,7 +13,7 @@ from uvhunt._core.atomic import atomic_dir, check_output, write_json
 from uvhunt._core.errors import UvhuntError
 from uvhunt._core.simulators import SIMULATORS, find_simulator
 from uvhunt.console import accuracy_sentence, say, table
-from uvhunt.quant.checkpoint import load_models
+from uvhunt.quant.checkpoint import load_models, load_trained_on
 from uvhunt.quant.data import comparison_windows
 from uvhunt.quant.golden import GoldenMLP
 from uvhunt.quant.metrics import hardware_accuracy
@@ -49,7 +49,9 @@ def run(args, progress) -> dict:
     golden = GoldenMLP.read(Path(rtl) / "golden.npz").compile()
     model_config, train_config, float_model, _, _ = load_models(model_folder)
     start = time.perf_counter()
-    real = comparison_windows(windows, train_config, args.seed)
+    real = comparison_windows(
+        windows, train_config, args.seed, trained_on=load_trained_on(model_folder)
+    )
     q_real = model_config.preprocessing(real.values, real.units)
     groups, picks = thin(
         stimulus(golden, model_config, q_real, args.vectors, args.seed), args.vectors

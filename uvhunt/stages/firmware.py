@@ -23,7 +23,7 @@ from uvhunt.hls.project import (
     write_testbench,
 )
 from uvhunt.quant.chain import as_integers, compare_groups
-from uvhunt.quant.checkpoint import file_sha256, load_models
+from uvhunt.quant.checkpoint import file_sha256, load_models, load_trained_on
 from uvhunt.quant.data import comparison_windows
 from uvhunt.quant.golden import GoldenMLP
 from uvhunt.quant.metrics import hardware_accuracy
@@ -86,7 +86,9 @@ def run(args, progress) -> dict:
     golden = GoldenMLP.from_qonnx(onnx_path).compile()
     model_config, train_config, float_model, _, _ = load_models(model_folder)
     start = time.perf_counter()
-    real = comparison_windows(windows, train_config, args.seed)
+    real = comparison_windows(
+        windows, train_config, args.seed, trained_on=load_trained_on(model_folder)
+    )
     q_real = model_config.preprocessing(real.values, real.units)
     groups = stimulus(golden, model_config, q_real, args.vectors, args.seed)
     with atomic_dir(out) as tmp:

@@ -48,7 +48,9 @@ def run(args, progress) -> dict:
         "seconds": round(time.perf_counter() - start, 1),
     }
     with atomic_dir(args.out) as tmp:
-        save_models(tmp, model, training, result.float_model, result.quant_model, manifest)
+        save_models(
+            tmp, model, training, result.float_model, result.quant_model, manifest, data.index
+        )
     return {"out": str(args.out), "model": model.to_dict(), **manifest}
 
 
