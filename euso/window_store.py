@@ -126,13 +126,15 @@ class WindowDataset:
         raise AttributeError(name)
 
     def source_path(self, index: int) -> Path:
-        """Where source ``index``'s movie was read from, absolute: recorded relative to the
-        data set's folder, so the data set finds its sessions from any working folder (data
-        sets written before that record only the path as given, relative to the folder they
-        were written from)."""
+        """Where source ``index``'s movie is, absolute: by its path from the data set's folder
+        when that exists (so a run folder finds its sessions from any working folder and when
+        moved whole), else by the path as given when the data set was written (a data set
+        copied away from its sessions, or written before the relative path was kept)."""
         source = self.meta["sources"][index]
         if "path_from_dataset" in source:
-            return (Path(self.folder) / source["path_from_dataset"]).resolve()
+            path = (Path(self.folder) / source["path_from_dataset"]).resolve()
+            if path.exists():
+                return path
         return Path(source["path"]).resolve()
 
 

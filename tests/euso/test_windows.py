@@ -241,3 +241,9 @@ def test_a_dataset_finds_its_sessions_from_any_folder_and_when_moved_with_them(
     moved = open_window_dataset(tmp_path / "moved" / "windows")
     assert moved.source_path(0) == (tmp_path / "moved" / "sessions" / "session_00").resolve()
     assert open_movie(moved.source_path(0)).frames == open_movie(session_folder).frames
+    # the data set copied away from its sessions: the path as given (here relative to the
+    # folder it was written from)
+    shutil.copytree(tmp_path / "moved" / "windows", tmp_path / "alone")
+    monkeypatch.chdir(tmp_path / "moved")
+    alone = open_window_dataset(tmp_path / "alone")
+    assert alone.source_path(0) == (tmp_path / "moved" / "sessions" / "session_00").resolve()
