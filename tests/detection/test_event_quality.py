@@ -15,6 +15,7 @@ from uvhunt.detection.event_quality import (
     outcome_of,
     quality,
     threshold_for_false_rate,
+    top_detections,
 )
 from uvhunt.detection.events import group, match_truth
 from uvhunt.euso.events import EventRecord
@@ -111,3 +112,15 @@ def test_conventional_significance_is_in_sigma_of_poisson_noise():
     assert np.nanmax(ConventionalTrigger(2, 16).significance(np.zeros((40, 3)))) == 0.0  # dark
     with pytest.raises(ValueError, match="sum frames"):
         ConventionalTrigger(frames=0).validate()
+
+
+def test_nan_scores_are_never_candidates_however_many_there_are():
+    """A masked pixel's NaN scores must not crowd out the real ones (NaN sorts as the
+    largest in numpy's partition)."""
+    z = np.full((50, 48, 48), np.nan, np.float32)
+    z[:, 10, 10] = np.arange(50, dtype=np.float32)  # one live pixel among masked ones
+    z[:, 20, 20] = -np.inf  # a gated-out pixel: a score below every threshold
+    top = top_detections(z, 5, first_frame=3)
+    np.testing.assert_array_equal(top.frame, [45, 46, 47, 48, 49])
+    assert (top.row == 10).all() and (top.col == 10).all()
+    assert np.isfinite(top.score).all()

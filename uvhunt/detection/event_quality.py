@@ -54,8 +54,11 @@ def detections(scores: np.ndarray, threshold: float, first_frame: int = 0) -> De
 
 def top_detections(scores: np.ndarray, count: int, first_frame: int = 0) -> Detections:
     """The ``count`` highest pixel-frames of ``scores`` (and any tied with the lowest of
-    them), from ``first_frame`` on: the candidates of a threshold search."""
+    them), from ``first_frame`` on: the candidates of a threshold search. NaN (no score, a
+    masked pixel) counts as the lowest: never a candidate."""
     tail = np.asarray(scores[first_frame:]).ravel()
+    if not np.issubdtype(tail.dtype, np.integer):
+        tail = np.where(np.isnan(tail), -np.inf, tail)
     count = min(count, tail.size)
     lowest = np.partition(tail, tail.size - count)[tail.size - count]
     below = lowest - 1 if np.issubdtype(tail.dtype, np.integer) else np.nextafter(lowest, -np.inf)
