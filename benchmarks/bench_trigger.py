@@ -9,7 +9,9 @@ tuned on the export's training sessions as `uvhunt evaluate` tunes them, is set 
 false-event rate over the same sessions, and both are counted from the first frame where
 every setting has a score. An event-level ROC goes with it: at 10 to 1,000 false events per
 hour, both triggers' thresholds set on the fresh sessions themselves, the meteors each
-catches. Each
+catches. The peak-gated trigger (``detection.peak_gate``, nothing learned) is measured beside
+them: its threshold set on the export's training sessions for the stored false-event rate, as
+the network's is, then applied to the fresh sessions; and on the same ROC. Each
 session's dead and hot pixels are masked in both triggers, found (``euso.bad_pixels``) from its
 own first ``MASK_FRAMES`` frames, as a mask on board would be found from the data before.
 
@@ -41,13 +43,16 @@ from uvhunt.detection.event_evaluation import (
 )
 from uvhunt.detection.event_quality import (
     combined,
+    detections,
     events_at,
+    fast_outcome,
     outcome_of,
     quality,
     threshold_for_false_rate,
     top_detections,
 )
 from uvhunt.detection.operating_point import stored_threshold
+from uvhunt.detection.peak_gate import PeakGateTrigger
 from uvhunt.detection.scoring import NO_WINDOW, score_all
 from uvhunt.euso.bad_pixels import find_mask
 from uvhunt.euso.readers import open_movie
@@ -88,14 +93,22 @@ def main() -> int:
         return 2
     golden, config = read_export(args.export)
     first = first_scored_frame(config.length)
-    tuning = []
+    gate = PeakGateTrigger(config.length).validate()
+    tuning, gate_training = [], []
     for path in stored["sessions"]:
         movie = open_movie(Path(path))
         raw = raw_counts(movie.read(0, movie.frames), movie.units)
         tuning.append((conventional_top(raw, first), movie.events, movie.frames))
-    best, settings = tune_conventional(tuning, stored["false_events_per_hour_target"], first)
+        z = gate.scores(raw, config.preprocessing)
+        gate_training.append((top_detections(z, CANDIDATES, first), movie.events, movie.frames))
+        print(f"training session {path}: conventional and peak gate scored", file=sys.stderr)
+    target = stored["false_events_per_hour_target"]
+    best, settings = tune_conventional(tuning, target, first)
     trigger = conventional_grid()[best]
-    network, conventional, network_top, masked = [], [], [], []
+    gate_threshold, gate_trained = threshold_for_false_rate(
+        gate_training, target, config.length, first
+    )
+    network, conventional, network_top, masked, gated, gate_top = [], [], [], [], [], []
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         configs = session_configs(args.sessions, args.frames, args.meteor_rate, args.seed)
@@ -114,9 +127,16 @@ def main() -> int:
             network_top.append(
                 (top_detections(scores, CANDIDATES, first), movie.events, movie.frames)
             )
-            z = trigger.significance(raw_counts(movie.read(0, movie.frames), movie.units))
+            raw = raw_counts(movie.read(0, movie.frames), movie.units)
+            z = trigger.significance(raw)
             z[:, excluded] = np.nan
             conventional.append((top_detections(z, CANDIDATES, first), movie.events, movie.frames))
+            z = gate.scores(raw, config.preprocessing)
+            z[:, excluded] = np.nan
+            gate_top.append((top_detections(z, CANDIDATES, first), movie.events, movie.frames))
+            above = detections(z, gate_threshold, first)
+            outcome = fast_outcome(above, movie.events, config.length)
+            gated.append(quality(outcome, movie.events, movie.frames, first))
             print(
                 f"session {index}: {network[-1]['false_events']} false events, "
                 f"{network[-1]['meteors_caught']} of {network[-1]['meteors']} meteors",
@@ -130,11 +150,13 @@ def main() -> int:
     for rate in CURVE_RATES:
         _, at = threshold_for_false_rate(network_top, rate, config.length, first)
         _, c = threshold_for_false_rate(conventional, rate, trigger.frames, first)
+        _, g = threshold_for_false_rate(gate_top, rate, config.length, first)
         curve.append(
             {
                 "false_events_per_hour": rate,
                 "network": {k: at[k] for k in ("false_events_per_hour", "meteors_caught")},
                 "conventional": {k: c[k] for k in ("false_events_per_hour", "meteors_caught")},
+                "peak_gate": {k: g[k] for k in ("false_events_per_hour", "meteors_caught")},
                 "meteors": at["meteors"],
             }
         )
@@ -154,6 +176,14 @@ def main() -> int:
             "tuning": settings,
             "threshold_sigma": sigma,
             **conv,
+        },
+        "peak_gate": {
+            "trigger": gate.to_dict(),
+            "threshold": gate_threshold,
+            "training": {
+                k: gate_trained[k] for k in ("false_events_per_hour", "meteors", "meteors_caught")
+            },
+            **combined(gated),
         },
         "curve": curve,
         "brighter_than_5": _caught_fraction(bright),
@@ -180,17 +210,23 @@ def main() -> int:
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        for name, q in (("network", net), ("conventional", conv)):
+        for name, q in (
+            ("network", net),
+            ("conventional", conv),
+            ("peak gate", result["peak_gate"]),
+        ):
             print(f"{name}: {quality_sentence(q)}")
         print(
             f"stored threshold: score > {stored['score']} (logit {stored['logit']:.2f}); "
-            f"conventional at z > {sigma:.1f} σ; {result['seconds']} s"
+            f"conventional at z > {sigma:.1f} σ; peak gate at z > {gate_threshold:.3f} "
+            f"(set on the training sessions); {result['seconds']} s"
         )
         for point in curve:
             print(
                 f"at most {point['false_events_per_hour']:g} false events per hour: network "
                 f"{point['network']['meteors_caught']}, conventional "
-                f"{point['conventional']['meteors_caught']} of {point['meteors']} meteors"
+                f"{point['conventional']['meteors_caught']}, peak gate "
+                f"{point['peak_gate']['meteors_caught']} of {point['meteors']} meteors"
             )
         for name, ok in floors.items():
             print(f"  {'PASS' if ok else 'FAIL'}  {name}")
