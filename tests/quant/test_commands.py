@@ -90,7 +90,7 @@ def test_evaluate_writes_the_session_table(model_folder, window_folder, tmp_path
     assert "qat_mlp" in summary["mean_auc"] and "knn/both" in summary["mean_auc"]
     assert (tmp_path / "e" / "report.md").read_text().startswith("# Leave-one-session-out")
     events = summary["event_level"]
-    assert set(events["methods"]) == {"qat_mlp", "xgboost/both", "conventional"}
+    assert set(events["methods"]) == {"qat_mlp", "xgboost/both", "peak_gate", "conventional"}
     for m in events["methods"].values():
         assert m["false_events_per_hour"] >= 0 and 0 <= m["meteors_caught"] <= m["meteors"]
         assert set(m["threshold"]) == set(summary["sessions"])

@@ -10,6 +10,9 @@ fold's training sessions and applied to the held-out one; an event-level ROC on 
 - **Baseline**: ``BASELINE`` (the best mean window AUC of the default run), on the same
   windows, block by block; XGBoost scores are its margin (log-odds), which orders windows as
   its probability does without float32 ties at 1.0.
+- **Peak-gated trigger** (``peak_gate``): nothing learned, so its scores are computed once per
+  session, like the conventional trigger's candidates; only its threshold comes from the
+  fold's training sessions.
 - **Conventional trigger**: its settings (``SUM_FRAMES`` × ``BACKGROUND_FRAMES``) are tuned on
   the fold's training sessions only: the setting that catches the most meteors there at the
   operating false-event rate (ties: fewer false events, then the grid's order).
@@ -51,6 +54,7 @@ from uvhunt.detection.operating_point import (
     CANDIDATES_PER_SESSION,
     DEFAULT_FALSE_EVENTS_PER_HOUR,
 )
+from uvhunt.detection.peak_gate import PeakGateTrigger
 from uvhunt.detection.scoring import BLOCK_FRAMES, score_movie
 from uvhunt.euso.geometry import N_SIDE
 from uvhunt.euso.readers import open_movie
@@ -66,7 +70,7 @@ from uvhunt.quant.qonnx_io import export_qonnx_model
 BASELINE = "xgboost/both"
 """The baseline scanned: the best mean window ROC AUC of the default nine-fold run
 (docs/quantization.md), fixed beforehand since the best is known only after every fold."""
-METHODS = ("qat_mlp", BASELINE, "conventional")
+METHODS = ("qat_mlp", BASELINE, "peak_gate", "conventional")
 EVENT_RATES = (3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)
 """False events per hour of the event-level ROC (thresholds set on each held-out scan)."""
 SUM_FRAMES = (2, 4, 8, 16)
@@ -79,6 +83,7 @@ MLP's highest, this fraction of the session's windows (ties at the edge included
 THRESHOLD_UNITS = {
     "qat_mlp": "golden-model score (integer accumulator)",
     BASELINE: "XGBoost margin (log-odds)",
+    "peak_gate": "smoothed peak over the window's spread (residual units)",
     "conventional": "significance (Poisson σ)",
 }
 
@@ -129,11 +134,15 @@ def conventional_top(raw: np.ndarray, first: int) -> list[Detections]:
     ]
 
 
-def conventional_candidates(movie_path: Path, first: int, out: Path) -> None:
+def trigger_candidates(movie_path: Path, first: int, out: Path, config: ModelConfig) -> None:
     """Each conventional setting's highest pixel-frames of one session (from ``first`` on),
-    saved to ``out`` (.npz): computed once for all folds, since the trigger learns nothing."""
+    and the peak-gated trigger's, saved to ``out`` (.npz): computed once for all folds, since
+    neither trigger learns anything."""
     movie = open_movie(Path(movie_path))
-    found = conventional_top(raw_counts(movie.read(0, movie.frames), movie.units), first)
+    raw = raw_counts(movie.read(0, movie.frames), movie.units)
+    found = conventional_top(raw, first)
+    gate = PeakGateTrigger(config.length).scores(raw, config.preprocessing)
+    found.append(top_detections(gate, CANDIDATES_PER_SESSION, first))
     arrays = {
         f"{i}_{k}": getattr(top, k)
         for i, top in enumerate(found)
@@ -142,12 +151,14 @@ def conventional_candidates(movie_path: Path, first: int, out: Path) -> None:
     np.savez(out, **arrays)
 
 
-def _load_candidates(path: Path) -> list[Detections]:
+def _load_candidates(path: Path) -> tuple[list[Detections], Detections]:
+    """The conventional settings' candidates and the peak-gated trigger's."""
     with np.load(path) as data:
-        return [
+        found = [
             Detections(*(data[f"{i}_{k}"] for k in ("frame", "row", "col", "score")))
-            for i in range(len(conventional_grid()))
+            for i in range(len(conventional_grid()) + 1)
         ]
+    return found[:-1], found[-1]
 
 
 def fold_golden(quant_model, config: ModelConfig) -> GoldenMLP:
@@ -227,7 +238,7 @@ class EventLevel:
     names: tuple[str, ...]
     config: ModelConfig
     candidates: str
-    """Folder of ``conventional_candidates`` files, ``<source index>.npz``."""
+    """Folder of ``trigger_candidates`` files, ``<source index>.npz``."""
     per_hour: float = DEFAULT_FALSE_EVENTS_PER_HOUR
 
     def __call__(self, fold: FoldModels) -> dict:
@@ -238,7 +249,7 @@ class EventLevel:
         brevitas = as_integers(fold.test_qat_scores, golden.output_exponent)
         mismatches = int(np.sum(golden.predict_int(fold.test_integer) != brevitas))
         baseline = fold.baselines[BASELINE]
-        qat_train, base_train, conv_train = [], [], []
+        qat_train, base_train, conv_train, gate_train = [], [], [], []
         for s in fold.training_sessions:
             movie = open_movie(Path(self.movies[s]))
             qat = _qat_scan(movie, golden, config)
@@ -251,8 +262,9 @@ class EventLevel:
             base = _blocked(lambda w, p: baseline_scores(baseline, w, p), windows, p)
             found = _top_of(pick.frame, pixel, base, CANDIDATES_PER_SESSION)
             base_train.append((found, movie.events, movie.frames))
-            conv = _load_candidates(Path(self.candidates) / f"{s}.npz")
+            conv, gate = _load_candidates(Path(self.candidates) / f"{s}.npz")
             conv_train.append((conv, movie.events, movie.frames))
+            gate_train.append((gate, movie.events, movie.frames))
         trigger_index, tuning = self._tune(conv_train, first)
         trigger = conventional_grid()[trigger_index]
 
@@ -266,13 +278,14 @@ class EventLevel:
         pick = _candidates(held["qat_mlp"], first)
         mask = np.zeros(held["qat_mlp"].shape, bool)
         mask[pick.frame, pick.row, pick.col] = True
-        conv_held = _load_candidates(Path(self.candidates) / f"{fold.held_out}.npz")
+        conv_held, gate_held = _load_candidates(Path(self.candidates) / f"{fold.held_out}.npz")
         methods, check = {}, {}
         # the baseline's training threshold saw only the QAT's candidates: count, on the
         # held-out session scored whole, what that rule would drop above its threshold
         for name, train_parts, group_length in (
             ("qat_mlp", qat_train, length),
             (BASELINE, base_train, length),
+            ("peak_gate", gate_train, length),
             ("conventional", [(c[trigger_index], e, f) for c, e, f in conv_train], trigger.frames),
         ):
             threshold, trained = threshold_for_false_rate(
@@ -281,6 +294,9 @@ class EventLevel:
             if name == "conventional":
                 top = conv_held[trigger_index]
                 above = self._conventional_above(top, threshold, movie, trigger, first)
+            elif name == "peak_gate":
+                top = gate_held
+                above = self._gate_above(top, threshold, movie, config, first)
             else:
                 top = top_detections(held[name], CANDIDATES_PER_SESSION, first)
                 above = detections(held[name], threshold, first)
@@ -329,6 +345,19 @@ class EventLevel:
         return tune_conventional(sessions, self.per_hour, first)
 
     @staticmethod
+    def _gate_above(top: Detections, threshold: float, movie, config: ModelConfig, first: int):
+        """The held-out peak-gate detections above ``threshold``: from the saved candidates
+        when they reach that low, else from the whole session's scores."""
+        if top.score.size and threshold >= float(np.min(top.score)):
+            keep = np.asarray(top.score) > threshold
+            return Detections(
+                *(np.asarray(a)[keep] for a in (top.frame, top.row, top.col, top.score))
+            )
+        raw = raw_counts(movie.read(0, movie.frames), movie.units)
+        z = PeakGateTrigger(config.length).scores(raw, config.preprocessing)
+        return detections(z, threshold, first)
+
+    @staticmethod
     def _conventional_above(top: Detections, threshold: float, movie, trigger, first: int):
         """The held-out detections above ``threshold``: from the saved candidates when they
         reach that low, else from the whole significance map."""
@@ -370,7 +399,7 @@ def prepare(
             )
     first = first_scored_frame(config.length)
     jobs = (
-        delayed(conventional_candidates)(movies[i], first, Path(cache).resolve() / f"{i}.npz")
+        delayed(trigger_candidates)(movies[i], first, Path(cache).resolve() / f"{i}.npz", config)
         for i in labelled
     )
     with (progress or no_progress)(len(labelled), "conventional", "session") as bar:

@@ -160,7 +160,8 @@ def write_event_report(extras: list[dict], folder: Path, rate: float) -> dict:
         "",
         "Every pixel's sliding window at every frame of the held-out session, scored by the "
         "fold's QAT MLP (its integer golden model), the baseline "
-        f"{BASELINE} and the conventional trigger (tuned on the training sessions); "
+        f"{BASELINE}, the peak-gated trigger (nothing learned) and the conventional trigger "
+        "(tuned on the training sessions); "
         "detections grouped into events and matched to the truth as `uvhunt detect` does, "
         f"from frame {info['first_frame']} on.",
         "",
