@@ -402,7 +402,7 @@ def prepare(
         delayed(trigger_candidates)(movies[i], first, Path(cache).resolve() / f"{i}.npz", config)
         for i in labelled
     )
-    with (progress or no_progress)(len(labelled), "conventional", "session") as bar:
+    with (progress or no_progress)(len(labelled), "fixed triggers", "session") as bar:
         for _ in Parallel(n_jobs=workers, return_as="generator")(jobs):
             bar.update(1)
     return EventLevel(movies, tuple(s["name"] for s in sources), config, str(Path(cache).resolve()))
