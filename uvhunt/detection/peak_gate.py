@@ -21,9 +21,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy.ndimage import uniform_filter1d
 
-from uvhunt.quant.features import SMOOTHING_FRAMES
+from uvhunt.quant.features import smoothed_peak
 from uvhunt.quant.preprocess import Preprocessing, float_residual
 
 BLOCK_FRAMES = 64
@@ -53,10 +52,7 @@ class PeakGateTrigger:
         """``z`` (float64) of windows' float residuals (N, length)."""
         # the five features' peak, its frame and the variance (``quant.features``), without
         # the second peak, which the rule does not use
-        smooth = uniform_filter1d(
-            np.asarray(residual, np.float64), SMOOTHING_FRAMES, axis=1, mode="nearest"
-        )
-        frame = np.argmax(smooth, axis=1)
+        smooth, frame = smoothed_peak(residual)
         peak = smooth[np.arange(len(frame)), frame].astype(np.float32)
         variance = residual.var(axis=1).astype(np.float32)
         inside = (frame >= self.gate[0]) & (frame <= self.gate[1])
