@@ -32,6 +32,7 @@ conventional trigger has a score.
 import math
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,12 +135,16 @@ def conventional_top(raw: np.ndarray, first: int) -> list[Detections]:
     ]
 
 
+def _raw(movie) -> np.ndarray:
+    """A whole session's raw counts (frames, 48, 48) int64."""
+    return raw_counts(movie.read(0, movie.frames), movie.units)
+
+
 def trigger_candidates(movie_path: Path, first: int, out: Path, config: ModelConfig) -> None:
     """Each conventional setting's highest pixel-frames of one session (from ``first`` on),
     and the peak-gated trigger's, saved to ``out`` (.npz): computed once for all folds, since
     neither trigger learns anything."""
-    movie = open_movie(Path(movie_path))
-    raw = raw_counts(movie.read(0, movie.frames), movie.units)
+    raw = _raw(open_movie(Path(movie_path)))
     found = conventional_top(raw, first)
     gate = PeakGateTrigger(config.length).scores(raw, config.preprocessing)
     found.append(top_detections(gate, CANDIDATES_PER_SESSION, first))
@@ -293,10 +298,14 @@ class EventLevel:
             )
             if name == "conventional":
                 top = conv_held[trigger_index]
-                above = self._conventional_above(top, threshold, movie, trigger, first)
+                above = _saved_above(
+                    top, threshold, first, lambda: trigger.significance(_raw(movie))
+                )
             elif name == "peak_gate":
                 top = gate_held
-                above = self._gate_above(top, threshold, movie, config, first)
+                above = _saved_above(
+                    top, threshold, first, lambda: PeakGateTrigger(length).scores(_raw(movie), p)
+                )
             else:
                 top = top_detections(held[name], CANDIDATES_PER_SESSION, first)
                 above = detections(held[name], threshold, first)
@@ -338,36 +347,21 @@ class EventLevel:
     @staticmethod
     def _series(movie) -> np.ndarray:
         """(pixels, frames) int64 raw counts of a whole session."""
-        raw = raw_counts(movie.read(0, movie.frames), movie.units)
-        return np.ascontiguousarray(raw.reshape(movie.frames, -1).T)
+        return np.ascontiguousarray(_raw(movie).reshape(movie.frames, -1).T)
 
     def _tune(self, sessions: list, first: int) -> tuple[int, list[dict]]:
         return tune_conventional(sessions, self.per_hour, first)
 
-    @staticmethod
-    def _gate_above(top: Detections, threshold: float, movie, config: ModelConfig, first: int):
-        """The held-out peak-gate detections above ``threshold``: from the saved candidates
-        when they reach that low, else from the whole session's scores."""
-        if top.score.size and threshold >= float(np.min(top.score)):
-            keep = np.asarray(top.score) > threshold
-            return Detections(
-                *(np.asarray(a)[keep] for a in (top.frame, top.row, top.col, top.score))
-            )
-        raw = raw_counts(movie.read(0, movie.frames), movie.units)
-        z = PeakGateTrigger(config.length).scores(raw, config.preprocessing)
-        return detections(z, threshold, first)
 
-    @staticmethod
-    def _conventional_above(top: Detections, threshold: float, movie, trigger, first: int):
-        """The held-out detections above ``threshold``: from the saved candidates when they
-        reach that low, else from the whole significance map."""
-        if top.score.size and threshold >= float(np.min(top.score)):
-            keep = np.asarray(top.score) > threshold
-            return Detections(
-                *(np.asarray(a)[keep] for a in (top.frame, top.row, top.col, top.score))
-            )
-        z = trigger.significance(raw_counts(movie.read(0, movie.frames), movie.units))
-        return detections(z, threshold, first)
+def _saved_above(
+    top: Detections, threshold: float, first: int, whole: Callable[[], np.ndarray]
+) -> Detections:
+    """A fixed trigger's held-out detections above ``threshold``: from its saved candidates
+    ``top`` when they reach that low, else from ``whole()``, its whole score map."""
+    if top.score.size and threshold >= float(np.min(top.score)):
+        keep = np.asarray(top.score) > threshold
+        return Detections(*(np.asarray(a)[keep] for a in (top.frame, top.row, top.col, top.score)))
+    return detections(whole(), threshold, first)
 
 
 def prepare(
