@@ -99,8 +99,8 @@ def main() -> int:
         movie = open_movie(Path(path))
         raw = raw_counts(movie.read(0, movie.frames), movie.units)
         tuning.append((conventional_top(raw, first), movie.events, movie.frames))
-        z = gate.scores(raw, config.preprocessing)
-        gate_training.append((top_detections(z, CANDIDATES, first), movie.events, movie.frames))
+        codes = gate.codes(raw, config.preprocessing)
+        gate_training.append((top_detections(codes, CANDIDATES, first), movie.events, movie.frames))
         print(f"training session {path}: conventional and peak gate scored", file=sys.stderr)
     target = stored["false_events_per_hour_target"]
     best, settings = tune_conventional(tuning, target, first)
@@ -131,10 +131,10 @@ def main() -> int:
             z = trigger.significance(raw)
             z[:, excluded] = np.nan
             conventional.append((top_detections(z, CANDIDATES, first), movie.events, movie.frames))
-            z = gate.scores(raw, config.preprocessing)
-            z[:, excluded] = np.nan
-            gate_top.append((top_detections(z, CANDIDATES, first), movie.events, movie.frames))
-            above = detections(z, gate_threshold, first)
+            codes = gate.codes(raw, config.preprocessing)
+            codes[:, excluded] = NO_WINDOW
+            gate_top.append((top_detections(codes, CANDIDATES, first), movie.events, movie.frames))
+            above = detections(codes, gate_threshold, first)
             outcome = fast_outcome(above, movie.events, config.length)
             gated.append(quality(outcome, movie.events, movie.frames, first))
             print(
@@ -179,7 +179,8 @@ def main() -> int:
         },
         "peak_gate": {
             "trigger": gate.to_dict(),
-            "threshold": gate_threshold,
+            "threshold_code": int(gate_threshold),
+            "threshold_z": float(gate.z(gate_threshold, gate.fraction_bits)),
             "training": {
                 k: gate_trained[k] for k in ("false_events_per_hour", "meteors", "meteors_caught")
             },
@@ -218,7 +219,8 @@ def main() -> int:
             print(f"{name}: {quality_sentence(q)}")
         print(
             f"stored threshold: score > {stored['score']} (logit {stored['logit']:.2f}); "
-            f"conventional at z > {sigma:.1f} σ; peak gate at z > {gate_threshold:.3f} "
+            f"conventional at z > {sigma:.1f} σ; peak gate at code > {int(gate_threshold)} "
+            f"(z > {float(gate.z(gate_threshold, gate.fraction_bits)):.3f}) "
             f"(set on the training sessions); {result['seconds']} s"
         )
         for point in curve:

@@ -1,51 +1,76 @@
-"""The peak-gated trigger: its whole-movie scores are the per-window rule, and the gate keeps
-bumps inside the window and drops light that rises across it."""
+"""The peak-gated trigger: its whole-movie codes are the per-window rule, the rule's integers
+equal a plain per-window reference (Python integers), and the gate keeps bumps inside the
+window and drops light that rises across it."""
 
 import numpy as np
 import pytest
 
-from uvhunt.detection.peak_gate import PeakGateTrigger
-from uvhunt.quant.features import five_features
-from uvhunt.quant.preprocess import Preprocessing, float_residual
+from uvhunt.detection.peak_gate import SUM_FRAMES, PeakGateTrigger
+from uvhunt.detection.scoring import NO_WINDOW
+from uvhunt.quant.preprocess import Preprocessing
 
 P = Preprocessing()
 
 
-def _window(values) -> np.ndarray:
-    return float_residual(np.asarray(values, np.float64)[None], "raw", P)
+def _reference(q, gate=(6, 41), fraction_bits=8) -> int:
+    """The module docstring's rule, one window, in Python integers."""
+    q = [int(v) for v in q]
+    n = len(q)
+    sums = [sum(q[j : j + SUM_FRAMES]) for j in range(n - SUM_FRAMES + 1)]
+    best = max(range(len(sums)), key=lambda j: (sums[j], -j))  # the first of the largest
+    peak, centre = sums[best], best + SUM_FRAMES // 2
+    spread = n * sum(v * v for v in q) - sum(q) ** 2
+    if peak <= 0 or not gate[0] <= centre <= gate[1]:
+        return -1
+    return (2**fraction_bits * n * n * peak * peak) // (SUM_FRAMES**2 * (spread + n * n))
 
 
-def test_movie_scores_are_the_rule_on_every_window():
+def test_window_codes_equal_the_reference_on_nasty_windows():
+    rng = np.random.default_rng(5)
+    windows = [
+        np.zeros(48),  # no bump at all
+        np.full(48, 127),  # saturated, flat
+        np.r_[np.full(24, -128), np.full(24, 127)],  # a step between the extremes
+        np.r_[np.zeros(4), np.full(5, 127), np.zeros(39)],  # a saturated bump at the gate's edge
+        np.r_[np.zeros(20), [3, 3, 3, 3, 3], np.zeros(5), [3, 3, 3, 3, 3], np.zeros(13)],  # tie
+        np.r_[np.zeros(39), np.full(5, 127), np.zeros(4)],  # centre 41: the gate's last frame
+        np.r_[np.zeros(40), np.full(5, 127), np.zeros(3)],  # centre 42: outside
+    ]
+    windows += list(rng.integers(-128, 128, (300, 48)))
+    windows += list(np.clip(rng.normal(0, 4, (300, 48)).round(), -128, 127))
+    q = np.array(windows, np.int32)
+    got = PeakGateTrigger().validate().window_codes(q)
+    expected = np.array([_reference(w) for w in q])
+    np.testing.assert_array_equal(got, expected)
+    assert got[3] > 0 and got[5] > 0 and got[6] == -1 and got[0] == -1
+
+
+def test_movie_codes_are_the_rule_on_every_window():
     rng = np.random.default_rng(3)
     raw = rng.poisson(16_384, (130, 48, 48)).astype(np.uint32)
     raw[60:64, 5, 7] += 3_000  # a short bump, 23 σ per frame
-    raw[:, 9, 9] = np.linspace(16_384, 29_384, 130).astype(np.uint32)  # a ramp, unclipped
+    raw[:, 9, 9] = np.linspace(16_384, 29_384, 130).astype(np.uint32)  # a ramp
     trigger = PeakGateTrigger().validate()
-    z = trigger.scores(raw, P)
-    assert np.isnan(z[:47]).all() and not np.isnan(z[47:]).any()
-    for t in (47, 64, 80, 129):  # every pixel's window against the five features
-        windows = np.ascontiguousarray(raw[t - 47 : t + 1].reshape(48, -1).T, np.float64)
-        f = five_features(float_residual(windows, "raw", P))
-        inside = (f[:, 1] >= 6) & (f[:, 1] <= 41)
-        expected = np.where(inside, f[:, 0] / np.sqrt(f[:, 4].astype(np.float64) + 1.0), -np.inf)
-        np.testing.assert_array_equal(z[t].ravel(), expected.astype(np.float32))
-    for t, r, c in [(47, 0, 0), (80, 5, 7), (129, 47, 47), (90, 9, 9), (64, 5, 7)]:
-        residual = float_residual(raw[t - 47 : t + 1, r, c][None].astype(np.float64), "raw", P)
-        peak, frame, _, _, var = five_features(residual)[0]
-        expected = peak / np.sqrt(var + 1.0) if 6 <= frame <= 41 else -np.inf
-        assert z[t, r, c] == np.float32(expected)
-    noise = np.delete(z[47:].reshape(83, -1), [5 * 48 + 7, 9 * 48 + 9], axis=1)
-    assert z[80, 5, 7] > noise[np.isfinite(noise)].max()  # the bump, mid-window: counted
-    assert np.isneginf(z[47:, 9, 9]).all()  # the ramp peaks at the window's edge: never
-    assert np.isneginf(z[64, 5, 7])  # the bump at the window's newest frames: not yet
+    codes = trigger.codes(raw, P)
+    assert codes.dtype == np.int32
+    assert (codes[:47] == NO_WINDOW).all() and (codes[47:] != NO_WINDOW).all()
+    for t in (47, 64, 80, 129):  # every pixel's window against the rule
+        windows = np.ascontiguousarray(raw[t - 47 : t + 1].reshape(48, -1).T)
+        expected = [_reference(q) for q in P.codes(windows)]
+        np.testing.assert_array_equal(codes[t].ravel(), expected)
+    noise = np.delete(codes[47:].reshape(83, -1), [5 * 48 + 7, 9 * 48 + 9], axis=1)
+    assert codes[80, 5, 7] > noise.max()  # the bump, mid-window: counted above all noise
+    assert (codes[47:, 9, 9] == -1).all()  # the ramp peaks at the window's edge: never
+    assert codes[64, 5, 7] == -1  # the bump at the window's newest frames: not yet
+    # a 4-frame bump: z is about (4/5)/√(4/48 · 44/48) = 2.9 whatever its height
+    assert 2.4 < PeakGateTrigger.z(codes[80, 5, 7]) < 2.9
 
 
 def test_the_gate_is_inclusive_and_validated():
-    bump = np.full(48, 16_384.0)
-    bump[4:9] += np.array([1, 2, 3, 2, 1]) * 600.0  # smoothed peak at frame 6 alone
-    inside = PeakGateTrigger(gate=(6, 41)).window_scores(_window(bump))
-    outside = PeakGateTrigger(gate=(7, 41)).window_scores(_window(bump))
-    assert np.isfinite(inside[0]) and np.isneginf(outside[0])
-    for gate in [(-1, 10), (10, 48), (30, 20)]:
+    q = np.zeros((1, 48), np.int32)
+    q[0, 4:9] = [1, 2, 3, 2, 1]  # 5-frame sum largest centred on frame 6 alone
+    assert PeakGateTrigger(gate=(6, 41)).window_codes(q)[0] > 0
+    assert PeakGateTrigger(gate=(7, 41)).window_codes(q)[0] == -1
+    for gate in [(1, 10), (10, 46), (30, 20)]:
         with pytest.raises(ValueError, match="peak gate"):
             PeakGateTrigger(gate=gate).validate()

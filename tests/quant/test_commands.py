@@ -124,6 +124,9 @@ def test_export_checks_the_chain(model_folder, window_folder, tmp_path, capsys):
     assert isinstance(operating["score"], int) and len(operating["sessions"]) == 3
     assert operating["false_events_per_hour_target"] == 10.0
     assert operating["measured"]["false_events_per_hour"] <= 10.0
+    gate = operating["peak_gate"]  # the trigger core's second rule, set on the same sessions
+    assert isinstance(gate["code"], int) and gate["code"] >= 0
+    assert gate["measured"]["false_events_per_hour"] <= 10.0
     assert "operating threshold: score >" in out
     assert all(r["brevitas_mismatches"] == 0 == r["qonnx_mismatches"] for r in manifest["chain"])
     assert {r["vectors"] for r in manifest["chain"]} >= {

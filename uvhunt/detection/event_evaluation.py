@@ -84,7 +84,7 @@ MLP's highest, this fraction of the session's windows (ties at the edge included
 THRESHOLD_UNITS = {
     "qat_mlp": "golden-model score (integer accumulator)",
     BASELINE: "XGBoost margin (log-odds)",
-    "peak_gate": "smoothed peak over the window's spread (residual units)",
+    "peak_gate": "2**8 z², z: 5-frame peak over the window's spread (integer inputs)",
     "conventional": "significance (Poisson σ)",
 }
 
@@ -146,7 +146,7 @@ def trigger_candidates(movie_path: Path, first: int, out: Path, config: ModelCon
     neither trigger learns anything."""
     raw = _raw(open_movie(Path(movie_path)))
     found = conventional_top(raw, first)
-    gate = PeakGateTrigger(config.length).scores(raw, config.preprocessing)
+    gate = PeakGateTrigger(config.length).codes(raw, config.preprocessing)
     found.append(top_detections(gate, CANDIDATES_PER_SESSION, first))
     arrays = {
         f"{i}_{k}": getattr(top, k)
@@ -304,7 +304,7 @@ class EventLevel:
             elif name == "peak_gate":
                 top = gate_held
                 above = _saved_above(
-                    top, threshold, first, lambda: PeakGateTrigger(length).scores(_raw(movie), p)
+                    top, threshold, first, lambda: PeakGateTrigger(length).codes(_raw(movie), p)
                 )
             else:
                 top = top_detections(held[name], CANDIDATES_PER_SESSION, first)

@@ -1,6 +1,8 @@
 """The operating threshold: the integer score a trigger fires above, fixed beforehand from
 sessions with truth (the model's training sessions) for a stated rate of false events per
-hour, so that it can travel with the model (the export manifest) to the trigger on board.
+hour, so that it can travel with the model (the export manifest) to the trigger on board;
+and the same for the peak-gated trigger's code (``peak_gate``), which the trigger core
+computes beside the network.
 """
 
 import json
@@ -9,10 +11,12 @@ from pathlib import Path
 
 from uvhunt._core.progress import ProgressFactory, no_progress
 from uvhunt.detection.event_quality import threshold_for_false_rate, top_detections
+from uvhunt.detection.peak_gate import PeakGateTrigger
 from uvhunt.detection.scoring import score_all
 from uvhunt.euso.readers import open_movie
 from uvhunt.quant.config import ModelConfig
 from uvhunt.quant.golden import GoldenMLP
+from uvhunt.quant.preprocess import raw_counts
 
 DEFAULT_FALSE_EVENTS_PER_HOUR = 10.0
 """The default operating point: at most 10 false events per hour of data (lights, hot
@@ -45,21 +49,32 @@ def operating_threshold(
     progress: ProgressFactory | None = None,
 ) -> dict:
     """The lowest integer score whose events, over ``sessions`` (movies with truth), come to
-    at most ``per_hour`` false events per hour; with the quality measured there. Progress in
-    frames. Raises ValueError when a session has no truth."""
+    at most ``per_hour`` false events per hour; with the quality measured there; and under
+    ``peak_gate`` the same for the peak-gated trigger's code. Progress in frames (twice).
+    Raises ValueError when a session has no truth."""
     movies = [open_movie(Path(s)) for s in sessions]
     for path, movie in zip(sessions, movies, strict=True):
         if movie.events is None:
             raise ValueError(f"{path} has no truth (events.csv): cannot count false events")
     first = config.length - 1
-    parts = []
-    with (progress or no_progress)(sum(m.frames for m in movies), "threshold", "frame") as bar:
+    parts, gate_parts = [], []
+    gate = PeakGateTrigger(config.length).validate()
+    frames = 2 * sum(m.frames for m in movies)
+    with (progress or no_progress)(frames, "thresholds", "frame") as bar:
         for movie in movies:
             scores = score_all(movie, golden, config.preprocessing, config.length, bar.update)
             parts.append(
                 (top_detections(scores, CANDIDATES_PER_SESSION, first), movie.events, movie.frames)
             )
+            codes = gate.codes(
+                raw_counts(movie.read(0, movie.frames), movie.units), config.preprocessing
+            )
+            gate_parts.append(
+                (top_detections(codes, CANDIDATES_PER_SESSION, first), movie.events, movie.frames)
+            )
+            bar.update(movie.frames)
     threshold, figures = threshold_for_false_rate(parts, per_hour, config.length, first)
+    gate_code, gate_figures = threshold_for_false_rate(gate_parts, per_hour, config.length, first)
     score = int(threshold)
     return {
         "score": score,
@@ -68,4 +83,11 @@ def operating_threshold(
         "rule": "a window triggers when its score is above the threshold",
         "sessions": [str(s) for s in sessions],
         "measured": figures,
+        "peak_gate": {
+            "trigger": gate.to_dict(),
+            "code": int(gate_code),
+            "z": float(gate.z(gate_code, gate.fraction_bits)),
+            "rule": "a window triggers when its peak-gate code is above the threshold code",
+            "measured": gate_figures,
+        },
     }

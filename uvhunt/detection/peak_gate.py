@@ -1,20 +1,23 @@
 """The peak-gated trigger: a rule with nothing learned, found by asking which of the seed
-study's five features carry XGBoost's event-level lead (docs/quantization.md).
+study's five features carry XGBoost's event-level lead (docs/quantization.md), written in the
+integers the trigger core computes.
 
-For pixel ``p`` and the window of ``length`` frames ending at frame ``t``, on the network's
-own float input (``quant.preprocess.float_residual``: the residual from the window's mean in
-units of 2**shift raw counts, clipped as the integer inputs are), the five features give the
-highest point of the residual's 5-frame moving average, its frame in the window, and the
-residual's variance. The trigger's score is
+For pixel ``p`` and the window of ``length`` (L) frames ending at frame ``t``, on the network's
+own integer inputs q_0 … q_{L-1} (``quant.preprocess.Preprocessing.codes``: the residual from
+the window's baseline in units of 2**shift raw counts, saturated to 8 bits; q_0 the oldest):
 
-    z = peak / √(variance + 1)        if the peak's frame lies in ``gate`` (inclusive),
-    z = −∞                            otherwise,
+    S    = the largest sum of 5 consecutive q (the first, on ties), centred on frame c
+    V    = L·Σq² − (Σq)²                      (L² × the window's variance)
+    code = ⌊2**F · L² · S² / (25 · (V + L²))⌋  if S > 0 and ``gate[0]`` ≤ c ≤ ``gate[1]``,
+    code = −1                                  otherwise,
 
-a significance against the window's own spread (not a Poisson σ from its mean), counted only
-when the bump is inside the window. Light that rises or falls across the window (a city
-drifting in, ground texture, the edge of a cloud) peaks at the window's edge and is never
-counted; a meteor, a few frames long, passes the middle of some window. Frames before the
-first full window have no score (NaN).
+that is 2**F · z² rounded down, with z = (S/5) / √(variance + 1): the 5-frame mean of the bump
+against the window's own spread (not a Poisson σ from its mean), counted only when the bump is
+inside the window. Light that rises or falls across the window (a city drifting in, ground
+texture, the edge of a cloud) peaks at the window's edge and never counts; a meteor, a few
+frames long, passes the middle of some window. A window triggers when its code is above the
+threshold code K, which hardware decides without a division: 2**F·L²·S² ≥ (K + 1)·25·(V + L²).
+Frames before the first full window hold ``NO_WINDOW``.
 """
 
 from dataclasses import asdict, dataclass
@@ -22,11 +25,13 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from uvhunt.quant.features import smoothed_peak
-from uvhunt.quant.preprocess import Preprocessing, float_residual
+from uvhunt.detection.scoring import NO_WINDOW
+from uvhunt.quant.preprocess import Preprocessing
 
+SUM_FRAMES = 5
+"""Frames of the moving sum whose peak the rule looks at (the five features' smoothing)."""
 BLOCK_FRAMES = 64
-"""End frames scored at once (bounds memory: 64 × 2,304 windows)."""
+"""End frames computed at once (bounds memory: 64 × 2,304 windows)."""
 
 
 @dataclass(frozen=True)
@@ -34,41 +39,57 @@ class PeakGateTrigger:
     length: int = 48
     """Window, D3 frames (the network's)."""
     gate: tuple[int, int] = (6, 41)
-    """First and last frame of the window (0 = oldest) where the peak may lie."""
+    """First and last centre frame of the 5-frame peak (0 = the oldest frame), inclusive."""
+    fraction_bits: int = 8
+    """F: the code is 2**F · z², rounded down (z² in steps of 1/256)."""
 
     def validate(self) -> "PeakGateTrigger":
         low, high = self.gate
-        if not 0 <= low <= high < self.length:
+        half = SUM_FRAMES // 2
+        if not half <= low <= high < self.length - half:
             raise ValueError(
-                f"the peak gate must lie in the window's frames 0…{self.length - 1} "
-                f"(got {low}…{high})"
+                f"the peak gate must lie in the window's frames {half}…{self.length - 1 - half} "
+                f"(centres of full {SUM_FRAMES}-frame sums; got {low}…{high})"
             )
+        if not 0 <= self.fraction_bits <= 16:
+            raise ValueError(f"the peak gate's fraction bits must be 0…16 (got {self.fraction_bits})")
         return self
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "gate": list(self.gate)}
+        return {**asdict(self), "gate": list(self.gate), "sum_frames": SUM_FRAMES}
 
-    def window_scores(self, residual: np.ndarray) -> np.ndarray:
-        """``z`` (float64) of windows' float residuals (N, length)."""
-        # the five features' peak, its frame and the variance (``quant.features``), without
-        # the second peak, which the rule does not use
-        smooth, frame = smoothed_peak(residual)
-        peak = smooth[np.arange(len(frame)), frame].astype(np.float32)
-        variance = residual.var(axis=1).astype(np.float32)
-        inside = (frame >= self.gate[0]) & (frame <= self.gate[1])
-        return np.where(inside, peak / np.sqrt(variance.astype(np.float64) + 1.0), -np.inf)
+    def window_codes(self, q: np.ndarray) -> np.ndarray:
+        """The rule's code (int64) of integer network inputs (..., length), oldest first."""
+        q = np.asarray(q, np.int64)
+        length = q.shape[-1]
+        sums = sliding_window_view(q, SUM_FRAMES, axis=-1).sum(axis=-1)
+        start = np.argmax(sums, axis=-1)
+        peak = np.take_along_axis(sums, start[..., None], axis=-1)[..., 0]
+        centre = start + SUM_FRAMES // 2
+        total = q.sum(axis=-1)
+        spread = length * (q * q).sum(axis=-1) - total * total
+        square = length * length
+        code = (peak * peak * (square << self.fraction_bits)) // (
+            SUM_FRAMES * SUM_FRAMES * (spread + square)
+        )
+        inside = (peak > 0) & (centre >= self.gate[0]) & (centre <= self.gate[1])
+        return np.where(inside, code, -1)
 
-    def scores(self, raw: np.ndarray, preprocessing: Preprocessing) -> np.ndarray:
-        """``z`` (float32) for every frame and pixel of a raw movie (frames, 48, 48) of D3
-        counts: the window ending at that frame; NaN before the first full window."""
+    def codes(self, raw: np.ndarray, preprocessing: Preprocessing) -> np.ndarray:
+        """The code (int32) for every frame and pixel of a movie (frames, 48, 48) of integer
+        raw D3 counts: the window ending at that frame; ``NO_WINDOW`` before the first."""
         frames = raw.shape[0]
-        series = np.ascontiguousarray(np.asarray(raw).reshape(frames, -1).T)
+        series = np.ascontiguousarray(np.asarray(raw).reshape(frames, -1).T, np.int32)
         pixels = series.shape[0]
-        out = np.full((frames, pixels), np.nan, np.float32)
+        out = np.full((frames, pixels), NO_WINDOW, np.int32)
         view = sliding_window_view(series, self.length, axis=1)
         for start in range(self.length - 1, frames, BLOCK_FRAMES):
             stop = min(start + BLOCK_FRAMES, frames)
             windows = view[:, start - self.length + 1 : stop - self.length + 1]
-            residual = float_residual(windows.reshape(-1, self.length), "raw", preprocessing)
-            out[start:stop] = self.window_scores(residual).reshape(pixels, stop - start).T
+            out[start:stop] = self.window_codes(preprocessing.codes(windows)).T
         return out.reshape(raw.shape)
+
+    @staticmethod
+    def z(code: np.ndarray | float, fraction_bits: int = 8) -> np.ndarray:
+        """The significance z a code stands for (its lower edge): √(code / 2**F)."""
+        return np.sqrt(np.maximum(np.asarray(code, np.float64), 0) / 2.0**fraction_bits)

@@ -146,6 +146,12 @@ def _operating_line(o: dict) -> str:
         f"operating threshold: score > {o['score']} (logit {o['logit']:.3f}) for at most "
         f"{o['false_events_per_hour_target']:g} false events per hour, set on "
         f"{len(o['sessions'])} sessions; there: {quality_sentence(o['measured'])}"
+        + (
+            f"; peak gate: code > {o['peak_gate']['code']} (z > {o['peak_gate']['z']:.3f}), "
+            f"there: {quality_sentence(o['peak_gate']['measured'])}"
+            if "peak_gate" in o
+            else ""
+        )
     )
 
 
