@@ -14,7 +14,7 @@ from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, RisingEdge
 from cocotb.utils import get_sim_time
 
-from uvhunt.firmware_tests.core_reference import Expected
+from uvhunt.firmware_tests.core_reference import GATE_NEVER, Expected
 
 CLOCK_NS = 10
 TAIL_CLOCKS = 100_000
@@ -47,6 +47,10 @@ class CoreScoreboard:
             "last": int(pixel == self.pixels - 1),
             "count": int(e.trigger[frame, : pixel + 1].sum()),
             "frame_trigger": int(e.trigger[frame, : pixel + 1].any()),
+            "gate_peak": int(e.gate_peak[frame, pixel]),
+            "gate_centre": int(e.gate_centre[frame, pixel]),
+            "gate_spread": int(e.gate_spread[frame, pixel]),
+            "gate_trigger": int(e.gate_trigger[frame, pixel]),
         }
         self.scores[frame, pixel] = beat["score"]
         self.compared += 1
@@ -61,13 +65,15 @@ class CoreScoreboard:
 
 class StreamDriver:
     """Sends frames of raw values, pixel after pixel, with optional random gaps in
-    ``s_tvalid`` and a threshold per frame."""
+    ``s_tvalid`` and a threshold (and a peak-gate threshold) per frame."""
 
     def __init__(self, dut, rng: np.random.Generator | None = None, gap: float = 0.0):
         self.dut, self.rng, self.gap = dut, rng, gap
         self.cycles_waiting = 0
 
-    async def send(self, raw: np.ndarray, thresholds: np.ndarray) -> None:
+    async def send(
+        self, raw: np.ndarray, thresholds: np.ndarray, gate_thresholds: np.ndarray
+    ) -> None:
         dut = self.dut
         frames, pixels = raw.shape
         for t in range(frames):
@@ -78,6 +84,7 @@ class StreamDriver:
                 await RisingEdge(dut.s_tready)
                 await FallingEdge(dut.clk)
             dut.threshold.value = int(thresholds[t])
+            dut.gate_threshold.value = int(gate_thresholds[t])
             for p in range(pixels):
                 if self.rng is not None and self.rng.random() < self.gap:
                     dut.s_tvalid.value = 0
@@ -108,7 +115,12 @@ class StreamMonitor:
         "last": "m_tlast",
         "count": "m_count",
         "frame_trigger": "m_frame_trig",
+        "gate_peak": "m_gate_peak",
+        "gate_centre": "m_gate_centre",
+        "gate_spread": "m_gate_spread",
+        "gate_trigger": "m_gate_trig",
     }
+    SIGNED = ("score", "gate_peak")
 
     def __init__(self, dut, board: CoreScoreboard, rng=None, backpressure: float = 0.0):
         self.dut, self.board, self.rng, self.backpressure = dut, board, rng, backpressure
@@ -125,7 +137,7 @@ class StreamMonitor:
             beat = {
                 name: (
                     getattr(dut, port).value.to_signed()
-                    if name == "score"
+                    if name in self.SIGNED
                     else int(getattr(dut, port).value)
                 )
                 for name, port in self.FIELDS.items()
@@ -158,6 +170,7 @@ class CoreTestbench:
         dut.s_tlast.value = 0
         dut.m_tready.value = 0
         dut.threshold.value = 0
+        dut.gate_threshold.value = GATE_NEVER
         dut.mask_we.value = 0
         dut.rst.value = 1
         for _ in range(clocks):
@@ -181,6 +194,7 @@ class CoreTestbench:
         raw: np.ndarray,
         expected: Expected,
         thresholds: np.ndarray,
+        gate_thresholds: np.ndarray,
         rng: np.random.Generator | None = None,
         gap: float = 0.0,
         backpressure: float = 0.0,
@@ -191,7 +205,7 @@ class CoreTestbench:
         monitor = StreamMonitor(self.dut, board, rng, backpressure)
         watcher = cocotb.start_soon(monitor.run())
         start = cycle()
-        await StreamDriver(self.dut, rng, gap).send(raw, thresholds)
+        await StreamDriver(self.dut, rng, gap).send(raw, thresholds, gate_thresholds)
         for _ in range(TAIL_CLOCKS):  # the last pixel's window, then its output
             if board.done:
                 break

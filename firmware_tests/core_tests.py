@@ -4,10 +4,12 @@ changing between frames; extreme counts (dead and hot pixels, 0, the largest raw
 clipped samples and saturating residuals); a reset in the middle of a frame, then a clean
 restart; a pixel mask written through the mask port at run time.
 Every score, trigger bit and frame count is compared exactly with the golden scoring of
-`uvhunt detect`, masked pixels' trigger bits 0 (the stream file's ``mask``: the core's initial
-mask). Paths come from the environment (set by ``sim.runner``):
+`uvhunt detect`, and every peak-gate output (S, its centre, V, the gate's trigger bit) with
+``detection.peak_gate``'s integers, masked pixels' trigger bits 0 (the stream file's
+``mask``: the core's initial mask). Paths come from the environment (set by ``sim.runner``):
 ``UVHUNT_GOLDEN`` (golden model), ``UVHUNT_CORE`` (core.json: preprocessing, pixels),
-``UVHUNT_STREAM`` (stream.npz: raw frames and thresholds per test), ``UVHUNT_RESULTS``."""
+``UVHUNT_STREAM`` (stream.npz: raw frames, thresholds and gate thresholds per test),
+``UVHUNT_RESULTS``."""
 
 import json
 import os
@@ -18,7 +20,7 @@ import cocotb
 import numpy as np
 from cocotb.triggers import FallingEdge, RisingEdge
 
-from uvhunt.firmware_tests.core_reference import CoreReference
+from uvhunt.firmware_tests.core_reference import GATE_NEVER, CoreReference
 from uvhunt.firmware_tests.core_testbench import CoreTestbench
 
 TESTS = (
@@ -57,12 +59,13 @@ async def _run(
     fresh, ref, stream = _setup(dut)
     tb = tb or fresh
     raw, thresholds = stream[raw_key], stream[f"{raw_key}_thresholds"]
-    expected = ref.expected(raw, thresholds, stream.get(mask_key))
+    gate_thresholds = stream.get(f"{raw_key}_gate_thresholds", np.full(len(raw), GATE_NEVER))
+    expected = ref.expected(raw, thresholds, stream.get(mask_key), gate_thresholds)
     if reset:
         await tb.reset()
     start = time.perf_counter()
     board, clocks = await tb.stream(
-        raw, expected, thresholds, np.random.default_rng(seed), gap, backpressure
+        raw, expected, thresholds, gate_thresholds, np.random.default_rng(seed), gap, backpressure
     )
     seconds = time.perf_counter() - start
     _record(
@@ -75,6 +78,7 @@ async def _run(
             "seconds": round(seconds, 2),
             "frames_per_second": round(len(raw) / seconds, 2),
             "triggers": int(expected.trigger.sum()),
+            "gate_triggers": int(expected.gate_trigger.sum()),
             "masked_pixels": int(np.count_nonzero(stream.get(mask_key, 0))),
         },
     )

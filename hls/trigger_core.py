@@ -61,6 +61,11 @@ RAW_BITS = 22
 """Raw D3 sums: 16,384 GTUs × 255 counts < 2**22."""
 TOP = "uvhunt_core"
 """The top module's name in the generated Verilog and RTLIL."""
+GATE_SUM_FRAMES = 5
+"""Frames of the peak gate's moving sum (``detection.peak_gate.SUM_FRAMES``)."""
+GATE_THRESHOLD_BITS = 24
+"""Width of the peak gate's threshold code; all ones never triggers (codes stay below 2**23
+for 8-bit inputs and 8 fraction bits)."""
 
 
 def _bits_signed(lo, hi):
@@ -83,6 +88,8 @@ class TriggerCore(wiring.Component):
         history_bits=9,
         shift=5,
         mask=None,
+        gate=(6, 41),
+        gate_fraction_bits=8,
     ):
         self.shift = shift
         self.mask_init = [0] * P if mask is None else [int(bool(b)) for b in mask]
@@ -128,6 +135,11 @@ class TriggerCore(wiring.Component):
         self.post_bits = _bits_signed(self.val_lo + bmin, self.val_hi + bmax)
         assert self.post_bits <= score_bits
         self.score_bits = score_bits
+        self.gate_fraction_bits = gate_fraction_bits
+        self.gate_peak_bits = _bits_signed(-128 * GATE_SUM_FRAMES, 127 * GATE_SUM_FRAMES)
+        self.gate_spread_bits = (128 * 128 * L * L).bit_length()  # L·Σq² − (Σq)² <= (128 L)²
+        assert GATE_SUM_FRAMES // 2 <= gate[0] <= gate[1] < L - GATE_SUM_FRAMES // 2, gate
+        self.gate = tuple(gate)
         super().__init__(
             {
                 "s_tdata": In(RAW_BITS),
@@ -145,6 +157,11 @@ class TriggerCore(wiring.Component):
                 "m_tuser": Out(1),
                 "m_count": Out(range(P + 1)),
                 "m_frame_trig": Out(1),
+                "gate_threshold": In(unsigned(GATE_THRESHOLD_BITS)),
+                "m_gate_peak": Out(signed(self.gate_peak_bits)),
+                "m_gate_centre": Out(range(L)),
+                "m_gate_spread": Out(unsigned(self.gate_spread_bits)),
+                "m_gate_trig": Out(1),
                 "mask_we": In(1),
                 "mask_addr": In(range(P)),
                 "mask_data": In(1),
@@ -316,8 +333,9 @@ class TriggerCore(wiring.Component):
 
         busy = Signal()
         vc = Signal()
+        gate_busy = Signal()
         m.d.sync += busy.eq(
-            v1 | v2 | v3 | v4 | pp_active | va | va2 | vb | vc
+            v1 | v2 | v3 | v4 | pp_active | va | va2 | vb | vc | gate_busy
         )  # registered: 1 cycle late, safe in DRAIN
 
         # registered history write (one cycle after the input beat is accepted)
@@ -357,6 +375,10 @@ class TriggerCore(wiring.Component):
             m.d.comb += a_rps[a].addr.eq(i_cnt)
 
         trig = Signal()
+        gate_peak = Signal(signed(self.gate_peak_bits))
+        gate_centre = Signal(range(L))
+        gate_spread = Signal(self.gate_spread_bits)
+        gate_hit = Signal()
         cnt_new = Signal.like(cnt)
         m.d.comb += [
             trig.eq(wv & ~mk_rp.data & (score > self.threshold)),
@@ -368,6 +390,10 @@ class TriggerCore(wiring.Component):
             self.m_tuser.eq(cur_first),
             self.m_count.eq(cnt_new),
             self.m_frame_trig.eq(cnt_new != 0),
+            self.m_gate_peak.eq(Mux(wv, gate_peak, 0)),
+            self.m_gate_centre.eq(Mux(wv, gate_centre, 0)),
+            self.m_gate_spread.eq(Mux(wv, gate_spread, 0)),
+            self.m_gate_trig.eq(wv & ~mk_rp.data & gate_hit),
         ]
 
         with m.FSM(name="ctrl"):
@@ -598,6 +624,118 @@ class TriggerCore(wiring.Component):
         m.d.sync += [v4.eq(v3), last4.eq(last3), lay4.eq(lay3), g4.eq(g3)]
         for mm in range(NPAIR):
             m.d.sync += P_r[mm].eq(Mux(first3, 0, P_r[mm]) + M_r[mm])
+
+        # ---------------- peak gate (``detection.peak_gate``) on layer 0's inputs, group 0 pass
+        SF = GATE_SUM_FRAMES
+        gate_in = Signal()
+        m.d.comb += gate_in.eq(v2 & (lay2 == 0) & (g2 == 0))
+        g_i = Signal(range(L + 1))
+        i_now = Signal(range(L + 1))
+        m.d.comb += i_now.eq(Mux(first2, 0, g_i))
+        g_sh = [Signal(signed(9), name=f"gate_sh{j}") for j in range(SF - 1)]  # newest first
+        s_sum = Signal(signed(self.gate_peak_bits))
+        m.d.comb += s_sum.eq(sum(g_sh[1:], B_r + g_sh[0]))
+        g_total = Signal(signed(_bits_signed(-128 * L, 127 * L)))
+        g_sq = Signal(range(128 * 128 * L + 1))
+        q_sq = Signal(range(128 * 128 + 1))
+        m.d.comb += q_sq.eq(B_r * B_r)
+        g_best = Signal(signed(self.gate_peak_bits))
+        g_bestc = Signal(range(L))
+        with m.If(gate_in):
+            m.d.sync += [
+                g_i.eq(i_now + 1),
+                g_sh[0].eq(B_r),
+                *(g_sh[j].eq(g_sh[j - 1]) for j in range(1, SF - 1)),
+                g_total.eq(Mux(first2, 0, g_total) + B_r),
+                g_sq.eq(Mux(first2, 0, g_sq) + q_sq),
+            ]
+            # the first of the largest sums: replaced only by a strictly larger one
+            with m.If((i_now >= SF - 1) & ((i_now == SF - 1) | (s_sum > g_best))):
+                m.d.sync += [g_best.eq(s_sum), g_bestc.eq(i_now - SF // 2)]
+        # after the pass: code > K  <=>  2**F·L²·S² >= 25·(V + L²)·(K + 1), no division. Every
+        # product runs on one shift-add multiplier, one after the other (a pixel leaves
+        # hundreds of clocks; the DSPs stay with the MAC lanes). Operands come from registers
+        # through one multiplexer in a load cycle, and the "running" flag is registered, so
+        # the logic between registers stays shallow.
+        SQ = L * L
+        den_max = SF * SF * (128 * 128 * SQ + SQ)
+        mul_w = ((1 << GATE_THRESHOLD_BITS) * den_max).bit_length()
+        mul_x = Signal(mul_w)
+        mul_y = Signal(max(GATE_THRESHOLD_BITS + 1, (SQ << self.gate_fraction_bits).bit_length()))
+        mul_acc = Signal(mul_w)
+        mul_run = Signal()
+        g_step = Signal(range(7))  # 0 idle; k: product k (below) loading or running
+        g_load = Signal()
+        g_end = Signal()
+        m.d.sync += g_end.eq(gate_in & last2)
+        m.d.comb += gate_busy.eq(g_end | (g_step != 0))
+        pos_best = Signal(range(128 * SF + 1))  # max(S, 0): S² = 0 when S <= 0 (no trigger)
+        abs_total = Signal(range(128 * L + 1))
+        sq_peak = Signal(range((128 * SF) ** 2 + 1))
+        sq_total = Signal(range((128 * L) ** 2 + 1))
+        lhs = Signal(range((128 * SF) ** 2 * (SQ << self.gate_fraction_bits) + 1))
+        spread_sq = Signal(range(128 * 128 * SQ + SQ + 1))  # V + L²
+        k_next = Signal(GATE_THRESHOLD_BITS + 1)  # K + 1
+        m.d.sync += [spread_sq.eq(gate_spread + SQ), k_next.eq(self.gate_threshold + 1)]
+        op_x, op_y = Signal.like(mul_x), Signal.like(mul_y)
+        operands = {
+            1: (pos_best, pos_best),  # S²
+            2: (abs_total, abs_total),  # (Σq)²
+            3: (g_sq, L),  # L·Σq²; V = that − (Σq)²
+            4: (sq_peak, SQ << self.gate_fraction_bits),  # the left side
+            5: (spread_sq, k_next),  # (V + L²)·(K + 1)
+            6: (mul_acc, SF * SF),  # ·25: the right side
+        }
+        with m.Switch(g_step):
+            for step, (x, y) in operands.items():
+                with m.Case(step):
+                    m.d.comb += [op_x.eq(x), op_y.eq(y)]
+        with m.If(g_load):
+            m.d.sync += [
+                mul_x.eq(op_x),
+                mul_y.eq(op_y),
+                mul_acc.eq(0),
+                mul_run.eq(1),
+                g_load.eq(0),
+            ]
+        with m.Elif(mul_run):
+            with m.If(mul_y[0]):
+                m.d.sync += mul_acc.eq(mul_acc + mul_x)
+            m.d.sync += [
+                mul_x.eq(mul_x << 1),
+                mul_y.eq(mul_y >> 1),
+                mul_run.eq(mul_y[1:] != 0),
+            ]
+        finished = (g_step != 0) & ~g_load & ~mul_run
+        with m.If(g_end):
+            m.d.sync += [
+                pos_best.eq(Mux(g_best > 0, g_best, 0)),
+                abs_total.eq(Mux(g_total < 0, -g_total, g_total)),
+                g_step.eq(1),
+                g_load.eq(1),
+            ]
+        with m.Elif(finished):
+            with m.Switch(g_step):
+                with m.Case(1):
+                    m.d.sync += sq_peak.eq(mul_acc)
+                with m.Case(2):
+                    m.d.sync += sq_total.eq(mul_acc)
+                with m.Case(3):
+                    m.d.sync += gate_spread.eq(mul_acc - sq_total)
+                with m.Case(4):
+                    m.d.sync += lhs.eq(mul_acc)
+                with m.Case(6):
+                    m.d.sync += [
+                        gate_peak.eq(g_best),
+                        gate_centre.eq(g_bestc),
+                        gate_hit.eq(
+                            (g_best > 0)
+                            & (g_bestc >= self.gate[0])
+                            & (g_bestc <= self.gate[1])
+                            & (lhs >= mul_acc)
+                        ),
+                    ]
+            m.d.sync += [g_step.eq(Mux(g_step == 6, 0, g_step + 1)), g_load.eq(g_step != 6)]
 
         # ---------------- serial post-processor
         S0 = pp_S[0]

@@ -52,22 +52,30 @@ class PeakGateTrigger:
                 f"(centres of full {SUM_FRAMES}-frame sums; got {low}…{high})"
             )
         if not 0 <= self.fraction_bits <= 16:
-            raise ValueError(f"the peak gate's fraction bits must be 0…16 (got {self.fraction_bits})")
+            raise ValueError(
+                f"the peak gate's fraction bits must be 0…16 (got {self.fraction_bits})"
+            )
         return self
 
     def to_dict(self) -> dict:
         return {**asdict(self), "gate": list(self.gate), "sum_frames": SUM_FRAMES}
 
-    def window_codes(self, q: np.ndarray) -> np.ndarray:
-        """The rule's code (int64) of integer network inputs (..., length), oldest first."""
+    @staticmethod
+    def window_parts(q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """S, its centre frame c and V (int64 each) of integer network inputs (..., length),
+        oldest first: the integers the trigger core puts out."""
         q = np.asarray(q, np.int64)
-        length = q.shape[-1]
         sums = sliding_window_view(q, SUM_FRAMES, axis=-1).sum(axis=-1)
         start = np.argmax(sums, axis=-1)
         peak = np.take_along_axis(sums, start[..., None], axis=-1)[..., 0]
-        centre = start + SUM_FRAMES // 2
         total = q.sum(axis=-1)
-        spread = length * (q * q).sum(axis=-1) - total * total
+        spread = q.shape[-1] * (q * q).sum(axis=-1) - total * total
+        return peak, start + SUM_FRAMES // 2, spread
+
+    def window_codes(self, q: np.ndarray) -> np.ndarray:
+        """The rule's code (int64) of integer network inputs (..., length), oldest first."""
+        peak, centre, spread = self.window_parts(q)
+        length = np.shape(q)[-1]
         square = length * length
         code = (peak * peak * (square << self.fraction_bits)) // (
             SUM_FRAMES * SUM_FRAMES * (spread + square)

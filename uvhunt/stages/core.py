@@ -23,6 +23,7 @@ from uvhunt._core.simulators import SIMULATORS, find_simulator
 from uvhunt._core.tools import find_hls_tool, missing_tool_message
 from uvhunt.console import say, table
 from uvhunt.detection.operating_point import stored_threshold
+from uvhunt.detection.peak_gate import PeakGateTrigger
 from uvhunt.euso.pixel_mask import PixelMask, no_mask, read_mask
 from uvhunt.euso.readers import open_movie
 from uvhunt.firmware_tests.core_reference import CoreReference
@@ -162,8 +163,15 @@ def run(args, progress) -> dict:
         golden.write(tmp / "golden.npz")
         operating = stored_threshold(Path(args.export))
         operating_score = None if operating is None else int(operating["score"])
+        gate_code = (operating or {}).get("peak_gate", {}).get("code")
         streams = _stimulus(
-            raw, golden, model_config, args.seed, operating_score, mask.flat(config.pixels)
+            raw,
+            golden,
+            model_config,
+            args.seed,
+            operating_score,
+            mask.flat(config.pixels),
+            gate_code,
         )
         np.savez(tmp / "stream.npz", **streams)
         found = find_simulator(args.simulator, tmp / "bin")
@@ -220,6 +228,12 @@ def run(args, progress) -> dict:
             "yosys": synthesis,
             "flight_l2": FLIGHT_L2,
             "operating_threshold": operating_score,
+            "peak_gate": {
+                "gate": list(PeakGateTrigger(model_config.length).gate),
+                "threshold_code": gate_code,
+                "triggers": sum(r.get("gate_triggers", 0) for r in results.values()),
+                "note": "m_gate_trig beside m_trig; the HLS core has the network only",
+            },
             "hls": hls,
             "seconds": round(time.perf_counter() - start, 1),
         }
@@ -351,15 +365,31 @@ def _stream(movie_path: Path, pixels: int, frames: int) -> np.ndarray:
 
 
 def _stimulus(
-    raw: np.ndarray, golden, model_config, seed: int, operating: int | None, mask: np.ndarray
+    raw: np.ndarray,
+    golden,
+    model_config,
+    seed: int,
+    operating: int | None,
+    mask: np.ndarray,
+    gate_code: int | None = None,
 ) -> dict[str, np.ndarray]:
-    """The streams of the tests, each with its threshold per frame; the threshold changes
-    among score quantiles and the export's operating threshold (if it has one). ``mask``: the
-    core's initial pixel mask; ``rewritten_mask``: the one the run-time test writes (every
-    other pixel that triggers in the extreme-count stream, the initial mask's pixels live)."""
+    """The streams of the tests, each with its threshold and peak-gate threshold per frame;
+    the thresholds change among quantiles of the scores (codes) and the export's operating
+    thresholds (if it has them). ``mask``: the core's initial pixel mask; ``rewritten_mask``:
+    the one the run-time test writes (every other pixel that triggers in the extreme-count
+    stream, the initial mask's pixels live)."""
     reference = CoreReference(golden, model_config.preprocessing)
     length = golden.sizes[0]
     scores = reference.scores(raw)[length - 1 :]
+    codes = reference.gate_parts(raw)[3][length - 1 :]
+    positive = codes[codes >= 0]
+    gate_levels = np.quantile(positive, [0.5, 0.9, 0.99]).astype(np.int64) if positive.size else []
+    # codes themselves too: a window whose code equals the threshold must not trigger
+    gate_levels = np.append(gate_levels, np.unique(positive)[-3:]).astype(np.int64)
+    gate_level = int(np.quantile(positive, 0.9)) if positive.size else 0
+    if gate_code is not None:
+        gate_levels = np.append(gate_levels, gate_code)
+        gate_level = int(gate_code)
     level = int(np.quantile(scores, 1 - TRIGGER_FRACTION))
     rng = np.random.default_rng(seed)
     short = raw[: max(CHECK_FRAMES, length + 2)]
@@ -386,10 +416,13 @@ def _stimulus(
         "rewritten_mask": rewritten,
         "session": raw,
         "session_thresholds": np.full(len(raw), level),
+        "session_gate_thresholds": np.full(len(raw), gate_level),
         "varied": short,
         "varied_thresholds": rng.choice(levels, len(short)),
+        "varied_gate_thresholds": rng.choice(gate_levels, len(short)),
         "extremes": extremes,
         "extremes_thresholds": extremes_thresholds,
+        "extremes_gate_thresholds": rng.choice(np.append(gate_levels, 0), len(extremes)),
     }
 
 

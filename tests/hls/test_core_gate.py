@@ -1,0 +1,90 @@
+"""The trigger core's peak gate in Amaranth's simulator (a small core, a few pixels): its S,
+centre frame, V and trigger bit equal ``detection.peak_gate``'s integers on every window,
+with the gate threshold changing between frames among the windows' own codes (so a code
+equal to the threshold, which must not trigger, is met), on a bump, noise, and saturating
+extremes."""
+
+import inspect
+
+import numpy as np
+import pytest
+from amaranth.sim import Simulator
+
+from tests.golden_models import random_golden
+from uvhunt.detection.peak_gate import PeakGateTrigger
+from uvhunt.firmware_tests.core_reference import GATE_NEVER, CoreReference
+from uvhunt.hls.core_build import core_model, make_core
+from uvhunt.hls.trigger_core import TriggerCore
+from uvhunt.quant.preprocess import MAX_RAW, Preprocessing
+
+FRAMES = 62
+"""15 frames of full windows, so a bump crosses the gate's edges."""
+PORTS = ("m_gate_peak", "m_gate_centre", "m_gate_spread", "m_gate_trig", "m_window_valid")
+
+
+@pytest.fixture(scope="module")
+def golden():
+    return random_golden((48, 4, 4, 1), 5, 8, (6, 3), seed=11)
+
+
+def simulate(core, raw, thresholds, gate_thresholds):
+    """The gate's output ports for every beat of ``raw`` (frames, pixels)."""
+    frames, pixels = raw.shape
+    beats = []
+    sim = Simulator(core)
+    sim.add_clock(1e-8)
+
+    async def bench(ctx):
+        ctx.set(core.m_tready, 1)
+        for t in range(frames):
+            ctx.set(core.threshold, int(thresholds[t]))
+            ctx.set(core.gate_threshold, int(gate_thresholds[t]))
+            for p in range(pixels):
+                ctx.set(core.s_tdata, int(raw[t, p]))
+                ctx.set(core.s_tuser, int(p == 0))
+                ctx.set(core.s_tvalid, 1)
+                while not ctx.get(core.s_tready):
+                    await ctx.tick()
+                await ctx.tick()
+                ctx.set(core.s_tvalid, 0)
+                while not ctx.get(core.m_tvalid):
+                    await ctx.tick()
+                beats.append([ctx.get(getattr(core, port)) for port in PORTS])
+                await ctx.tick()
+
+    sim.add_testbench(bench)
+    sim.run()
+    return np.array(beats, np.int64).reshape(frames, pixels, len(PORTS))
+
+
+def test_the_core_gate_equals_the_integer_rule(golden):
+    rng = np.random.default_rng(4)
+    raw = rng.poisson(16_384, (FRAMES, 4)).astype(np.int64)
+    raw[40:45, 0] += np.array([1, 3, 5, 3, 1]) * 900  # a bump passing through the gate
+    raw[:, 2] = rng.choice([0, MAX_RAW], FRAMES)  # full swings: saturating inputs
+    raw[30:, 3] += 200_000  # a step beyond the history's clip
+    preprocessing = Preprocessing()
+    reference = CoreReference(golden, preprocessing)
+    codes = reference.gate_parts(raw)[3]
+    levels = np.unique(codes[47:][codes[47:] >= 0])
+    gate_thresholds = rng.choice(np.append(levels, [0, GATE_NEVER]), FRAMES)
+    thresholds = np.zeros(FRAMES, np.int64)
+    core = make_core(core_model(golden, preprocessing), 4, 2)
+    got = simulate(core, raw, thresholds, gate_thresholds)
+    want = reference.expected(raw, thresholds, None, gate_thresholds)
+    np.testing.assert_array_equal(got[..., 4], np.repeat(want.window_valid[:, None], 4, 1))
+    np.testing.assert_array_equal(got[..., 0], want.gate_peak)
+    np.testing.assert_array_equal(got[..., 1], want.gate_centre)
+    np.testing.assert_array_equal(got[..., 2], want.gate_spread)
+    np.testing.assert_array_equal(got[..., 3], want.gate_trigger)
+    # the stimulus reached what it was built for
+    assert want.gate_trigger.any() and not want.gate_trigger.all()
+    assert (codes[47:] == gate_thresholds[47:, None]).any()  # a tie: must not trigger
+    assert codes[47:, 0].max() > codes[47:, 1].max()  # the bump beats the noise
+
+
+def test_the_core_gate_is_the_detection_rule():
+    defaults = inspect.signature(TriggerCore.__init__).parameters
+    trigger = PeakGateTrigger()
+    assert defaults["gate"].default == trigger.gate
+    assert defaults["gate_fraction_bits"].default == trigger.fraction_bits
