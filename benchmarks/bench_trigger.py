@@ -9,9 +9,11 @@ tuned on the export's training sessions as `uvhunt evaluate` tunes them, is set 
 false-event rate over the same sessions, and both are counted from the first frame where
 every setting has a score. An event-level ROC goes with it: at 10 to 1,000 false events per
 hour, both triggers' thresholds set on the fresh sessions themselves, the meteors each
-catches. The peak-gated trigger (``detection.peak_gate``, nothing learned) is measured beside
-them: its threshold set on the export's training sessions for the stored false-event rate, as
-the network's is, then applied to the fresh sessions; and on the same ROC. Each
+catches. The peak-gated trigger (``detection.peak_gate``, nothing learned, the integers the
+trigger core computes) is measured beside them: at its threshold code stored in the export
+(set on the training sessions for the stored false-event rate, as the network's is), and on
+the same ROC; and so are the core's two trigger bits together (the network's or the peak
+gate's, each at its stored threshold). Each
 session's dead and hot pixels are masked in both triggers, found (``euso.bad_pixels``) from its
 own first ``MASK_FRAMES`` frames, as a mask on board would be found from the data before.
 
@@ -88,27 +90,28 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     stored = stored_threshold(args.export)
-    if stored is None:
-        print(f"{args.export}: no stored operating threshold; run `uvhunt run`", file=sys.stderr)
+    if stored is None or "peak_gate" not in stored:
+        print(
+            f"{args.export}: no stored operating threshold (or none for the peak gate); "
+            "run `uvhunt run` (or `uvhunt run --from export`)",
+            file=sys.stderr,
+        )
         return 2
     golden, config = read_export(args.export)
     first = first_scored_frame(config.length)
     gate = PeakGateTrigger(config.length).validate()
-    tuning, gate_training = [], []
+    tuning = []
     for path in stored["sessions"]:
         movie = open_movie(Path(path))
         raw = raw_counts(movie.read(0, movie.frames), movie.units)
         tuning.append((conventional_top(raw, first), movie.events, movie.frames))
-        codes = gate.codes(raw, config.preprocessing)
-        gate_training.append((top_detections(codes, CANDIDATES, first), movie.events, movie.frames))
-        print(f"training session {path}: conventional and peak gate scored", file=sys.stderr)
+        print(f"training session {path}: conventional trigger scored", file=sys.stderr)
     target = stored["false_events_per_hour_target"]
     best, settings = tune_conventional(tuning, target, first)
     trigger = conventional_grid()[best]
-    gate_threshold, gate_trained = threshold_for_false_rate(
-        gate_training, target, config.length, first
-    )
+    gate_threshold, gate_trained = stored["peak_gate"]["code"], stored["peak_gate"]["measured"]
     network, conventional, network_top, masked, gated, gate_top = [], [], [], [], [], []
+    either = []  # the core's two trigger bits together: m_trig or m_gate_trig
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         configs = session_configs(args.sessions, args.frames, args.meteor_rate, args.seed)
@@ -137,6 +140,10 @@ def main() -> int:
             above = detections(codes, gate_threshold, first)
             outcome = fast_outcome(above, movie.events, config.length)
             gated.append(quality(outcome, movie.events, movie.frames, first))
+            fired = (scores > stored["score"]) | (codes > gate_threshold)
+            both = detections(np.where(fired, 1, 0), 0, first)
+            outcome = fast_outcome(both, movie.events, config.length)
+            either.append(quality(outcome, movie.events, movie.frames, first))
             print(
                 f"session {index}: {network[-1]['false_events']} false events, "
                 f"{network[-1]['meteors_caught']} of {network[-1]['meteors']} meteors",
@@ -160,8 +167,14 @@ def main() -> int:
                 "meteors": at["meteors"],
             }
         )
-    bright = [r for r in net["by_magnitude"] if float(r["magnitude"].split("…")[1]) <= 5]
-    faint = [r for r in net["by_magnitude"] if r["magnitude"] == "+5…+6"]
+    core = combined(either)  # what the core flies: either bit
+
+    def bright(q):
+        return [r for r in q["by_magnitude"] if float(r["magnitude"].split("…")[1]) <= 5]
+
+    def faint(q):
+        return [r for r in q["by_magnitude"] if r["magnitude"] == "+5…+6"]
+
     result = {
         "seconds": round(time.perf_counter() - start, 1),
         "sessions": args.sessions,
@@ -186,14 +199,20 @@ def main() -> int:
             },
             **combined(gated),
         },
+        "network_or_gate": core,
         "curve": curve,
-        "brighter_than_5": _caught_fraction(bright),
-        "between_5_and_6": _caught_fraction(faint),
+        "brighter_than_5": _caught_fraction(bright(net)),
+        "between_5_and_6": _caught_fraction(faint(net)),
+        "core_brighter_than_5": _caught_fraction(bright(core)),
+        "core_between_5_and_6": _caught_fraction(faint(core)),
     }
-    floors = {
-        "false events per hour <= 10": net["false_events_per_hour"] <= 10,
-        "meteors brighter than +5 caught >= 90%": result["brighter_than_5"] >= 0.9,
-        "meteors +5…+6 caught >= 50%": result["between_5_and_6"] >= 0.5,
+    floors = {  # on the core's trigger as it flies (either bit), and on the network alone
+        "core: false events per hour <= 10": core["false_events_per_hour"] <= 10,
+        "core: meteors brighter than +5 caught >= 90%": result["core_brighter_than_5"] >= 0.9,
+        "core: meteors +5…+6 caught >= 50%": result["core_between_5_and_6"] >= 0.5,
+        "network: false events per hour <= 10": net["false_events_per_hour"] <= 10,
+        "network: meteors brighter than +5 caught >= 90%": result["brighter_than_5"] >= 0.9,
+        "network: meteors +5…+6 caught >= 50%": result["between_5_and_6"] >= 0.5,
         "more meteors than the conventional trigger": net["meteors_caught"]
         > conv["meteors_caught"],
     }
@@ -215,6 +234,7 @@ def main() -> int:
             ("network", net),
             ("conventional", conv),
             ("peak gate", result["peak_gate"]),
+            ("network or peak gate (the core's two bits)", result["network_or_gate"]),
         ):
             print(f"{name}: {quality_sentence(q)}")
         print(

@@ -8,8 +8,8 @@ import inspect
 
 import numpy as np
 import pytest
-from amaranth.sim import Simulator
 
+from tests.core_stream import stream_beats
 from tests.golden_models import random_golden
 from uvhunt.detection.peak_gate import PeakGateTrigger
 from uvhunt.firmware_tests.core_reference import GATE_NEVER, CoreReference
@@ -27,36 +27,6 @@ def golden():
     return random_golden((48, 4, 4, 1), 5, 8, (6, 3), seed=11)
 
 
-def simulate(core, raw, thresholds, gate_thresholds):
-    """The gate's output ports for every beat of ``raw`` (frames, pixels)."""
-    frames, pixels = raw.shape
-    beats = []
-    sim = Simulator(core)
-    sim.add_clock(1e-8)
-
-    async def bench(ctx):
-        ctx.set(core.m_tready, 1)
-        for t in range(frames):
-            ctx.set(core.threshold, int(thresholds[t]))
-            ctx.set(core.gate_threshold, int(gate_thresholds[t]))
-            for p in range(pixels):
-                ctx.set(core.s_tdata, int(raw[t, p]))
-                ctx.set(core.s_tuser, int(p == 0))
-                ctx.set(core.s_tvalid, 1)
-                while not ctx.get(core.s_tready):
-                    await ctx.tick()
-                await ctx.tick()
-                ctx.set(core.s_tvalid, 0)
-                while not ctx.get(core.m_tvalid):
-                    await ctx.tick()
-                beats.append([ctx.get(getattr(core, port)) for port in PORTS])
-                await ctx.tick()
-
-    sim.add_testbench(bench)
-    sim.run()
-    return np.array(beats, np.int64).reshape(frames, pixels, len(PORTS))
-
-
 def test_the_core_gate_equals_the_integer_rule(golden):
     rng = np.random.default_rng(4)
     raw = rng.poisson(16_384, (FRAMES, 4)).astype(np.int64)
@@ -70,7 +40,7 @@ def test_the_core_gate_equals_the_integer_rule(golden):
     gate_thresholds = rng.choice(np.append(levels, [0, GATE_NEVER]), FRAMES)
     thresholds = np.zeros(FRAMES, np.int64)
     core = make_core(core_model(golden, preprocessing), 4, 2)
-    got = simulate(core, raw, thresholds, gate_thresholds)
+    got = stream_beats(core, raw, thresholds, PORTS, gate_thresholds)
     want = reference.expected(raw, thresholds, None, gate_thresholds)
     np.testing.assert_array_equal(got[..., 4], np.repeat(want.window_valid[:, None], 4, 1))
     np.testing.assert_array_equal(got[..., 0], want.gate_peak)

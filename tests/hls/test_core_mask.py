@@ -4,8 +4,8 @@ it, and a mask written through the port takes effect from the next frame on."""
 
 import numpy as np
 import pytest
-from amaranth.sim import Simulator
 
+from tests.core_stream import stream_beats
 from tests.golden_models import random_golden
 from uvhunt.firmware_tests.core_reference import CoreReference
 from uvhunt.hls.core_build import core_model, make_core
@@ -21,46 +21,10 @@ def golden():
 
 
 def simulate(core, raw, thresholds, writes_before: dict[int, list[tuple[int, int]]]):
-    """Every output beat of ``raw`` (frames, pixels) streamed through ``core``;
+    """Score, trigger bit, count and window-valid of every beat of ``raw`` (frames, pixels);
     ``writes_before[t]``: (pixel, bit) mask writes before frame ``t``."""
-    frames, pixels = raw.shape
-    beats = []
-    sim = Simulator(core)
-    sim.add_clock(1e-8)
-
-    async def bench(ctx):
-        ctx.set(core.m_tready, 1)
-        for t in range(frames):
-            for pixel, bit in writes_before.get(t, []):
-                ctx.set(core.mask_we, 1)
-                ctx.set(core.mask_addr, pixel)
-                ctx.set(core.mask_data, bit)
-                await ctx.tick()
-            ctx.set(core.mask_we, 0)
-            ctx.set(core.threshold, int(thresholds[t]))
-            for p in range(pixels):
-                ctx.set(core.s_tdata, int(raw[t, p]))
-                ctx.set(core.s_tuser, int(p == 0))
-                ctx.set(core.s_tvalid, 1)
-                while not ctx.get(core.s_tready):
-                    await ctx.tick()
-                await ctx.tick()
-                ctx.set(core.s_tvalid, 0)
-                while not ctx.get(core.m_tvalid):
-                    await ctx.tick()
-                beats.append(
-                    (
-                        ctx.get(core.m_score),
-                        ctx.get(core.m_trig),
-                        ctx.get(core.m_count),
-                        ctx.get(core.m_window_valid),
-                    )
-                )
-                await ctx.tick()
-
-    sim.add_testbench(bench)
-    sim.run()
-    return np.array(beats, np.int64).reshape(frames, pixels, 4)
+    ports = ("m_score", "m_trig", "m_count", "m_window_valid")
+    return stream_beats(core, raw, thresholds, ports, writes_before=writes_before)
 
 
 def test_masked_pixels_never_trigger_and_a_written_mask_takes_effect(golden):
