@@ -88,7 +88,7 @@ class TriggerCore(wiring.Component):
         history_bits=9,
         shift=5,
         mask=None,
-        gate=(6, 41),
+        gate=(8, 39),
         gate_fraction_bits=8,
     ):
         self.shift = shift

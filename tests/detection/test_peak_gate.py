@@ -12,7 +12,7 @@ from uvhunt.quant.preprocess import Preprocessing
 P = Preprocessing()
 
 
-def _reference(q, gate=(6, 41), fraction_bits=8) -> int:
+def _reference(q, gate=PeakGateTrigger().gate, fraction_bits=8) -> int:
     """The module docstring's rule, one window, in Python integers."""
     q = [int(v) for v in q]
     n = len(q)
@@ -31,10 +31,10 @@ def test_window_codes_equal_the_reference_on_nasty_windows():
         np.zeros(48),  # no bump at all
         np.full(48, 127),  # saturated, flat
         np.r_[np.full(24, -128), np.full(24, 127)],  # a step between the extremes
-        np.r_[np.zeros(4), np.full(5, 127), np.zeros(39)],  # a saturated bump at the gate's edge
+        np.r_[np.zeros(6), np.full(5, 127), np.zeros(37)],  # centre 8: the gate's first frame
         np.r_[np.zeros(20), [3, 3, 3, 3, 3], np.zeros(5), [3, 3, 3, 3, 3], np.zeros(13)],  # tie
-        np.r_[np.zeros(39), np.full(5, 127), np.zeros(4)],  # centre 41: the gate's last frame
-        np.r_[np.zeros(40), np.full(5, 127), np.zeros(3)],  # centre 42: outside
+        np.r_[np.zeros(37), np.full(5, 127), np.zeros(6)],  # centre 39: the gate's last frame
+        np.r_[np.zeros(38), np.full(5, 127), np.zeros(5)],  # centre 40: outside
     ]
     windows += list(rng.integers(-128, 128, (300, 48)))
     windows += list(np.clip(rng.normal(0, 4, (300, 48)).round(), -128, 127))
@@ -71,6 +71,7 @@ def test_the_gate_is_inclusive_and_validated():
     q[0, 4:9] = [1, 2, 3, 2, 1]  # 5-frame sum largest centred on frame 6 alone
     assert PeakGateTrigger(gate=(6, 41)).window_codes(q)[0] > 0
     assert PeakGateTrigger(gate=(7, 41)).window_codes(q)[0] == -1
+    assert PeakGateTrigger().gate == (8, 39)  # the default (docs/quantization.md)
     for gate in [(1, 10), (10, 46), (30, 20)]:
         with pytest.raises(ValueError, match="peak gate"):
             PeakGateTrigger(gate=gate).validate()

@@ -38,7 +38,7 @@ BLOCK_FRAMES = 64
 class PeakGateTrigger:
     length: int = 48
     """Window, D3 frames (the network's)."""
-    gate: tuple[int, int] = (6, 41)
+    gate: tuple[int, int] = (8, 39)
     """First and last centre frame of the 5-frame peak (0 = the oldest frame), inclusive."""
     fraction_bits: int = 8
     """F: the code is 2**F · z², rounded down (z² in steps of 1/256)."""
