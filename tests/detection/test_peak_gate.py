@@ -10,9 +10,10 @@ from uvhunt.detection.scoring import NO_WINDOW
 from uvhunt.quant.preprocess import Preprocessing
 
 P = Preprocessing()
+DEFAULT_GATE = PeakGateTrigger().gate
 
 
-def _reference(q, gate=PeakGateTrigger().gate, fraction_bits=8) -> int:
+def _reference(q, gate=DEFAULT_GATE, fraction_bits=8) -> int:
     """The module docstring's rule, one window, in Python integers."""
     q = [int(v) for v in q]
     n = len(q)
