@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 import uvhunt.detection.scan as scan
-from tests.golden_models import random_golden
 from uvhunt.cli import main
 from uvhunt.detection.conventional import ConventionalTrigger
 from uvhunt.detection.events import Detections, group
@@ -17,11 +16,6 @@ from uvhunt.detection.scoring import NO_WINDOW, score_movie
 from uvhunt.euso.readers import open_movie
 from uvhunt.quant.metrics import threshold_at, threshold_for_rate
 from uvhunt.quant.preprocess import Preprocessing, raw_counts
-
-
-@pytest.fixture(scope="module")
-def golden():
-    return random_golden((48, 12, 6, 1), 5, 8, (7, 3), seed=4)
 
 
 def test_streamed_scores_equal_the_golden_model_window_by_window(session_folder, golden):
@@ -68,22 +62,6 @@ def test_detections_group_into_moving_events():
     assert moving.start_frame == 100 - 47
     assert moving.speed_px_per_frame == pytest.approx(np.hypot(0.5, 1.0), rel=0.2)
     assert 0 < moving.direction_deg < 45  # towards +column, a little towards +row
-
-
-@pytest.fixture(scope="module")
-def exported_golden(tmp_path_factory, golden):
-    folder = tmp_path_factory.mktemp("export")
-    golden.write(folder / "golden.npz")
-    config = {
-        "length": 48,
-        "hidden": [12, 6],
-        "preprocessing": {"shift": 5, "bits": 8},
-        "weight_bits": 5,
-        "bias_bits": 16,
-        "activation_bits": 8,
-    }
-    (folder / "manifest.json").write_text(json.dumps({"model_config": config}))
-    return folder
 
 
 def test_detect_writes_events_score_maps_and_pictures(

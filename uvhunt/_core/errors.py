@@ -28,3 +28,11 @@ class UvhuntError(Exception):
         where = f"{self.path}: " if self.path else ""
         fix = f"\n  fix: {self.fix}" if self.fix else ""
         return f"{where}{self.problem}{fix}"
+
+    def __reduce__(self):
+        """Pickled whole (path, fix and setting too), as worker processes send it back."""
+        return (_rebuild, (type(self), self.problem, self.path, self.fix, self.setting))
+
+
+def _rebuild(cls, problem, path, fix, setting) -> UvhuntError:
+    return cls(problem, path=path, fix=fix, setting=setting)

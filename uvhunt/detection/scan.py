@@ -28,6 +28,7 @@ from uvhunt.detection.events import Detections, group, match_truth
 from uvhunt.detection.operating_point import stored_threshold
 from uvhunt.detection.plots import plot_event
 from uvhunt.detection.scoring import NO_WINDOW, score_movie
+from uvhunt.detection.scoring import WORKERS as SCORING_THREADS
 from uvhunt.euso.npy_writer import GrowingNpy
 from uvhunt.euso.pixel_mask import PixelMask, no_mask, write_mask
 from uvhunt.euso.readers import open_movie, row_reader
@@ -56,13 +57,15 @@ def scan_movie(
     progress: ProgressFactory | None = None,
     conventional: ConventionalTrigger | None = None,
     mask: PixelMask | None = None,
+    threads: int = SCORING_THREADS,
 ) -> dict:
     """Scan ``movie_path`` into the folder ``out`` (replaced) at the export's stored operating
-    threshold, or ``threshold`` (a fixed logit), or the score exceeded by a fraction ``fpr``
-    of the windows (an export without a stored threshold: ``DEFAULT_FPR``). Progress in
-    frames. With truth in the movie: false events per hour and meteors caught by magnitude,
-    and with ``conventional``, that trigger's figures at the same false-event rate. The pixels
-    of ``mask`` never trigger (in either trigger); their scores are still written."""
+        threshold, or ``threshold`` (a fixed logit), or the score exceeded by a fraction ``fpr``
+        of the windows (an export without a stored threshold: ``DEFAULT_FPR``). Progress in
+        frames. With truth in the movie: false events per hour and meteors caught by magnitude,
+        and with ``conventional``, that trigger's figures at the same false-event rate. The pixels
+        of ``mask`` never trigger (in either trigger); their scores are still written. ``threads``
+    score each block's pixels."""
     check_output(out, [movie_path, export])
     stored = stored_threshold(Path(export))
     if threshold is not None:
@@ -100,7 +103,9 @@ def scan_movie(
         writer = GrowingNpy(tmp / "scores.npy", np.int32, (48, 48))
         try:
             with (progress or no_progress)(movie.frames, "detect", "frame") as bar:
-                blocks = score_movie(movie, golden, config.preprocessing, config.length, bar.update)
+                blocks = score_movie(
+                    movie, golden, config.preprocessing, config.length, bar.update, threads
+                )
                 for block in blocks:
                     writer.append(block.scores)
                     live = block.scores[:, ~excluded]

@@ -2,11 +2,18 @@
 scored with the integer golden model, a trigger threshold for a stated false-positive rate,
 triggered windows grouped into events (CSV, JSON, a picture each), and the per-pixel score
 maps saved for further analysis. ``--mask FILE`` (or ``--mask auto``: found in the movie
-itself) excludes known dead and hot pixels from triggering."""
+itself) excludes known dead and hot pixels from triggering.
+
+Given a folder of movies or a glob pattern instead of one movie, it scans the archive on
+Dask: one task per movie on a local cluster (``--workers``) or an existing one
+(``--scheduler``), each movie's results in ``files/``, every event in one table with its
+movie and time."""
 
 from pathlib import Path
 
+from uvhunt._core.cluster import DEFAULT_WORKERS
 from uvhunt.console import quality_sentence, table
+from uvhunt.detection.archive import is_archive, scan_archive
 from uvhunt.detection.conventional import ConventionalTrigger
 from uvhunt.detection.scan import DEFAULT_FPR, scan_movie
 from uvhunt.euso.bad_pixels import find_mask
@@ -50,8 +57,44 @@ def add_options(p) -> None:
         "the movie itself (an offline convenience)",
     )
 
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=DEFAULT_WORKERS,
+        help="an archive: worker processes of the local Dask cluster",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="tcp://HOST:PORT|FILE",
+        help="an archive: scan on this existing Dask cluster (its scheduler's address or "
+        "scheduler file) instead of a local one",
+    )
+    p.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="an archive: list a movie that fails and go on, instead of stopping",
+    )
+
 
 def run(args, progress) -> dict:
+    if is_archive(args.movie):
+        return scan_archive(
+            args.movie,
+            args.export,
+            args.out,
+            args.fpr,
+            args.threshold,
+            args.units,
+            args.pictures,
+            None if args.mask in (None, "auto") else read_mask(Path(args.mask)),
+            args.mask == "auto",
+            args.conventional,
+            args.workers,
+            args.scheduler,
+            args.skip_bad,
+            progress,
+        )
     mask = _mask(args, progress)
     return scan_movie(
         args.movie,
@@ -79,6 +122,8 @@ def _mask(args, progress) -> PixelMask | None:
 
 
 def render(summary: dict) -> str:
+    if "archive" in summary:
+        return render_archive(summary)
     th, truth = summary["threshold"], summary["truth"]
     rows = [
         [
@@ -130,6 +175,32 @@ def render(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def render_archive(summary: dict) -> str:
+    rows = [
+        [
+            f["file"],
+            f"{f['frames']:,}",
+            f["events"],
+            "" if f["meteors"] is None else f"{f['meteors_detected']}/{f['meteors']}",
+            f["seconds"],
+        ]
+        for f in summary["files"]
+    ]
+    c = summary["cluster"]
+    where = "a local cluster" if c["local"] else f"the cluster at {c['scheduler']}"
+    lines = [
+        table(rows, ["movie", "frames", "events", "meteors found", "seconds"]),
+        "",
+        f"{summary['movies']} movies, {summary['frames']:,} frames ({summary['hours']:.2f} h): "
+        f"{summary['events']} events; scanned on {where} of {c['workers']} workers in "
+        f"{summary['seconds']['scan']} s ({summary['frames_per_second']:,.0f} frames/s)",
+    ]
+    for s in summary["skipped"]:
+        lines.append(f"skipped {s['file']}: {s['error']}")
+    lines.append(f"events.csv, events.json, files/, logs/ in {summary['out']}")
+    return "\n".join(lines)
+
+
 STAGE = Stage(
     name="detect",
     folder="detect",
@@ -142,7 +213,8 @@ STAGE = Stage(
         Input(
             "movie",
             "simulate",
-            "session folder, .npy, .npz or Mini-EUSO .root",
+            "session folder, .npy, .npz or Mini-EUSO .root; or a folder or glob of them "
+            "(an archive)",
             positional=True,
             inside=DETECT_SESSION,
         ),
