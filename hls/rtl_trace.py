@@ -14,11 +14,13 @@ monotonic and maps 0 to 0, so clipping after it equals the golden model's
 ``max(acc, 0)`` before it.
 """
 
+from decimal import Decimal
+
 import numpy as np
-from da4ml.trace import FixedVariableArray, FixedVariableArrayInput, comb_trace
+from da4ml.trace import FixedVariable, FixedVariableArray, FixedVariableArrayInput, comb_trace
 from da4ml.types import CombLogic
 
-from uvhunt.quant.golden import GoldenMLP, IntegerLayer
+from uvhunt.quant.golden import GoldenMLP, IntegerLayer, shift_round_half_even
 
 
 def trace_network(golden: GoldenMLP) -> CombLogic:
@@ -43,4 +45,28 @@ def requantize(acc: FixedVariableArray, layer: IntegerLayer) -> FixedVariableArr
     bits = int(high).bit_length()
     if high != 2**bits - 1:
         raise ValueError(f"activation limit {high} is not 2**bits - 1; da4ml cannot clip there")
-    return scaled.quantize(k=0, i=bits, f=0, overflow_mode="SAT", round_mode="TRN")
+    out = scaled.quantize(k=0, i=bits, f=0, overflow_mode="SAT", round_mode="TRN")
+    return _exact_constants(acc, out, layer)
+
+
+def _exact_constants(
+    acc: FixedVariableArray, out: FixedVariableArray, layer: IntegerLayer
+) -> FixedVariableArray:
+    """``out`` with each unit whose accumulator is a constant (all its weights zero, as
+    pruning leaves them) set to the golden model's value of it. da4ml 0.6.0 folds a constant's
+    unsigned wrap modulo 2**(i+1) instead of 2**i (31 wrapped to one unsigned bit gives 3), so
+    the ``odd`` bit of a constant is wrong; units with inputs are not folded and are right."""
+    units = acc._vars.ravel()  # da4ml has no public accessor for an array's variables
+    constant = [j for j, v in enumerate(units) if v.low == v.high]
+    if not constant:
+        return out
+    values = out._vars.ravel().copy()
+    for j in constant:
+        a = np.array([int(units[j].low)], np.int64)
+        y = np.clip(
+            shift_round_half_even(np.maximum(a, 0), layer.shift), 0, layer.output_quant.high
+        )
+        values[j] = FixedVariable.from_const(Decimal(int(y[0])), hwconf=values[j].hwconf, _factor=1)
+    return FixedVariableArray(
+        values.reshape(out._vars.shape), out.solver_options, hwconf=out.hwconf
+    )

@@ -21,8 +21,21 @@ class ModelConfig:
     """Units of each hidden layer."""
     preprocessing: Preprocessing = field(default_factory=Preprocessing)
     weight_bits: int = 5
+    """Bits of the signed weights of every layer (unless ``layer_weight_bits`` says)."""
     bias_bits: int = 16
     activation_bits: int = 8
+    layer_weight_bits: tuple[int, ...] = ()
+    """Bits of each layer's weights (hidden layers, then the output layer), or () for
+    ``weight_bits`` everywhere."""
+
+    @property
+    def layers(self) -> int:
+        """Weight layers: the hidden ones and the output."""
+        return len(self.hidden) + 1
+
+    def weight_bits_of(self, layer: int) -> int:
+        """Bits of layer ``layer``'s weights (0 = the first hidden layer)."""
+        return self.layer_weight_bits[layer] if self.layer_weight_bits else self.weight_bits
 
     def validate(self) -> "ModelConfig":
         self.preprocessing.validate()
@@ -37,10 +50,19 @@ class ModelConfig:
         ):
             if not low <= getattr(self, name) <= high:
                 raise ValueError(f"{name} must be {low}…{high} (got {getattr(self, name)})")
+        if self.layer_weight_bits and (
+            len(self.layer_weight_bits) != self.layers
+            or any(not 2 <= int(b) <= 16 for b in self.layer_weight_bits)
+        ):
+            raise ValueError(
+                f"layer_weight_bits must give 2…16 bits for each of the {self.layers} weight "
+                f"layers (got {list(self.layer_weight_bits)})"
+            )
         widths = [self.preprocessing.bits - 1] + [self.activation_bits] * len(self.hidden)
         fan_in = [self.length, *self.hidden]
         for layer, (bits, n) in enumerate(zip(widths, fan_in, strict=True)):
-            bound = (2**bits) * (2 ** (self.weight_bits - 1)) * n + 2 ** (self.bias_bits - 1)
+            w = self.weight_bits_of(layer)
+            bound = (2**bits) * (2 ** (w - 1)) * n + 2 ** (self.bias_bits - 1)
             if bound >= 2**ACCUMULATOR_LIMIT_BITS:
                 raise ValueError(
                     f"layer {layer} accumulator could reach {bound:,} >= 2**24: use fewer bits"
@@ -54,6 +76,7 @@ class ModelConfig:
     def from_dict(cls, data: dict) -> "ModelConfig":
         data = dict(data)
         data["hidden"] = tuple(data["hidden"])
+        data["layer_weight_bits"] = tuple(data.get("layer_weight_bits", ()))
         # configs written before history_bits existed used the raw-history form
         data["preprocessing"] = Preprocessing(**{"history_bits": 0, **data["preprocessing"]})
         return cls(**data)
@@ -86,6 +109,14 @@ class TrainConfig:
     """Hard negatives mined after a first training (``hard_negatives``): the not-meteor windows
     of the training sessions a first float training scores highest; the float model and its
     QAT twin are then trained again from scratch with them. 0: one training, no mining."""
+    sparsity: float = 0.0
+    """Resource-aware QAT: fraction of each layer's weights pruned (smallest magnitude first)
+    by the end of ``prune_epochs`` fine-tuning epochs (``quant.resource_aware``)."""
+    prune_epochs: int = 5
+    """QAT epochs over which the pruned fraction rises to ``sparsity``."""
+    resource_penalty: float = 0.0
+    """Resource-aware QAT: weight of the adder-graph cost surrogate in the QAT loss, as a
+    fraction of its value when fine-tuning starts."""
     seed: int = 0
 
     def validate(self) -> "TrainConfig":
@@ -103,6 +134,14 @@ class TrainConfig:
             raise ValueError("validation_fraction must be in (0, 0.5)")
         if self.seed < 0:
             raise ValueError("seed must be >= 0")
+        if not 0 <= self.sparsity < 1:
+            raise ValueError(f"sparsity must be in [0, 1) (got {self.sparsity})")
+        if not 1 <= self.prune_epochs <= self.qat_epochs:
+            raise ValueError(
+                f"prune_epochs must be 1…qat_epochs ({self.qat_epochs}) (got {self.prune_epochs})"
+            )
+        if not self.resource_penalty >= 0:
+            raise ValueError(f"resource_penalty must be >= 0 (got {self.resource_penalty})")
         return self
 
     def to_dict(self) -> dict:

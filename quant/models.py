@@ -34,7 +34,7 @@ class QuantMLP(nn.Module):
 
     def __init__(self, config: ModelConfig):
         super().__init__()
-        w, b = weight_quant(config.weight_bits), bias_quant(config.bias_bits)
+        b = bias_quant(config.bias_bits)
         a = relu_quant(config.activation_bits)
         layers: list[nn.Module] = [
             qnn.QuantIdentity(
@@ -42,7 +42,8 @@ class QuantMLP(nn.Module):
             )
         ]
         sizes = [config.length, *config.hidden]
-        for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+            w = weight_quant(config.weight_bits_of(i))
             layers += [
                 qnn.QuantLinear(
                     n_in, n_out, bias=True, weight_quant=w, bias_quant=b, return_quant_tensor=True
@@ -51,7 +52,12 @@ class QuantMLP(nn.Module):
             ]
         layers.append(
             qnn.QuantLinear(
-                sizes[-1], 1, bias=True, weight_quant=w, bias_quant=b, return_quant_tensor=False
+                sizes[-1],
+                1,
+                bias=True,
+                weight_quant=weight_quant(config.weight_bits_of(len(config.hidden))),
+                bias_quant=b,
+                return_quant_tensor=False,
             )
         )
         self.net = nn.Sequential(*layers)

@@ -374,7 +374,7 @@ def _check_matches_config(parsed: QonnxMLP, config: ModelConfig, path: Path) -> 
         )
     for index, layer in enumerate(parsed.layers):
         pairs = [
-            ("weight", layer.weight_quant.bits, config.weight_bits),
+            ("weight", layer.weight_quant.bits, config.weight_bits_of(index)),
             ("bias", layer.bias_quant.bits, config.bias_bits),
         ]
         if layer.output_quant is not None:

@@ -3,6 +3,7 @@ stopping on the validation ROC AUC — first the float MLP, then its QAT twin fi
 the float weights. Deterministic for a seed at a given number of threads (seeded shuffles)."""
 
 import copy
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -16,6 +17,7 @@ from uvhunt.quant.config import ModelConfig, TrainConfig
 from uvhunt.quant.data import WindowSet
 from uvhunt.quant.models import FloatMLP, QuantMLP
 from uvhunt.quant.preprocess import float_residual
+from uvhunt.quant.resource_aware import Pruner, digit_cost
 
 
 @dataclass
@@ -77,6 +79,16 @@ def train(
     quant_model.train()
     with torch.no_grad():  # let the activation quantizers see data before they are used
         quant_model(torch.from_numpy(inputs.integer[~validation][:4096].astype(np.float32)))
+    pruner = Pruner(quant_model, train_config.sparsity, train_config.prune_epochs)
+    regularizer = None
+    if train_config.resource_penalty > 0:
+        with torch.no_grad():
+            start = float(digit_cost(quant_model, config))
+
+        def regularizer() -> torch.Tensor:
+            cost = digit_cost(quant_model, config)
+            return train_config.resource_penalty * cost / max(start, 1e-12)
+
     with progress(train_config.qat_epochs, "train qat", "epoch") as bar:
         quant_history = _fit(
             quant_model,
@@ -87,6 +99,8 @@ def train(
             train_config.qat_epochs,
             train_config.learning_rate * train_config.qat_learning_rate_factor,
             bar.update,
+            pruner if pruner.active else None,
+            regularizer,
         )
     return TrainResult(
         float_model.eval(), quant_model.eval(), {"float": float_history, "qat": quant_history}
@@ -111,9 +125,13 @@ def _fit(
     epochs: int,
     learning_rate: float,
     advance: Callable[[int], object],
+    pruner: Pruner | None = None,
+    regularizer: Callable[[], torch.Tensor] | None = None,
 ) -> dict:
     """Train with early stopping on the validation ROC AUC; the starting weights count as
-    epoch 0, so fine-tuning never ends worse on the validation split than it began."""
+    epoch 0, so fine-tuning never ends worse on the validation split than it began. With a
+    ``pruner``, only epochs at its final sparsity count; ``regularizer()`` is added to each
+    batch's loss, and the start does not count then either."""
     x_train, y_train = torch.from_numpy(x[~validation]), torch.from_numpy(y[~validation])
     x_val, y_val = torch.from_numpy(x[validation]), y[validation]
     positives = float(y_train.sum())
@@ -128,20 +146,37 @@ def _fit(
         with torch.no_grad():
             return roc_auc_score(y_val, model(x_val).numpy())
 
-    best, best_state, stale, history = validation_auc(), copy.deepcopy(model.state_dict()), 0, []
+    def counts(epoch: int) -> bool:
+        """Whether the epoch's state may be kept: resource-aware training keeps only states
+        it trained (at the final sparsity), never the unpruned, uncharged start."""
+        if regularizer is not None and epoch == 0:
+            return False
+        return pruner is None or pruner.final(epoch)
+
+    best, best_state, stale, history = -math.inf, None, 0, []
+    if counts(0):
+        best, best_state = validation_auc(), copy.deepcopy(model.state_dict())
     best_epoch = 0
     for epoch in range(1, epochs + 1):
         model.train()
+        if pruner is not None:
+            pruner.start_epoch(epoch)
         order = torch.randperm(len(y_train), generator=generator)
         for start in range(0, len(order), config.batch_size):
             batch = order[start : start + config.batch_size]
             optimizer.zero_grad()
             loss = loss_fn(model(x_train[batch]), y_train[batch])
+            if regularizer is not None:
+                loss = loss + regularizer()
             loss.backward()
             optimizer.step()
+            if pruner is not None:
+                pruner.apply()
         schedule.step()
         history.append(validation_auc())
         advance(1)
+        if not counts(epoch):
+            continue
         if history[-1] > best:
             best, best_state, best_epoch, stale = (
                 history[-1],

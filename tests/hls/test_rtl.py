@@ -42,6 +42,29 @@ def test_adder_graph_equals_golden_on_nasty_and_random_vectors(traced):
         assert any(k.startswith("ties_layer") for k in groups), name
 
 
+def test_units_without_inputs_requantize_their_bias_exactly():
+    """Pruning can leave a unit with all its weights zero: its accumulator is its bias, a
+    constant, which da4ml 0.6.0 folds wrongly (an unsigned wrap modulo 2**(i+1)); the tracer
+    sets such units to the golden model's value. Biases cover odd, even, ties, negative and
+    saturating values, and the dead units feed the next layer."""
+    for shift in (1, 2, 5):
+        golden = random_golden((48, 16, 8, 1), 5, 8, (shift, 3), seed=shift)
+        first = golden.layers[0]
+        first.weight[:, ::2] = 0  # every other unit of layer 0 has no inputs
+        first.bias[::2] = [0, 1, 62, 63, 97, -5, 2**10 + 2 ** (shift - 1), 2**14][:8]
+        golden.layers[1].weight[:, 3] = 0
+        golden = golden.compile()
+        comb = trace_network(golden)
+        groups = make_vectors(golden, ModelConfig(), seed=5)
+        groups["random"] = np.random.default_rng(6).integers(-128, 128, (5_000, 48))
+        for group, q in groups.items():
+            np.testing.assert_array_equal(
+                interpret(comb, golden.input_codes(q)),
+                golden.predict_int(q),
+                err_msg=f"shift {shift}, {group}",
+            )
+
+
 def test_half_up_rounding_would_be_caught():
     """da4ml's own RND (half up) instead of the half-even construction differs on the ties
     vectors: they do exercise the requantization's rounding."""

@@ -30,6 +30,7 @@ CONFIGS = {
     "input_10bit": ModelConfig(
         hidden=(16, 8), preprocessing=Preprocessing(bits=10), weight_bits=5, activation_bits=7
     ),
+    "per_layer_bits": ModelConfig(hidden=(16, 8), layer_weight_bits=(3, 7, 4)),
 }
 
 

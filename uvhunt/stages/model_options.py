@@ -39,6 +39,12 @@ def add_model_arguments(p) -> None:
         help="bits of the signed weights (power-of-two scale per layer)",
     )
     p.add_argument(
+        "--layer-weight-bits",
+        default="",
+        help="bits of each layer's weights instead (hidden layers, then the output layer), "
+        "comma-separated, e.g. 4,3,6",
+    )
+    p.add_argument(
         "--activation-bits",
         type=int,
         default=d.activation_bits,
@@ -81,6 +87,26 @@ def add_train_arguments(p) -> None:
         help="epochs of float training at most (early stopping ends sooner)",
     )
     p.add_argument(
+        "--sparsity",
+        type=float,
+        default=t.sparsity,
+        help="resource-aware QAT: fraction of each layer's weights pruned (smallest first) "
+        "during fine-tuning",
+    )
+    p.add_argument(
+        "--prune-epochs",
+        type=int,
+        default=t.prune_epochs,
+        help="QAT epochs over which the pruned fraction rises to --sparsity",
+    )
+    p.add_argument(
+        "--resource-penalty",
+        type=float,
+        default=t.resource_penalty,
+        help="resource-aware QAT: weight of the adder-graph cost (input bits × weight digits) "
+        "in the QAT loss, relative to its starting value",
+    )
+    p.add_argument(
         "--seed",
         type=int,
         default=t.seed,
@@ -96,9 +122,17 @@ def model_config(args) -> ModelConfig:
             f"--hidden {args.hidden!r} is not a list of integers",
             fix="give sizes like --hidden 32,16",
         ) from exc
+    try:
+        layer_bits = tuple(int(b) for b in str(args.layer_weight_bits).split(",") if b.strip())
+    except ValueError as exc:
+        raise UvhuntError(
+            f"--layer-weight-bits {args.layer_weight_bits!r} is not a list of integers",
+            fix="give one width per weight layer, like --layer-weight-bits 4,3,6",
+        ) from exc
     config = ModelConfig(
         hidden=hidden,
         weight_bits=args.weight_bits,
+        layer_weight_bits=layer_bits,
         activation_bits=args.activation_bits,
         bias_bits=args.bias_bits,
         preprocessing=Preprocessing(
@@ -119,6 +153,9 @@ def train_config(args) -> TrainConfig:
         confuser_negatives=args.confuser_negatives,
         mined_negatives=args.mined_negatives,
         max_epochs=args.max_epochs,
+        sparsity=args.sparsity,
+        prune_epochs=args.prune_epochs,
+        resource_penalty=args.resource_penalty,
         seed=args.seed,
     )
     try:
