@@ -12,7 +12,7 @@ LAYERS = (
     ("uvhunt.euso",),
     ("uvhunt.quant",),
     ("uvhunt.hls", "uvhunt.detection"),
-    ("uvhunt.sim", "uvhunt.firmware_tests"),
+    ("uvhunt.sim", "uvhunt.firmware_tests", "uvhunt.sweep"),
     ("uvhunt.console",),
     ("uvhunt.stages",),
     ("uvhunt.pipeline",),

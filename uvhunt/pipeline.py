@@ -120,7 +120,7 @@ def main(args) -> int:
     summary = {"run": str(args.out), "stages": {}}
     for stage in STAGES:
         name = stage.name
-        if plan.skipped(name):
+        if plan.skipped(name) or (stage.optional and args.only != name):
             continue
         arguments = stage_args(stage, args, folders)
         plan.key(name, stage.settings_of(stage_parser(name), arguments))

@@ -111,10 +111,19 @@ def run_tasks(
     desc: str = "tasks",
     unit: str = "task",
     keep_going: bool = False,
+    advance: Callable[[int], object] | None = None,
 ) -> list[TaskOutcome]:
     """``function(item)`` for every item on the cluster, one task each; the outcomes in the
     items' order. A task's exception is raised at once (the others cancelled) unless
-    ``keep_going``, which records it in its outcome and goes on. Progress in tasks."""
+    ``keep_going``, which records it in its outcome and goes on. Progress in tasks: a bar of
+    its own, or ``advance(1)`` per task on a caller's bar."""
+    if advance is not None:
+        return _gather(client, function, items, desc, keep_going, advance)
+    with (progress or no_progress)(len(items), desc, unit) as bar:
+        return _gather(client, function, items, desc, keep_going, bar.update)
+
+
+def _gather(client, function, items, desc, keep_going, advance) -> list[TaskOutcome]:
     from distributed import as_completed
 
     stamp = time.monotonic_ns()
@@ -123,19 +132,19 @@ def run_tasks(
     )
     index = {f.key: i for i, f in enumerate(futures)}
     outcomes: dict[int, TaskOutcome] = {}
-    with (progress or no_progress)(len(futures), desc, unit) as bar:
-        for future in as_completed(futures):
-            i = index[future.key]
-            if future.status == "error":
-                exc = future.exception()
-                if not keep_going:
-                    client.cancel(futures)
-                    raise exc
-                outcomes[i] = TaskOutcome(i, error=str(exc), exception=exc)
-            else:
-                outcomes[i] = TaskOutcome(i, result=future.result())
-            future.release()
-            bar.update(1)
+    for future in as_completed(futures):
+        i = index[future.key]
+        if future.status == "error":
+            exc = future.exception()
+            if not keep_going:
+                client.cancel(futures)
+                raise exc
+            said = str(exc) if isinstance(exc, UvhuntError) else f"{type(exc).__name__}: {exc}"
+            outcomes[i] = TaskOutcome(i, error=said, exception=exc)
+        else:
+            outcomes[i] = TaskOutcome(i, result=future.result())
+        future.release()
+        advance(1)
     return [outcomes[i] for i in range(len(futures))]
 
 

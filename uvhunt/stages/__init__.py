@@ -20,6 +20,7 @@ from uvhunt.stages import (
     resources,
     rtl,
     simulate,
+    sweep,
     train,
     windows,
 )
@@ -38,6 +39,7 @@ STAGES: tuple[Stage, ...] = (
     core.STAGE,
     detect.STAGE,
     report.STAGE,
+    sweep.STAGE,
 )
 BY_NAME = {stage.name: stage for stage in STAGES}
 FOLDERS = {stage.name: stage.folder for stage in STAGES}

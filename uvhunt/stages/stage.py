@@ -61,6 +61,8 @@ class Stage:
     settings: dict = field(default_factory=dict)
     """Library setting names (``UvhuntError.setting``) that differ from the option's dest."""
     out_help: str = "output folder (replaced)"
+    optional: bool = False
+    """Left out of ``uvhunt run`` unless named (``--only``): long studies such as sweeps."""
 
     def add_arguments(self, parser: argparse.ArgumentParser, folders: dict[str, str]) -> None:
         """Inputs (defaults: their folders in the default run), ``--out``, then options."""

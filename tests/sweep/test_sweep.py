@@ -1,0 +1,107 @@
+"""`uvhunt sweep`: points sampled, trained, scored, checked bit for bit and priced on Dask; the
+front synthesized; the same results on a real external cluster as on the local default; a
+stopped sweep resumed from its cache; a failing point recorded while the sweep goes on."""
+
+import csv
+import json
+import shutil
+
+import numpy as np
+import optuna
+import pytest
+
+from tests.fast_training import TRAIN_FLAGS
+from uvhunt.cli import main
+from uvhunt.sweep.pareto import near_front, pareto_front
+from uvhunt.sweep.space import Point, SweepSpace
+
+SMALL = [
+    "--trials", "5", "--batch", "3", "--fold-negatives", "1000", "--space-sizes", "4,8,16",
+    "--space-bits", "2,4,6", "--space-sparsity", "0,0.5", "--space-penalty", "0,0.2",
+    *TRAIN_FLAGS,
+]  # fmt: skip
+VARYING = {"cached", "seconds", "synthesis_seconds"}
+"""Columns that say how a point was obtained, not what it is."""
+
+
+def test_the_front_keeps_the_points_nothing_beats():
+    cost = [10, 5, 20, 5, 30, 40]
+    accuracy = [0.8, 0.7, 0.9, 0.75, 0.85, 0.95]
+    assert pareto_front(cost, accuracy) == [3, 0, 2, 5]
+    assert near_front(cost, accuracy, 0.04) == [0, 2, 3, 5]
+    assert near_front(cost, accuracy, 0.06) == [0, 1, 2, 3, 4, 5]
+    assert pareto_front([1, 1], [0.5, 0.5]) == [0]
+
+
+def test_a_points_parameters_give_the_point_back():
+    space = SweepSpace(sizes=(8, 16, 64), weight_bits=(3, 5))
+    grid = space.grid()
+    assert len(grid) == len(set(grid)) and all(p.hidden[-1] <= p.hidden[0] for p in grid)
+    assert len(grid) == (3 * 2**2 + 6 * 2**3) * 4 * 3  # widths never grow
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    point = Point((16, 8), (3, 5, 3), 0.5, 0.05)
+    study.enqueue_trial(space.params(point))
+    assert space.suggest(study.ask()) == point
+    with pytest.raises(ValueError, match="weight_bits"):
+        SweepSpace(weight_bits=(1, 4)).validate()
+
+
+def _sweep(windows, out, *extra) -> int:
+    return main(["sweep", "--windows", str(windows), "--out", str(out), *SMALL, *extra])
+
+
+def _rows(folder):
+    with open(folder / "points.csv", newline="") as f:
+        return [{k: v for k, v in r.items() if k not in VARYING} for r in csv.DictReader(f)]
+
+
+def test_a_sweep_evaluates_checks_prices_and_resumes(window_folder, tmp_path, capsys):
+    out = tmp_path / "sweep"
+    assert _sweep(window_folder, out, "--synthesize", "front", "--json") == 0
+    summary = json.loads(capsys.readouterr().out)
+    rows = json.loads((out / "points.json").read_text())
+    assert len(rows) == summary["trials"] == 5 and summary["evaluated"] == summary["points"]
+    assert (out / "pareto.png").stat().st_size > 0 and (out / "logs" / "worker-0.log").exists()
+    for r in rows:
+        assert r["status"] == "ok", r
+        assert r["chain_mismatches"] == 0 and r["chain_vectors"] > 4096  # bit-exact, checked
+        assert 0.0 <= r["qat_auc"] <= 1.0 and r["da4ml_luts"] >= 0
+        layers = len(r["hidden"].split("-")) + 1
+        assert r["zero_weights"] >= np.floor(r["sparsity"] * r["weights"]) - layers
+    synthesized = [r for r in rows if r.get("unrolled_luts") is not None]
+    assert synthesized and all(r.get("core_luts") for r in synthesized)
+    front = summary["fronts"]["unrolled_luts"]
+    assert front and all(f["key"] in {r["key"] for r in synthesized} for f in front)
+    assert "uniform 16-8 w4" in summary["references"]  # evaluated first, in the space
+    # stopped and started again: nothing is evaluated twice, the same rows come out
+    before = _rows(out)
+    assert _sweep(window_folder, out, "--synthesize", "front", "--json") == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["evaluated"] == 0 and again["cached"] == 5 and _rows(out) == before
+
+
+def test_an_external_cluster_gives_what_the_local_one_gives(
+    window_folder, tmp_path, dask_scheduler, capsys
+):
+    local, remote = tmp_path / "local", tmp_path / "remote"
+    assert _sweep(window_folder, local, "--synthesize", "none", "--workers", "1") == 0
+    assert _sweep(window_folder, remote, "--synthesize", "none", "--scheduler", dask_scheduler) == 0
+    assert _rows(local) == _rows(remote) and len(_rows(local)) == 5
+    a, b = (json.loads((f / "sweep.json").read_text()) for f in (local, remote))
+    assert b["cluster"]["scheduler"] == dask_scheduler and b["cluster"]["workers"] == 2
+    assert a["evaluated"] == b["evaluated"] == a["points"]  # separate caches: both computed
+
+
+def test_a_failing_point_is_recorded_and_the_sweep_goes_on(window_folder, tmp_path, capsys):
+    out, cache = tmp_path / "sweep", tmp_path / "cache"
+    assert _sweep(window_folder, out, "--synthesize", "none", "--cache", str(cache)) == 0
+    broken = _rows(out)[1]["key"]
+    shutil.rmtree(cache / broken)
+    (cache / broken / "model.onnx").mkdir(parents=True)  # the export cannot write its file
+    capsys.readouterr()
+    assert _sweep(window_folder, out, "--synthesize", "none", "--cache", str(cache), "--json") == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert [f["key"] for f in summary["failed"]] == [broken]
+    assert summary["ok"] == summary["points"] - 1
+    rows = {r["key"]: r for r in _rows(out)}
+    assert rows[broken]["status"] == "failed" and rows[broken]["error"]

@@ -1,0 +1,145 @@
+"""One sweep point, as a worker evaluates it: leave-k-sessions-out training and window AUCs
+(float and QAT, hence the quantization loss), then the final model (trained on every session)
+exported to QONNX and checked bit for bit along the chain — brevitas = QONNX = golden model =
+da4ml's adder graph, on the stress vectors and random ones — and priced: da4ml's cost estimate
+of the unrolled design, its non-zero weights and signed digits."""
+
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from uvhunt.euso.window_store import open_window_dataset
+from uvhunt.hls.rtl import RtlConfig, interpret
+from uvhunt.hls.rtl_trace import trace_network
+from uvhunt.quant.chain import compare_chain
+from uvhunt.quant.config import ModelConfig, TrainConfig
+from uvhunt.quant.data import SessionSampler
+from uvhunt.quant.golden import GoldenMLP
+from uvhunt.quant.hard_negatives import train_mined
+from uvhunt.quant.metrics import auc
+from uvhunt.quant.qonnx_io import export_qonnx_model
+from uvhunt.quant.resource_aware import quantized_cost
+from uvhunt.quant.training import prepare, scores
+from uvhunt.quant.vectors import make_vectors
+from uvhunt.sweep.space import Point
+
+RANDOM_VECTORS = 4096
+"""Random input vectors of the chain check, on top of the stress groups."""
+
+
+@dataclass(frozen=True)
+class PointTask:
+    """Everything a worker needs for one point (picklable)."""
+
+    point: Point
+    key: str
+    windows: str
+    """The window data set's folder."""
+    folder: str
+    """Where the point's final model goes (model.onnx, golden.npz)."""
+    model: ModelConfig
+    """The base model config: preprocessing, activation and bias bits."""
+    train: TrainConfig
+    folds: int
+    test_negatives: int
+
+
+def fold_groups(sessions: list[int], folds: int) -> list[list[int]]:
+    """Sessions held out together, fold by fold (round robin): k = len / folds per fold."""
+    folds = min(folds, len(sessions))
+    return [sessions[i::folds] for i in range(folds)]
+
+
+def point_configs(task: PointTask) -> tuple[ModelConfig, TrainConfig]:
+    p = task.point
+    model = replace(task.model, hidden=p.hidden, layer_weight_bits=p.weight_bits).validate()
+    prune_epochs = min(task.train.prune_epochs, task.train.qat_epochs)
+    train = replace(
+        task.train, sparsity=p.sparsity, resource_penalty=p.penalty, prune_epochs=prune_epochs
+    ).validate()
+    return model, train
+
+
+def evaluate_point(task: PointTask) -> dict:
+    """The point's figures (JSON-able); raises on any failure, mismatches included."""
+    torch.set_num_threads(1)
+    start = time.perf_counter()
+    model_config, train_config = point_configs(task)
+    sampler = SessionSampler(open_window_dataset(task.windows))
+    sessions = sampler.sessions
+    qat_auc, float_auc = [], []
+    for fold, held in enumerate(fold_groups(sessions, task.folds)):
+        rng = np.random.default_rng([train_config.seed, fold])
+        others = [s for s in sessions if s not in held]
+        result, _ = train_mined(sampler, others, model_config, train_config, rng)
+        test = sampler.draw(held, task.test_negatives, rng)
+        inputs = prepare(test, model_config)
+        qat_auc.append(auc(test.label, scores(result.quant_model, inputs.integer)))
+        float_auc.append(auc(test.label, scores(result.float_model, inputs.real)))
+    final, _ = train_mined(
+        sampler,
+        sampler.labelled_sessions,
+        model_config,
+        train_config,
+        np.random.default_rng(train_config.seed),
+    )
+    folder = Path(task.folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    onnx = export_qonnx_model(final.quant_model, model_config, folder / "model.onnx")
+    golden = GoldenMLP.from_qonnx(onnx).compile()
+    golden.write(folder / "golden.npz")
+    chain = chain_check(final.quant_model, onnx, golden, model_config)
+    pipeline_cost = unrolled_estimate(golden)
+    weights = sum(layer.weight.size for layer in golden.layers)
+    zeros = sum(int((layer.weight == 0).sum()) for layer in golden.layers)
+    return {
+        "qat_auc": float(np.mean(qat_auc)),
+        "float_auc": float(np.mean(float_auc)),
+        "quantization_loss": float(np.mean(float_auc) - np.mean(qat_auc)),
+        "qat_auc_per_fold": qat_auc,
+        "float_auc_per_fold": float_auc,
+        "folds": [[int(s) for s in g] for g in fold_groups(sessions, task.folds)],
+        **pipeline_cost,
+        **quantized_cost(final.quant_model, model_config),
+        "weights": weights,
+        "zero_weights": zeros,
+        "chain_vectors": chain["vectors"],
+        "chain_mismatches": chain["mismatches"],
+        "seconds": round(time.perf_counter() - start, 1),
+    }
+
+
+def chain_check(model, onnx: Path, golden: GoldenMLP, config: ModelConfig) -> dict:
+    """brevitas, QONNX and da4ml's adder graph against the golden model on the stress
+    vectors and random ones; raises AssertionError on any mismatch."""
+    vectors = make_vectors(golden, config, seed=7)
+    spec = golden.input_quant
+    rng = np.random.default_rng(8)
+    vectors["random"] = rng.integers(spec.low, spec.high + 1, (RANDOM_VECTORS, config.length))
+    rows = compare_chain(model, onnx, golden, vectors)
+    comb = trace_network(golden)
+    mismatches = sum(r["brevitas_mismatches"] + r["qonnx_mismatches"] for r in rows)
+    for q in vectors.values():
+        if len(q):
+            mismatches += int(
+                np.sum(interpret(comb, golden.input_codes(q)) != golden.predict_int(q))
+            )
+    if mismatches:
+        raise AssertionError(f"the exported point is not bit-exact: {mismatches} mismatches")
+    return {"vectors": int(sum(len(q) for q in vectors.values())), "mismatches": mismatches}
+
+
+def unrolled_estimate(golden: GoldenMLP) -> dict:
+    """da4ml's estimate of the unrolled one-window-per-clock design: its LUT cost figure,
+    register bits and pipeline stages (the ``uvhunt rtl`` settings)."""
+    from da4ml.trace.pipeline import to_pipeline
+
+    pipeline = to_pipeline(trace_network(golden), RtlConfig().latency_cutoff, verbose=False)
+    return {
+        "da4ml_luts": float(pipeline.cost),
+        "da4ml_flip_flops": int(pipeline.reg_bits),
+        "da4ml_stages": len(pipeline.solutions),
+    }
