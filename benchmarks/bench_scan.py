@@ -41,7 +41,7 @@ def main() -> int:
             }
             tables.append((out / "events.csv").read_text())
     first = min(results)
-    for n, r in results.items():
+    for r in results.values():
         r["speedup"] = r["frames_per_second"] / results[first]["frames_per_second"]
     same = all(t == tables[0] for t in tables)
     if args.json:
