@@ -12,6 +12,7 @@ import pytest
 
 from tests.fast_training import TRAIN_FLAGS
 from uvhunt.cli import main
+from uvhunt.stages.report import _sweep_section
 from uvhunt.sweep.pareto import near_front, pareto_front
 from uvhunt.sweep.space import Point, SweepSpace
 
@@ -73,6 +74,12 @@ def test_a_sweep_evaluates_checks_prices_and_resumes(window_folder, tmp_path, ca
     front = summary["fronts"]["unrolled_luts"]
     assert front and all(f["key"] in {r["key"] for r in synthesized} for f in front)
     assert "uniform 16-8 w4" in summary["references"]  # evaluated first, in the space
+    # the run's report shows the front when the run has a sweep
+    (section,) = _sweep_section(
+        {"sweep": json.loads((out / "sweep.json").read_text()), "sweep_plot": out / "pareto.png"}
+    )
+    assert [row[0] for row in section["table"]["rows"]] == [f["design"] for f in front]
+    assert _sweep_section({}) == []
     # stopped and started again: nothing is evaluated twice, the same rows come out
     before = _rows(out)
     assert _sweep(window_folder, out, "--synthesize", "front", "--json") == 0

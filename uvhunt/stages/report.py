@@ -90,6 +90,10 @@ def _read(folders: dict[str, Path]) -> dict:
     data["loss"] = _csv(evaluation / "quantization_loss.csv")
     data["events"] = json.loads((folders["detect"] / "events.json").read_text())
     data["roc"] = evaluation / "roc.png"
+    sweep = folders.get("sweep")
+    if sweep is not None and (sweep / "sweep.json").is_file():  # a study run apart
+        data["sweep"] = json.loads((sweep / "sweep.json").read_text())
+        data["sweep_plot"] = sweep / "pareto.png"
     return data
 
 
@@ -366,6 +370,35 @@ def _sections(d: dict, pictures: dict) -> list[dict]:
             ],
             "images": pictures["rejected"],
         },
+        *_sweep_section(d),
+    ]
+
+
+def _sweep_section(d: dict) -> list[dict]:
+    """The design-space sweep's front, when the run has one (``uvhunt run --only sweep``)."""
+    sweep = d.get("sweep")
+    if sweep is None:
+        return []
+    column = "unrolled_luts" if sweep["fronts"]["unrolled_luts"] else "da4ml_luts"
+    rows = [
+        [r["design"], f"{r[column]:,.0f}", f"{r['qat_auc']:.4f}", f"{r['quantization_loss']:+.4f}"]
+        for r in sweep["fronts"][column]
+    ]
+    unit = "Yosys LUTs" if column == "unrolled_luts" else "LUTs (da4ml estimate)"
+    refs = "; ".join(
+        f"{name}: QAT AUC {r['qat_auc']:.4f}" for name, r in sweep["references"].items()
+    )
+    return [
+        {
+            "title": "Design-space sweep: accuracy against LUTs",
+            "text": [
+                f"{sweep['points']} designs ({sweep['config']['sampler']}, "
+                f"{sweep['config']['folds']} leave-k-sessions-out folds), each checked bit for "
+                f"bit; the front of the unrolled design below. References: {refs or 'none'}."
+            ],
+            "table": _table(["design", unit, "QAT AUC", "quantization loss"], rows),
+            "images": [d["sweep_plot"]],
+        }
     ]
 
 
