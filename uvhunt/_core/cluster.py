@@ -71,7 +71,7 @@ def dask_client(workers: int = DEFAULT_WORKERS, scheduler: str | None = None) ->
         threads_per_worker=1,
         processes=True,
         dashboard_address=None,
-        silence_logs=logging.ERROR,
+        silence_logs=logging.CRITICAL,  # a failed task is reported by the command, once
     )
     with cluster, Client(cluster) as client:
         yield client

@@ -253,8 +253,8 @@ def _synthesize(client, rows, store, config, model, progress) -> int:
             ok[i]["key"], str(store.path(ok[i]["key"]).resolve()), model.preprocessing, config.core
         )
         for i in chosen
-        if store.get(ok[i]["key"], "synthesis.json") is None
-    ]
+        if "unrolled_luts" not in (store.get(ok[i]["key"], "synthesis.json") or {})
+    ]  # not yet synthesized, or failed before: tried again
     outcomes = run_tasks(
         client, synthesize_point, tasks, progress, "synthesis", "point", keep_going=True
     )

@@ -38,14 +38,14 @@ def synthesize_point(task: SynthesisTask) -> dict:
         counts = synthesize(design, Path(tmp) / "rtl_synth")
         out.update({f"unrolled_{k}": counts.get(k) for k in COUNTED})
         if task.core:
-            try:
+            try:  # the core maps some models only (weights of at most 6 bits, DSP packing)
                 model = core_model(golden, task.preprocessing)
-            except ValueError as exc:
-                out["core_error"] = str(exc)
-            else:
                 config = CoreConfig()
                 lanes, _ = choose_lanes(model, config)
                 core = make_core(model, config.pixels, lanes)
+            except ValueError as exc:
+                out["core_error"] = f"the trigger core cannot map this model: {exc}"
+            else:
                 work = Path(tmp) / "core"
                 write_core(core, work, {"lanes": lanes})
                 counts = run_synthesis(f"read_rtlil {CORE_TOP}.il", CORE_TOP, work)
