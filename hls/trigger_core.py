@@ -785,7 +785,10 @@ class TriggerCore(wiring.Component):
             s = self.model["shifts"][li]
             t = Signal(self.post_bits + 1, name=f"rnd{li}")
             y = Signal(8, name=f"y{li}")
-            m.d.sync += t.eq(pos + ((1 << (s - 1)) - 1) + pos[s])
+            if s == 0:  # nothing to round: the accumulator is the activation, clipped
+                m.d.sync += t.eq(pos)
+            else:
+                m.d.sync += t.eq(pos + ((1 << (s - 1)) - 1) + pos[s])
             m.d.comb += y.eq(Mux(t[s + 8 :] != 0, 255, t[s : s + 8]))
             ys.append(y)
         with m.If(vb & (lay_b == nl - 1) & (n_b == 0)):

@@ -253,8 +253,8 @@ def _synthesize(client, rows, store, config, model, progress) -> int:
             ok[i]["key"], str(store.path(ok[i]["key"]).resolve()), model.preprocessing, config.core
         )
         for i in chosen
-        if "unrolled_luts" not in (store.get(ok[i]["key"], "synthesis.json") or {})
-    ]  # not yet synthesized, or failed before: tried again
+        if _needs_synthesis(store.get(ok[i]["key"], "synthesis.json"), config.core)
+    ]
     outcomes = run_tasks(
         client, synthesize_point, tasks, progress, "synthesis", "point", keep_going=True
     )
@@ -264,6 +264,11 @@ def _synthesize(client, rows, store, config, model, progress) -> int:
     for row in rows:
         row.update(store.get(row["key"], "synthesis.json") or {})
     return len(chosen)
+
+
+def _needs_synthesis(done: dict | None, core: bool) -> bool:
+    """Not yet synthesized, or failed before (tried again), or the core is wanted now."""
+    return done is None or "unrolled_luts" not in done or (core and "core_luts" not in done)
 
 
 def _unique_ok(rows: list[dict]) -> list[dict]:
