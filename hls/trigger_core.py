@@ -52,6 +52,7 @@ not touch it.
 
 import math
 
+import numpy as np
 from amaranth.hdl import C, Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
@@ -124,8 +125,16 @@ class TriggerCore(wiring.Component):
             xlo, xhi = (-128, 127) if li == 0 else (0, 255)
             c = [wmin * xlo, wmin * xhi, wmax * xlo, wmax * xhi]
             lo, hi = sizes[li] * min(c), sizes[li] * max(c)
-            assert lo >= -(1 << (self.k - 1)) and hi <= (1 << (self.k - 1)) - 1, (
-                f"layer {li}: packed accumulator range [{lo},{hi}] does not fit k={self.k}"
+            # what must fit the packed field is each unit's own accumulator: its range over all
+            # inputs, from its weights (exact; every partial sum lies inside it, as each term's
+            # largest value is >= 0 and its smallest <= 0)
+            W = np.asarray(model["W"][li], dtype=np.int64)
+            unit_lo = np.minimum(W * xlo, W * xhi).sum(axis=0)
+            unit_hi = np.maximum(W * xlo, W * xhi).sum(axis=0)
+            ulo, uhi = int(unit_lo.min()), int(unit_hi.max())
+            assert ulo >= -(1 << (self.k - 1)) and uhi <= (1 << (self.k - 1)) - 1, (
+                f"layer {li}: packed accumulator range [{ulo},{uhi}] (from its weights) "
+                f"does not fit k={self.k}"
             )
             self.val_lo, self.val_hi = min(self.val_lo, lo), max(self.val_hi, hi)
         self.acc_bits = self.k + self.k + 1  # 2^k*hi + lo, |hi| < 2^(k-1)

@@ -70,7 +70,9 @@ def test_a_sweep_evaluates_checks_prices_and_resumes(window_folder, tmp_path, ca
         layers = len(r["hidden"].split("-")) + 1
         assert r["zero_weights"] >= np.floor(r["sparsity"] * r["weights"]) - layers
     synthesized = [r for r in rows if r.get("unrolled_luts") is not None]
-    assert synthesized and all(r.get("core_luts") for r in synthesized)
+    assert synthesized and all(r.get("core_luts") for r in synthesized), [
+        r.get("core_error") for r in synthesized
+    ]
     front = summary["fronts"]["unrolled_luts"]
     assert front and all(f["key"] in {r["key"] for r in synthesized} for f in front)
     assert "uniform 16-8 w4" in summary["references"]  # evaluated first, in the space
