@@ -288,9 +288,9 @@ class TriggerCore(wiring.Component):
         hv1 = Signal()
         hidx1 = Signal(range(L))
         NR = L if pack == 1 else WPP  # reads per pixel
-        hv2, hv3 = Signal(), Signal()
-        hidx2, hidx3 = Signal.like(hidx1), Signal.like(hidx1)
-        hv4, hidx4 = Signal(), Signal.like(hidx1)  # pack > 1 only
+        hv2, hv3 = Signal(name="hv2"), Signal(name="hv3")
+        hidx2, hidx3 = Signal.like(hidx1, name="hidx2"), Signal.like(hidx1, name="hidx3")
+        hv4, hidx4 = Signal(name="hv4"), Signal.like(hidx1, name="hidx4")  # pack > 1 only
         sum_bits = _bits_signed(-L * M, L * M)
         total = Signal(signed(sum_bits))
         QB = K + 1  # u = sum + M*L in [0, 2*M*L] -> quotient <= 2M < 2^(K+1)
@@ -315,9 +315,9 @@ class TriggerCore(wiring.Component):
                     m.d.comb += [last_i.eq(sizes[li] - 1), last_g.eq(groups[li] - 1)]
 
         # MAC pipeline flags
-        v1, v2, v3, v4 = Signal(), Signal(), Signal(), Signal()
-        first1, first2, first3 = Signal(), Signal(), Signal()
-        last1, last2, last3, last4 = Signal(), Signal(), Signal(), Signal()
+        v1, v2, v3, v4 = (Signal(name=f"v{j}") for j in range(1, 5))
+        first1, first2, first3 = (Signal(name=f"first{j}") for j in range(1, 4))
+        last1, last2, last3, last4 = (Signal(name=f"last{j}") for j in range(1, 5))
         lay1, lay2, lay3, lay4 = (Signal.like(layer, name=f"lay{j}") for j in range(1, 5))
         gw = Signal.like(g_cnt).shape()
         g1, g2, g3, g4 = (Signal(gw, name=f"grp{j}") for j in range(1, 5))
@@ -333,11 +333,11 @@ class TriggerCore(wiring.Component):
         pp_lay = Signal.like(layer)
         pp_nbase = Signal(range(act_depth + N + 1))
         bc = Signal(range(len(self.bias_words) + 1))
-        va, vb = Signal(), Signal()
+        va, vb = Signal(name="va"), Signal(name="vb")
         va2 = Signal()
         val_a = Signal(signed(k + 1))
-        n_a, n_b = Signal.like(pp_nbase), Signal.like(pp_nbase)
-        lay_a, lay_b = Signal.like(layer), Signal.like(layer)
+        n_a, n_b = Signal.like(pp_nbase, name="n_a"), Signal.like(pp_nbase, name="n_b")
+        lay_a, lay_b = Signal.like(layer, name="lay_a"), Signal.like(layer, name="lay_b")
         acc_b = Signal(signed(self.post_bits))
 
         busy = Signal()
@@ -371,10 +371,10 @@ class TriggerCore(wiring.Component):
         # pack > 1: d-buffer read position (word, field) in slot order, starting at the oldest
         # slot (t+1) mod L; restarts for every group of layer 0
         dw, df, dw0, df0 = (
-            Signal(range(WPP)),
-            Signal(range(pack)),
-            Signal(range(WPP)),
-            Signal(range(pack)),
+            Signal(range(WPP), name="dw"),
+            Signal(range(pack), name="df"),
+            Signal(range(WPP), name="dw0"),
+            Signal(range(pack), name="df0"),
         )
         if pack == 1:
             m.d.comb += d_rp.addr.eq(i_cnt)
@@ -772,7 +772,7 @@ class TriggerCore(wiring.Component):
                 m.d.sync += pp_S[mm].eq(P_r[mm])
         # stage a2: register the bias ROM output once more (keeps the ROM-as-logic path short)
         val_a2 = Signal.like(val_a)
-        n_a2, lay_a2 = Signal.like(n_a), Signal.like(lay_a)
+        n_a2, lay_a2 = Signal.like(n_a, name="n_a2"), Signal.like(lay_a, name="lay_a2")
         bias_r = Signal(signed(self.bias_bits))
         m.d.sync += [
             va2.eq(va),
@@ -787,7 +787,7 @@ class TriggerCore(wiring.Component):
         # stage c2: >> shift, clip to 255, write the activation buffer
         pos = Signal(self.post_bits)
         m.d.comb += pos.eq(Mux(acc_b < 0, 0, acc_b))
-        n_c, lay_c = Signal.like(n_b), Signal.like(lay_b)
+        n_c, lay_c = Signal.like(n_b, name="n_c"), Signal.like(lay_b, name="lay_c")
         m.d.sync += [vc.eq(vb & (lay_b != nl - 1)), n_c.eq(n_b), lay_c.eq(lay_b)]
         ys = []
         for li in range(nl - 1):

@@ -100,6 +100,8 @@ def test_run_chains_the_stages_into_one_folder(tmp_path, capsys, monkeypatch):
         "1000",
         "--core-pixels",
         "32",
+        "--seu-faults",
+        "10",
         "--quiet",
     ]
     monkeypatch.chdir(tmp_path)  # a relative run folder, as the README's command uses

@@ -18,6 +18,7 @@ from uvhunt.euso.session_set import session_configs
 from uvhunt.hls.core_build import CoreConfig
 from uvhunt.stages import STAGES, run_stage, stage_arguments, stage_parser
 from uvhunt.stages.cache import StagePlan
+from uvhunt.stages.core import SEU_FAULTS
 from uvhunt.stages.evaluate import add_test_negatives, check_test_negatives
 from uvhunt.stages.model_options import (
     add_model_arguments,
@@ -55,6 +56,12 @@ def add_arguments(p) -> None:
         type=int,
         default=CoreConfig.pixels,
         help="pixels per frame of the trigger core (48 × 48; fewer for quick runs)",
+    )
+    p.add_argument(
+        "--seu-faults",
+        type=int,
+        default=SEU_FAULTS,
+        help="single-event upsets the trigger core's campaign injects per fault place",
     )
     add_model_arguments(p)
     add_train_arguments(p)

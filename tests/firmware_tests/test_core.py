@@ -13,6 +13,7 @@ import pytest
 import uvhunt.stages.core as core_stage
 from uvhunt.cli import main
 from uvhunt.euso.window_store import open_window_dataset
+from uvhunt.firmware_tests.seu_plan import OUTCOMES
 from uvhunt.hls.core_build import (
     CoreConfig,
     choose_lanes,
@@ -58,6 +59,7 @@ def test_core_equals_the_golden_scoring_on_a_streamed_session(
     mask[0, 5] = mask[1, 3] = mask[40, 40] = True  # pixels 5 and 51 are streamed, not the third
     np.save(tmp_path / "mask.npy", mask)
     extra = ["--stream-frames", str(FRAMES), "--mask", str(tmp_path / "mask.npy"), "--json"]
+    extra += ["--seu-faults", "20", "--seu-seed", "3"]
     code = _core(exported, window_folder, tmp_path / "core", *extra)
     out = capsys.readouterr().out
     assert code == 0, out
@@ -93,6 +95,14 @@ def test_core_equals_the_golden_scoring_on_a_streamed_session(
     assert hls["synthesis"]["status"] == "skipped"  # no Vitis here
     for name in ("firmware/uvhunt_core.cpp", "firmware/myproject.cpp", "build_uvhunt_core.tcl"):
         assert (tmp_path / "core" / "hls" / name).is_file(), name
+    seu = summary["seu"]  # the campaign: unprotected, so the default level is none for now
+    assert seu["default"]["mitigation"] == seu["none"]["mitigation"] == "none"
+    assert set(seu["none"]["places"]) == {"weight_rom", "history", "datapath", "control", "mask"}
+    for counts in seu["none"]["places"].values():
+        assert counts["injected"] == 20 == sum(counts[k] for k in OUTCOMES)
+    assert seu["none"]["price"]["luts"] == summary["luts"]
+    outcomes = json.loads((tmp_path / "core" / seu["none"]["outcomes_file"]).read_text())
+    assert len(outcomes) == 100 and all(o["injected"] for o in outcomes)
 
 
 def test_hls_reuse_factors_are_sized_to_the_budget():
@@ -121,7 +131,9 @@ def test_a_core_with_one_corrupted_weight_is_caught(
         return model
 
     monkeypatch.setattr(core_stage, "core_model", corrupted)
-    code = _core(exported, window_folder, tmp_path / "bad", "--stream-frames", "52")
+    code = _core(
+        exported, window_folder, tmp_path / "bad", "--stream-frames", "52", "--seu-faults", "0"
+    )
     err = capsys.readouterr().err
     assert code == 2 and "differs from the golden model" in err
     # the finished folder stays, for its log and results (as `uvhunt cosim` does)
@@ -153,6 +165,8 @@ def test_unmappable_models_are_refused_with_the_reason(exported):
         (["--pixels", "0"], ["pixels must be"]),
         (["--lanes", "3"], ["lanes must be"]),
         (["--stream-frames", "20"], ["shorter than one window"]),
+        (["--seu-places", "history,nowhere"], ["nowhere", "--seu-places", "weight_rom"]),
+        (["--stream-frames", "49"], ["too short for the SEU campaign", "--seu-frames"]),
         (["--mask", "NO_MASK.npy"], ["NO_MASK.npy", "no such mask file", "--mask"]),
         (["--lanes", "2", "--pixels", "2304", "--strict", "--clock-mhz", "10"], ["margin"]),
     ],

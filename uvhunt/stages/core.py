@@ -27,6 +27,7 @@ from uvhunt.detection.peak_gate import PeakGateTrigger
 from uvhunt.euso.pixel_mask import PixelMask, no_mask, read_mask
 from uvhunt.euso.readers import open_movie
 from uvhunt.firmware_tests.core_reference import CoreReference
+from uvhunt.firmware_tests.seu_plan import PLACES
 from uvhunt.hls.core_build import (
     REAL_TIME_MARGIN,
     CoreConfig,
@@ -45,6 +46,7 @@ from uvhunt.quant.golden import read_export
 from uvhunt.quant.preprocess import MAX_RAW, raw_counts
 from uvhunt.sim.junit import junit_verdicts, test_results
 from uvhunt.sim.runner import run_cocotb
+from uvhunt.stages.core_seu import run_campaign
 from uvhunt.stages.stage import Input, Stage
 
 TEST_MODULE = "uvhunt.firmware_tests.core_tests"
@@ -64,6 +66,8 @@ threshold)."""
 FLIGHT_L2 = {"luts": 1014, "flip_flops": 564, "dsps": 0, "bram36": 29.0}
 """The Mini-EUSO flight L2 trigger's Vivado HLS report for xc7z030ffg676-2 (58 BRAM18)."""
 DEFAULT = CoreConfig()
+SEU_FAULTS = 200
+"""Single-event upsets per fault place in the core stage's campaign (5 places: 1,000)."""
 
 
 def add_options(p) -> None:
@@ -94,6 +98,29 @@ def add_options(p) -> None:
     )
     p.add_argument("--seed", type=int, default=0, help="seeds the gaps and back-pressure")
     p.add_argument(
+        "--seu-faults",
+        type=int,
+        default=SEU_FAULTS,
+        help="single-event upsets injected per fault place (weight ROM, history, datapath, "
+        "control, mask); 0: no campaign",
+    )
+    p.add_argument(
+        "--seu-pixels",
+        type=int,
+        default=2,
+        help="pixels of the campaign's core (same model, lanes, arithmetic and control; "
+        "a shorter history)",
+    )
+    p.add_argument(
+        "--seu-frames", type=int, default=2, help="frames observed after the injection frame"
+    )
+    p.add_argument(
+        "--seu-places",
+        default=",".join(PLACES),
+        help=f"comma-separated fault places, of {', '.join(PLACES)}",
+    )
+    p.add_argument("--seu-seed", type=int, default=0, help="seeds the campaign's faults")
+    p.add_argument(
         "--mask",
         default=None,
         metavar="FILE",
@@ -117,6 +144,7 @@ def run(args, progress) -> dict:
             f"--stream-frames {args.stream_frames} is shorter than one window ({length} frames)",
             fix=f"use --stream-frames {length + 8} or more",
         )
+    seu_places = _seu_places(args)
     try:
         model = core_model(golden, model_config.preprocessing)
         lanes, per_pixel = choose_lanes(model, config)
@@ -201,6 +229,32 @@ def run(args, progress) -> dict:
         brams = bram_by_memory(netlist, TOP)
         levels = logic_levels(netlist, TOP)
         netlist.unlink()  # tens of MB; the counts are kept
+        seu = None
+        if args.seu_faults:
+            say(
+                f"core: SEU campaign, {args.seu_faults} faults in each of "
+                f"{', '.join(seu_places)} of a {args.seu_pixels}-pixel core (log: "
+                f"{out / 'seu' / 'sim.log'})",
+                args.quiet,
+            )
+            campaign = run_campaign(
+                golden,
+                model_config.preprocessing,
+                model,
+                lanes,
+                per_pixel,
+                raw,
+                found,
+                tmp / "seu",
+                args.seu_faults,
+                args.seu_pixels,
+                args.seu_frames,
+                args.seu_seed,
+                seu_places,
+            )
+            unprotected = {"mitigation": "none", **campaign, "price": None}
+            seu = {"none": unprotected, "default": unprotected}
+            shutil.rmtree(tmp / "seu" / "build", ignore_errors=True)
         say("core: the HLS core (hls4ml project, g++ C simulation)", args.quiet)
         hls = _hls_core(args, golden, model_config, config, tmp / "hls", streams)
         session = results.get("session_back_to_back", {})
@@ -235,8 +289,12 @@ def run(args, progress) -> dict:
                 "note": "m_gate_trig beside m_trig; the HLS core has the network only",
             },
             "hls": hls,
+            "seu": seu,
             "seconds": round(time.perf_counter() - start, 1),
         }
+        if seu is not None:  # the unprotected core's price is the core's
+            price = {k: summary[k] for k in ("luts", "flip_flops", "bram36")}
+            seu["none"]["price"] = price
         write_json(tmp / "summary.json", summary)
         shutil.rmtree(tmp / "bin", ignore_errors=True)
         shutil.rmtree(tmp / "build", ignore_errors=True)
@@ -271,6 +329,28 @@ INTERFACE = {
     "written per clock, at any time (taking effect for pixels accepted after it); a masked "
     "pixel gives m_trig = 0 and its score; reset keeps the mask",
 }
+
+
+def _seu_places(args) -> tuple[str, ...]:
+    places = tuple(p.strip() for p in args.seu_places.split(",") if p.strip())
+    unknown = sorted(set(places) - set(PLACES))
+    if unknown or not places:
+        raise UvhuntError(
+            f"--seu-places names unknown places: {', '.join(unknown) or '(none given)'}",
+            fix=f"use places among {', '.join(PLACES)}",
+        )
+    if args.seu_faults < 0 or args.seu_frames < 1 or not 1 <= args.seu_pixels <= args.pixels:
+        raise UvhuntError(
+            f"invalid SEU campaign: --seu-faults {args.seu_faults}, --seu-frames "
+            f"{args.seu_frames}, --seu-pixels {args.seu_pixels}",
+            fix="faults >= 0, frames >= 1, 1 <= pixels <= --pixels",
+        )
+    if args.seu_faults and args.stream_frames < 49 + args.seu_frames:
+        raise UvhuntError(
+            f"--stream-frames {args.stream_frames} is too short for the SEU campaign",
+            fix=f"use --stream-frames {49 + args.seu_frames} or more, or fewer --seu-frames",
+        )
+    return places
 
 
 def _mask_description(mask: PixelMask, pixels: int) -> dict:
@@ -461,10 +541,28 @@ def render(summary: dict) -> str:
             f"{h['mismatches']} mismatches; Vitis synthesis {h['synthesis']['status']}",
             f"pixel mask: {summary['mask']['masked_pixels']} of {summary['pixels']:,} pixels "
             f"masked ({summary['mask']['source']}), writable at run time",
+            *_seu_lines(summary.get("seu")),
             f"Verilog, RTLIL, the HLS project (hls/) and summary in {summary['out']} "
             f"({summary['seconds']} s)",
         ]
     )
+
+
+def _seu_lines(seu: dict | None) -> list[str]:
+    if not seu:
+        return []
+    none = seu["none"]
+    rows = [
+        [place, c["injected"], c["masked"], c["corrected"], c["detected"], c["silent"], c["hang"]]
+        for place, c in none["places"].items()
+    ]
+    return [
+        "",
+        f"single-event upsets, no mitigation ({none['pixels']}-pixel core, seed "
+        f"{none['seed']}, {none['seconds']} s):",
+        table(rows, ["place", "injected", "masked", "corrected", "detected", "silent", "hang"]),
+        "",
+    ]
 
 
 STAGE = Stage(

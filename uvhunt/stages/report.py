@@ -370,7 +370,37 @@ def _sections(d: dict, pictures: dict) -> list[dict]:
             ],
             "images": pictures["rejected"],
         },
+        *_seu_section(core),
         *_sweep_section(d),
+    ]
+
+
+def _seu_section(core: dict) -> list[dict]:
+    """The core's single-event-upset campaign, when it ran."""
+    seu = core.get("seu")
+    if not seu:
+        return []
+    rows = []
+    for level in dict.fromkeys(v["mitigation"] for v in seu.values()):
+        found = next(v for v in seu.values() if v["mitigation"] == level)
+        for place, c in found["places"].items():
+            rows.append(
+                [level, place, c["injected"], c["masked"], c["corrected"], c["detected"]]
+                + [c["silent"], c["hang"], f"{c['silent_rate']:.1%}"]
+            )
+    none = seu["none"]
+    headers = ["mitigation", "place", "injected", "masked", "corrected", "detected", "silent"]
+    return [
+        {
+            "title": "Single-event upsets in the trigger core (uvhunt core)",
+            "table": _table([*headers, "hang", "silent rate"], rows),
+            "text": [
+                f"One bit flipped per trial in a {none['pixels']}-pixel core of the same model "
+                f"(seed {none['seed']}), while a pixel of the first frame with full windows is "
+                f"processed; every output of {none['frames']} frames compared with the golden "
+                f"scoring. The default mitigation level is {seu['default']['mitigation']}."
+            ],
+        }
     ]
 
 

@@ -1,0 +1,113 @@
+"""Single-event upsets in the trigger core: every register and memory of its Verilog in one
+fault place, a seeded plan over them, and a real campaign in Verilator through cocotb, whose
+directed faults have known outcomes (a flipped bit of the score's bias corrupts every later
+score; a flipped divider remainder the core reloads before use is masked)."""
+
+import re
+
+import numpy as np
+import pytest
+
+from tests.golden_models import random_golden
+from uvhunt._core.simulators import find_simulator
+from uvhunt.firmware_tests.seu_plan import OUTCOMES, PLACES, Fault, find_targets, plan_faults
+from uvhunt.hls.core_build import core_model, cycles_per_pixel, make_core
+from uvhunt.hls.trigger_core import TOP
+from uvhunt.quant.preprocess import Preprocessing
+from uvhunt.stages.core_seu import run_campaign
+
+LANES = 2
+
+
+@pytest.fixture(scope="module")
+def small_core(tmp_path_factory):
+    golden = random_golden((48, 8, 8, 1), 5, 8, (6, 5), seed=3)
+    model = core_model(golden, Preprocessing())
+    folder = tmp_path_factory.mktemp("seu_core")
+    core = make_core(model, 2, LANES)
+    from amaranth.back import verilog
+
+    (folder / f"{TOP}.v").write_text(verilog.convert(core, name=TOP))
+    return golden, model, core, (folder / f"{TOP}.v").read_text()
+
+
+def test_every_register_and_memory_has_one_place(small_core):
+    *_, source = small_core
+    targets = find_targets(source)
+    names = [t.name for t in targets]
+    assert len(names) == len(set(names))
+    by_place = {p: {t.name for t in targets if t.place == p} for p in PLACES}
+    assert {"wrom", "brom"} == by_place["weight_rom"] and by_place["history"] == {"hist"}
+    assert {"ctrl_state", "p_cnt", "t_slot", "nfr", "i_cnt"} <= by_place["control"]
+    assert {"P_r0", "A_r0", "m_score", "total", "dbuf"} <= by_place["datapath"]
+    registers = set(re.findall(r"^\s*(\\\S+ |[A-Za-z_][\w$]*)\s*<=", source, re.M))
+    assert len([t for t in targets if t.depth == 1]) == len(registers) > 100
+    with pytest.raises(ValueError, match="memory 'spare' of the core has no fault place"):
+        find_targets(source + "\n  reg [3:0] spare [7:0];\n")
+
+
+def test_a_plan_is_seeded_and_covers_each_place(small_core):
+    *_, source = small_core
+    targets = {t.name: t for t in find_targets(source)}
+    plan = plan_faults(list(targets.values()), 50, 2, 600, seed=4)
+    assert plan == plan_faults(list(targets.values()), 50, 2, 600, seed=4)
+    assert plan != plan_faults(list(targets.values()), 50, 2, 600, seed=5)
+    assert [f.place for f in plan] == [p for p in PLACES for _ in range(50)]
+    for f in plan:
+        t = targets[f.target]
+        assert t.place == f.place and 0 <= f.bit < t.width and 0 <= f.offset < 600
+        assert (f.index is None) == (t.depth == 1) and (f.index or 0) < t.depth
+    with pytest.raises(ValueError, match="no storage in the place 'nowhere'"):
+        plan_faults(list(targets.values()), 1, 2, 600, 0, ("nowhere",))
+
+
+def test_a_campaign_in_verilator_classifies_every_fault(small_core, tmp_path):
+    golden, model, core, _ = small_core
+    rng = np.random.default_rng(8)
+    raw = rng.poisson(16_384, (60, 2)).astype(np.int64)
+    raw[40:52, 1] += 7_000  # a bump: scores and trigger bits move
+    per_pixel = cycles_per_pixel(model, LANES)
+    last_bias = sum(g * core.N for g in core.groups[:-1])  # the score's bias, in the ROM
+    directed = [
+        Fault("weight_rom", "brom", last_bias, 0, 0, 5),
+        Fault("datapath", "rem", None, 3, 1, 0),
+    ]
+    simulator = find_simulator("verilator", tmp_path / "bin")
+    result = run_campaign(
+        golden,
+        Preprocessing(),
+        model,
+        LANES,
+        per_pixel,
+        raw,
+        simulator,
+        tmp_path / "directed",
+        0,
+        2,
+        2,
+        0,
+        faults=directed,
+    )
+    bias, remainder = result["places"]["weight_rom"], result["places"]["datapath"]
+    assert bias["injected"] == 1 and bias["silent"] == 1  # every later score off by one
+    assert remainder["injected"] == 1 and remainder["masked"] == 1  # reloaded before use
+    campaign = run_campaign(
+        golden,
+        Preprocessing(),
+        model,
+        LANES,
+        per_pixel,
+        raw,
+        simulator,
+        tmp_path / "r",
+        12,
+        2,
+        2,
+        1,
+    )
+    assert list(campaign["places"]) == list(PLACES)
+    for place, counts in campaign["places"].items():
+        assert counts["injected"] == 12 == sum(counts[o] for o in OUTCOMES), place
+        assert counts["corrected"] == counts["detected"] == 0  # nothing flags, unprotected
+    assert campaign["places"]["history"]["silent"] > 0  # a flipped sample is in every window
+    assert campaign["bits"]["history"] == 2 * 16 * 36 and campaign["pixels"] == 2

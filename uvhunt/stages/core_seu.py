@@ -1,0 +1,107 @@
+"""The core stage's single-event-upset campaign: the same model in a core of a few pixels
+(the storage per pixel, the arithmetic and the control are those of the full core; only the
+history is shorter), a seeded plan of bit flips in each fault place, one cocotb trial per
+fault in Verilator (``firmware_tests/seu_tests.py``), and the outcomes counted per place."""
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from uvhunt._core.simulators import Simulator
+from uvhunt.firmware_tests.core_reference import CoreReference
+from uvhunt.firmware_tests.seu_plan import PLACES, Fault, find_targets, plan_faults, tally
+from uvhunt.hls.core_build import make_core, write_core
+from uvhunt.hls.trigger_core import TOP
+from uvhunt.quant.golden import GoldenMLP
+from uvhunt.quant.preprocess import Preprocessing
+from uvhunt.sim.runner import run_cocotb
+
+TEST_MODULE = "uvhunt.firmware_tests.seu_tests"
+
+
+def run_campaign(
+    golden: GoldenMLP,
+    preprocessing: Preprocessing,
+    model: dict,
+    lanes: int,
+    cycles_per_pixel: int,
+    raw: np.ndarray,
+    simulator: Simulator,
+    work: Path,
+    per_place: int,
+    pixels: int,
+    frames_after: int,
+    seed: int,
+    places: tuple[str, ...] = PLACES,
+    faults: list[Fault] | None = None,
+) -> dict:
+    """``per_place`` faults in each of ``places`` of a ``pixels``-pixel core, injected in the
+    first frame with full windows; ``frames_after`` frames (after that one) observed.
+    ``raw``: (frames, pixels) counts per GTU summed over the D3 frame, at least
+    ``length + 1 + frames_after`` frames of ``pixels`` pixels. The network's and the peak
+    gate's thresholds are the medians of the stream's own scores and codes, so that trigger
+    bits go both ways. ``faults``: the faults to inject instead of a seeded plan. Returns the
+    counts per place and how the campaign ran."""
+    length = model["sizes"][0]
+    frames = length + 1 + frames_after
+    if raw.shape[0] < frames or raw.shape[1] < pixels:
+        raise ValueError(f"the campaign needs {frames} frames of {pixels} pixels")
+    work = Path(work)
+    raw = np.asarray(raw[:frames, :pixels], np.int64)
+    reference = CoreReference(golden, preprocessing)
+    threshold = int(np.median(reference.scores(raw)[length - 1 :]))
+    codes = reference.gate_parts(raw)[3][length - 1 :]
+    gate_threshold = int(np.median(codes[codes >= 0])) if (codes >= 0).any() else 0
+    core = make_core(model, pixels, lanes)
+    write_core(
+        core, work, {"pixels": pixels, "lanes": lanes, "preprocessing": preprocessing.to_dict()}
+    )
+    golden.write(work / "golden.npz")
+    targets = find_targets((work / f"{TOP}.v").read_text())
+    if faults is None:
+        faults = plan_faults(targets, per_place, pixels, cycles_per_pixel, seed, places)
+    campaign = {
+        "raw": raw.tolist(),
+        "thresholds": [int(threshold)] * frames,
+        "gate_thresholds": [int(gate_threshold)] * frames,
+        "inject_frame": length,
+        "cycles_per_pixel": int(cycles_per_pixel),
+        "faults": [f.to_dict() for f in faults],
+    }
+    (work / "campaign.json").write_text(json.dumps(campaign))
+    start = time.perf_counter()
+    run = run_cocotb(
+        [work / f"{TOP}.v"],
+        TOP,
+        TEST_MODULE,
+        ("seu_campaign",),
+        simulator,
+        work,
+        {
+            "UVHUNT_GOLDEN": str((work / "golden.npz").resolve()),
+            "UVHUNT_CORE": str((work / "core.json").resolve()),
+            "UVHUNT_SEU": str((work / "campaign.json").resolve()),
+        },
+    )
+    found = run.results / "seu.json"
+    if not found.is_file():
+        raise RuntimeError(f"the SEU campaign wrote no results; its log: {run.log}")
+    outcomes = json.loads(found.read_text())["outcomes"]
+    (work / "outcomes.json").write_text(json.dumps(outcomes, indent=1))
+    if len(outcomes) != len(faults):
+        raise RuntimeError(f"the SEU campaign ran {len(outcomes)} of {len(faults)} faults")
+    return {
+        "pixels": pixels,
+        "faults_per_place": per_place,
+        "frames": frames,
+        "inject_frame": length,
+        "seed": seed,
+        "threshold": threshold,
+        "gate_threshold": gate_threshold,
+        "bits": {p: sum(t.bits for t in targets if t.place == p) for p in places},
+        "places": tally(outcomes),
+        "seconds": round(time.perf_counter() - start, 1),
+        "outcomes_file": "seu/outcomes.json",
+    }
