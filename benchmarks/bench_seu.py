@@ -7,8 +7,10 @@ the arithmetic and the control are the full core's; the history holds fewer pixe
 one Verilator trial each through cocotb (``firmware_tests/seu_tests.py``). Run ``uvhunt run``
 first (or give --run), then ``python benchmarks/bench_seu.py [--faults 1000] [--json]``.
 
-Floors (issue 14): under the default mitigation, 0 silent corruptions and 0 hangs among
-faults in the weight ROM, the history and the control state. Exits 1 if a floor is missed.
+Both the unprotected core (``none``) and the default mitigation's are run, and each is
+priced at full size (2,304 pixels, Yosys). Floors (issue 14): under the default mitigation,
+0 silent corruptions and 0 hangs among faults in the weight ROM, the history and the control
+state, at most +25% LUTs over the unprotected core. Exits 1 if a floor is missed.
 """
 
 import argparse
@@ -20,13 +22,25 @@ from pathlib import Path
 from uvhunt._core.simulators import find_simulator
 from uvhunt.console import table
 from uvhunt.firmware_tests.seu_plan import PLACES
-from uvhunt.hls.core_build import CoreConfig, choose_lanes, core_model
+from uvhunt.hls.core_build import (
+    DEFAULT_MITIGATION,
+    CoreConfig,
+    choose_lanes,
+    core_model,
+    make_core,
+    write_core,
+)
+from uvhunt.hls.netlist import logic_levels
+from uvhunt.hls.resources import run_synthesis
+from uvhunt.hls.trigger_core import TOP
 from uvhunt.quant.golden import read_export
 from uvhunt.stages.core import _stream
 from uvhunt.stages.core_seu import run_campaign
 
 GUARDED = ("weight_rom", "history", "control")
 """Places whose faults the default mitigation must correct or flag, every one."""
+MAX_EXTRA_LUTS = 0.25
+"""The default mitigation's LUTs over the unprotected core's, at most."""
 
 
 def main() -> int:
@@ -40,34 +54,57 @@ def main() -> int:
     args = p.parse_args()
     golden, model_config = read_export(args.run / "export")
     model = core_model(golden, model_config.preprocessing)
-    lanes, per_pixel = choose_lanes(model, CoreConfig())
+    config = CoreConfig()
+    lanes, per_pixel = choose_lanes(model, config)
     raw = _stream(args.run / "sessions" / "session_00", args.pixels, 48 + 1 + args.frames_after)
+    levels = {}
     with tempfile.TemporaryDirectory(prefix="uvhunt-seu-") as tmp:
         simulator = find_simulator("verilator", Path(tmp) / "bin")
-        result = run_campaign(
-            golden,
-            model_config.preprocessing,
-            model,
-            lanes,
-            per_pixel,
-            raw,
-            simulator,
-            Path(tmp) / "seu",
-            args.faults,
-            args.pixels,
-            args.frames_after,
-            args.seed,
-            PLACES,
-        )
-    result.pop("outcomes_file")
-    levels = {"none": {"mitigation": "none", **result}}
-    default = levels["none"]  # no mitigation is built yet: the default level is none
+        for level in dict.fromkeys(["none", DEFAULT_MITIGATION]):
+            print(f"{level}: {args.faults} faults per place ...", file=sys.stderr, flush=True)
+            result = run_campaign(
+                golden,
+                model_config.preprocessing,
+                model,
+                lanes,
+                per_pixel,
+                raw,
+                simulator,
+                Path(tmp) / level,
+                args.faults,
+                args.pixels,
+                args.frames_after,
+                args.seed,
+                PLACES,
+                mitigation=level,
+            )
+            result.pop("outcomes_file")
+            work = Path(tmp) / f"{level}_synth"  # the full core's price (2,304 pixels)
+            write_core(make_core(model, config.pixels, lanes, mitigation=level), work, {})
+            synthesis = run_synthesis(f"read_rtlil {TOP}.il", TOP, work, netlist=True)
+            result["price"] = {
+                "luts": synthesis["luts"],
+                "flip_flops": synthesis["flip_flops"],
+                "bram36": synthesis["ramb36"] + synthesis["ramb18"] / 2,
+                "logic_levels": logic_levels(work / "netlist.json", TOP),
+            }
+            levels[level] = result
+    none, default = levels["none"], levels[DEFAULT_MITIGATION]
+    extra = default["price"]["luts"] / none["price"]["luts"] - 1
     missed = {
         place: {k: default["places"][place][k] for k in ("silent", "hang")}
         for place in GUARDED
         if default["places"][place]["silent"] or default["places"][place]["hang"]
     }
-    summary = {"lanes": lanes, "levels": levels, "default": "none", "floors_missed": missed}
+    if extra > MAX_EXTRA_LUTS:
+        missed["price"] = f"{extra:+.1%} LUTs (at most {MAX_EXTRA_LUTS:+.0%})"
+    summary = {
+        "lanes": lanes,
+        "levels": levels,
+        "default": DEFAULT_MITIGATION,
+        "extra_luts": extra,
+        "floors_missed": missed,
+    }
     if args.json:
         print(json.dumps(summary, indent=1))
     else:
@@ -79,9 +116,11 @@ def main() -> int:
         ]
         head = ["level", "place", "injected", "masked", "corrected", "detected", "silent"]
         print(table(rows, [*head, "hang", "silent rate", "trigger changed"]))
+        for level, found in levels.items():
+            print(f"{level}: {found['price']} ({found['seconds']} s)")
         print(
-            f"{args.pixels}-pixel core, {lanes} lanes, {per_pixel:,} clocks per pixel; "
-            f"{result['seconds']} s; floors missed: {missed or 'none'}"
+            f"{args.pixels}-pixel campaign core, {lanes} lanes, {per_pixel:,} clocks per pixel; "
+            f"{DEFAULT_MITIGATION} costs {extra:+.1%} LUTs; floors missed: {missed or 'none'}"
         )
     return 1 if missed else 0
 

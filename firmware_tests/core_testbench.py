@@ -31,8 +31,15 @@ class CoreScoreboard:
         self.windows = 0
         self.mismatches: list[str] = []
         self.scores = np.zeros(expected.score.shape, np.int64)
+        self.corrected_beats = 0
+        """Beats whose pixel read a word the core's ECC corrected (``m_seu_corrected``)."""
+        self.detected_beats = 0
+        """Beats whose pixel read a word with an uncorrectable error (``m_seu_detected``)."""
 
     def observe(self, beat: dict) -> None:
+        beat = dict(beat)
+        self.corrected_beats += beat.pop("seu_corrected", 0)
+        self.detected_beats += beat.pop("seu_detected", 0)
         frame, pixel = divmod(self.next, self.pixels)
         self.next += 1
         e = self.expected
@@ -119,6 +126,8 @@ class StreamMonitor:
         "gate_centre": "m_gate_centre",
         "gate_spread": "m_gate_spread",
         "gate_trigger": "m_gate_trig",
+        "seu_corrected": "m_seu_corrected",
+        "seu_detected": "m_seu_detected",
     }
     SIGNED = ("score", "gate_peak")
 

@@ -86,6 +86,8 @@ async def _run(
         np.save(Path(os.environ["UVHUNT_RESULTS"]) / "session_scores.npy", board.scores)
     assert board.compared == raw.size, f"{board.compared} of {raw.size} outputs came out"
     assert not board.mismatches, board.mismatches[:5]
+    flags = board.corrected_beats + board.detected_beats
+    assert flags == 0, f"{flags} beats flag an upset in a fault-free stream"
 
 
 @cocotb.test()

@@ -10,8 +10,9 @@ word keeps it until the core writes it again, as an upset cell does. The read-on
 would; the rest is cleared by the next trial's reset and history refill.
 
 Outcome (``seu_plan.OUTCOMES``): hang if no output came for twice the clocks of a frame;
-else silent if any output differs; else masked. (The unprotected core flags nothing, so
-nothing is ``detected`` or ``corrected``.) Paths from the environment: ``UVHUNT_GOLDEN``,
+else detected if a beat raised ``m_seu_detected``; else silent if any output differs (even
+if a beat claimed a correction); else corrected if a beat raised ``m_seu_corrected``; else
+masked. Paths from the environment: ``UVHUNT_GOLDEN``,
 ``UVHUNT_CORE`` (core.json), ``UVHUNT_SEU`` (campaign.json: the stream, thresholds and
 faults), ``UVHUNT_RESULTS`` (``seu.json`` is written there)."""
 
@@ -108,8 +109,12 @@ async def _trial(dut, tb, campaign, expected, handles, fault) -> dict:
         handle.value = flipped[0]  # the read-only memories, restored
     if hang:
         outcome = "hang"
+    elif board.detected_beats:
+        outcome = "detected"
     elif board.mismatches:
-        outcome = "silent"
+        outcome = "silent"  # wrong, and nothing said so (a claimed correction included)
+    elif board.corrected_beats:
+        outcome = "corrected"
     else:
         outcome = "masked"
     return {
@@ -118,6 +123,8 @@ async def _trial(dut, tb, campaign, expected, handles, fault) -> dict:
         "injected": bool(flipped),
         "mismatches": len(board.mismatches),
         "trigger_changed": board.trigger_changed,
+        "corrected_beats": board.corrected_beats,
+        "detected_beats": board.detected_beats,
         "first_mismatch": board.mismatches[0] if board.mismatches else None,
     }
 

@@ -26,6 +26,10 @@ D3_FRAME_S = 0.04096
 REAL_TIME_MARGIN = 1.5
 """Cycles available per frame over cycles used, at least, when the lanes are chosen."""
 LANE_CHOICES = (2, 4, 6, 8, 10, 12, 16)
+MITIGATIONS = ("none", "ecc")
+"""Single-event-upset mitigation levels of the core: none; ``ecc``: SECDED on the weight and
+bias ROMs and the history, corrected on every read, with the beat's flags."""
+DEFAULT_MITIGATION = "ecc"
 HISTORY_BITS = (9, 12)
 """History widths the core stores (bits per pixel and frame)."""
 
@@ -93,9 +97,18 @@ def core_model(golden: GoldenMLP, preprocessing: Preprocessing) -> dict:
     }
 
 
-def make_core(model: dict, pixels: int, lanes: int, mask: np.ndarray | None = None) -> TriggerCore:
+def make_core(
+    model: dict,
+    pixels: int,
+    lanes: int,
+    mask: np.ndarray | None = None,
+    mitigation: str = "none",
+) -> TriggerCore:
     """The core, or ValueError when the model's accumulators do not fit its arithmetic.
-    ``mask``: (pixels,) bools, the pixel mask's initial value (True: never triggers)."""
+    ``mask``: (pixels,) bools, the pixel mask's initial value (True: never triggers);
+    ``mitigation``: one of ``MITIGATIONS``."""
+    if mitigation not in MITIGATIONS:
+        raise ValueError(f"mitigation must be one of {', '.join(MITIGATIONS)} (got {mitigation})")
     try:
         return TriggerCore(
             model,
@@ -105,6 +118,7 @@ def make_core(model: dict, pixels: int, lanes: int, mask: np.ndarray | None = No
             history_bits=model["history_bits"],
             shift=model["shift"],
             mask=None if mask is None else np.asarray(mask, bool).tolist(),
+            ecc=mitigation == "ecc",
         )
     except AssertionError as exc:
         raise ValueError(str(exc) or "the model does not fit the core's arithmetic") from exc

@@ -58,6 +58,8 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from uvhunt.hls.secded import Decoder, check_bits, encode, encoder
+
 RAW_BITS = 22
 """Raw D3 sums: 16,384 GTUs × 255 counts < 2**22."""
 TOP = "uvhunt_core"
@@ -91,8 +93,13 @@ class TriggerCore(wiring.Component):
         mask=None,
         gate=(8, 39),
         gate_fraction_bits=8,
+        ecc=False,
     ):
         self.shift = shift
+        self.ecc = bool(ecc)
+        """SECDED on the weight and bias ROMs and the history (``hls/secded.py``): one flipped
+        bit per word corrected on every read, two detected; ``m_seu_corrected`` and
+        ``m_seu_detected`` say so on the output beat of the pixel that read the word."""
         self.mask_init = [0] * P if mask is None else [int(bool(b)) for b in mask]
         assert len(self.mask_init) == P, f"the mask has {len(self.mask_init)} pixels, not {P}"
         sizes = tuple(model["sizes"])
@@ -174,6 +181,8 @@ class TriggerCore(wiring.Component):
                 "mask_we": In(1),
                 "mask_addr": In(range(P)),
                 "mask_data": In(1),
+                "m_seu_corrected": Out(1),
+                "m_seu_detected": Out(1),
             }
         )
         self._build_roms()
@@ -203,6 +212,10 @@ class TriggerCore(wiring.Component):
                     biases.append(int(B[n]) if n < n_out else 0)
         self.rom_words, self.bias_words = words, biases
         self.rom_w = self.fw * (N // 2)
+        if self.ecc:  # the stored words: data and check bits
+            self.rom_words = [encode(w, self.rom_w) for w in words]
+            mask = (1 << self.bias_bits) - 1
+            self.bias_words = [encode(b & mask, self.bias_bits) for b in biases]
         self.macs_cycles = len(words)
 
     # ------------------------------------------------------------------ hardware
@@ -215,7 +228,8 @@ class TriggerCore(wiring.Component):
 
         # ---------------- memories
         K, M, D, pack, WPP = self.K, self.M, self.D, self.pack, self.WPP
-        hist = Memory(shape=unsigned(K * pack), depth=P * WPP, init=[])
+        hist_w = K * pack + (check_bits(K * pack) if self.ecc else 0)
+        hist = Memory(shape=unsigned(hist_w), depth=P * WPP, init=[])
         m.submodules.hist = hist
         h_wp, h_rp = hist.write_port(), hist.read_port()
         if pack == 1:
@@ -228,11 +242,14 @@ class TriggerCore(wiring.Component):
             dbuf = Memory(shape=unsigned(D * pack), depth=WPP, init=[])
             m.submodules.dbuf = dbuf
             d_wp, d_rp = dbuf.write_port(), dbuf.read_port(domain="comb")
-        rom = Memory(shape=unsigned(self.rom_w), depth=len(self.rom_words), init=self.rom_words)
+        rom_w = self.rom_w + (check_bits(self.rom_w) if self.ecc else 0)
+        rom = Memory(shape=unsigned(rom_w), depth=len(self.rom_words), init=self.rom_words)
         m.submodules.wrom = rom
         r_rp = rom.read_port()
         brom = Memory(
-            shape=signed(self.bias_bits),
+            shape=unsigned(self.bias_bits + check_bits(self.bias_bits))
+            if self.ecc
+            else signed(self.bias_bits),
             depth=len(self.bias_words),
             init=self.bias_words,
             attrs={"rom_style": "block", "ram_style": "block"},
@@ -257,6 +274,23 @@ class TriggerCore(wiring.Component):
             acts.append(mem)
             a_wps.append(mem.write_port())
             a_rps.append(mem.read_port())
+
+        # ---------------- SECDED on the ROMs' and the history's read data (``ecc``)
+        h_data, w_data, b_data = h_rp.data, r_rp.data, b_rp.data
+        h_status = w_status = b_status = None
+        if self.ecc:
+            decoders = {}
+            for name, port, data_bits in (
+                ("hist_ecc", h_rp, K * pack),
+                ("wrom_ecc", r_rp, self.rom_w),
+                ("brom_ecc", b_rp, self.bias_bits),
+            ):
+                dec = decoders[name] = Decoder(data_bits)
+                m.submodules[name] = dec
+                m.d.comb += dec.word.eq(port.data)
+            h_status, w_status, b_status = decoders.values()
+            h_data, w_data = h_status.data, w_status.data
+            b_data = b_status.data.as_signed()
 
         # ---------------- frame / pixel bookkeeping
         p_cnt = Signal(range(P))
@@ -361,7 +395,7 @@ class TriggerCore(wiring.Component):
             p_in.eq(Mux(self.s_tuser, 0, p_cnt)),
             base_in.eq(Mux(self.s_tuser, 0, base_cnt)),
             h_wp.addr.eq(hw_addr),
-            h_wp.data.eq(hw_data),
+            h_wp.data.eq(encoder(hw_data, K * pack) if self.ecc else hw_data),
             h_wp.en.eq(hw_en),
             h_rp.addr.eq(cur_base + rd_slot),
             mk_rp.addr.eq(p_in),
@@ -545,7 +579,7 @@ class TriggerCore(wiring.Component):
             m.d.sync += [
                 hv2.eq(hv1),
                 hidx2.eq(hidx1),
-                hdat.eq(h_rp.data),
+                hdat.eq(h_data),
                 hv3.eq(hv2),
                 hidx3.eq(hidx2),
                 d_r.eq(d_new),
@@ -566,7 +600,7 @@ class TriggerCore(wiring.Component):
             m.d.sync += [
                 hv2.eq(hv1),
                 hidx2.eq(hidx1),
-                hdat.eq(h_rp.data),
+                hdat.eq(h_data),
                 hv3.eq(hv2),
                 hidx3.eq(hidx2),
                 hv4.eq(hv3),
@@ -622,7 +656,7 @@ class TriggerCore(wiring.Component):
             B_r.eq(Mux(lay1 == 0, q, act_x)),
         ]
         for mm in range(NPAIR):
-            fld = r_rp.data[self.fw * mm : self.fw * (mm + 1)]
+            fld = w_data[self.fw * mm : self.fw * (mm + 1)]
             lo, hip = fld[:wb], fld[wb:]
             m.d.sync += A_r[mm].eq(Cat(lo, lo[wb - 1].replicate(k - wb), hip).as_signed())
         # s2: multiply
@@ -779,7 +813,7 @@ class TriggerCore(wiring.Component):
             val_a2.eq(val_a),
             n_a2.eq(n_a),
             lay_a2.eq(lay_a),
-            bias_r.eq(b_rp.data),
+            bias_r.eq(b_data),
         ]
         # stage b: + bias
         m.d.sync += [vb.eq(va2), n_b.eq(n_a2), lay_b.eq(lay_a2), acc_b.eq(val_a2 + bias_r)]
@@ -810,4 +844,18 @@ class TriggerCore(wiring.Component):
                     with m.Case(li):
                         wp = a_wps[li % 2]
                         m.d.comb += [wp.data.eq(ys[li]), wp.en.eq(1)]
+
+        # ---------------- the beat's SEU flags: a read the decoders corrected or flagged
+        # while the pixel was processed (qualified by the stage where each read's data is on
+        # its port: history hv1, weights v1, biases va)
+        seu_c, seu_d = Signal(name="seu_corrected"), Signal(name="seu_detected")
+        m.d.comb += [self.m_seu_corrected.eq(seu_c), self.m_seu_detected.eq(seu_d)]
+        if self.ecc:
+            used = ((h_status, hv1), (w_status, v1), (b_status, va))
+            corrected = Cat(*(d.corrected & v for d, v in used)).any()
+            detected = Cat(*(d.detected & v for d, v in used)).any()
+            with m.If(self.s_tvalid & self.s_tready):  # a new pixel: its own flags
+                m.d.sync += [seu_c.eq(0), seu_d.eq(0)]
+            with m.Else():
+                m.d.sync += [seu_c.eq(seu_c | corrected), seu_d.eq(seu_d | detected)]
         return m

@@ -111,3 +111,11 @@ def test_a_campaign_in_verilator_classifies_every_fault(small_core, tmp_path):
         assert counts["corrected"] == counts["detected"] == 0  # nothing flags, unprotected
     assert campaign["places"]["history"]["silent"] > 0  # a flipped sample is in every window
     assert campaign["bits"]["history"] == 2 * 16 * 36 and campaign["pixels"] == 2
+    ecc = run_campaign(
+        golden, Preprocessing(), model, LANES, per_pixel, raw, simulator, tmp_path / "e", 12, 2, 2,
+        1, ("weight_rom", "history", "control"), mitigation="ecc",
+    )  # fmt: skip
+    assert ecc["bits"]["history"] == 2 * 16 * (36 + 7)  # SECDED: 7 check bits a word
+    for place in ("weight_rom", "history"):  # every word is read: every flip corrected
+        assert ecc["places"][place]["corrected"] == 12, ecc["places"][place]
+    assert ecc["places"]["control"]["injected"] == 12

@@ -29,6 +29,8 @@ from uvhunt.euso.readers import open_movie
 from uvhunt.firmware_tests.core_reference import CoreReference
 from uvhunt.firmware_tests.seu_plan import PLACES
 from uvhunt.hls.core_build import (
+    DEFAULT_MITIGATION,
+    MITIGATIONS,
     REAL_TIME_MARGIN,
     CoreConfig,
     choose_lanes,
@@ -121,6 +123,13 @@ def add_options(p) -> None:
     )
     p.add_argument("--seu-seed", type=int, default=0, help="seeds the campaign's faults")
     p.add_argument(
+        "--mitigation",
+        choices=MITIGATIONS,
+        default=DEFAULT_MITIGATION,
+        help="single-event-upset mitigation: none, or ecc (SECDED on the weight and bias ROMs "
+        "and the history, corrected on every read, flagged on the beat)",
+    )
+    p.add_argument(
         "--mask",
         default=None,
         metavar="FILE",
@@ -148,7 +157,7 @@ def run(args, progress) -> dict:
     try:
         model = core_model(golden, model_config.preprocessing)
         lanes, per_pixel = choose_lanes(model, config)
-        core = make_core(model, config.pixels, lanes, mask.flat(config.pixels))
+        core = make_core(model, config.pixels, lanes, mask.flat(config.pixels), args.mitigation)
     except ValueError as exc:
         raise UvhuntError(
             f"the trigger core cannot map this model: {exc}",
@@ -185,6 +194,7 @@ def run(args, progress) -> dict:
                 "cycles_available": available,
                 "real_time_margin": margin,
                 "mask": _mask_description(mask, config.pixels),
+                "mitigation": args.mitigation,
                 "interface": INTERFACE,
             },
         )
@@ -231,30 +241,18 @@ def run(args, progress) -> dict:
         netlist.unlink()  # tens of MB; the counts are kept
         seu = None
         if args.seu_faults:
-            say(
-                f"core: SEU campaign, {args.seu_faults} faults in each of "
-                f"{', '.join(seu_places)} of a {args.seu_pixels}-pixel core (log: "
-                f"{out / 'seu' / 'sim.log'})",
-                args.quiet,
+            price = {k: synthesis[k] for k in ("luts", "flip_flops")}
+            price["bram36"] = synthesis["ramb36"] + synthesis["ramb18"] / 2
+            prices = {args.mitigation: price}
+            if args.mitigation != "none":  # the unprotected core's price, for comparison
+                say("core: Yosys synth_xilinx of the unprotected core", args.quiet)
+                prices["none"] = _price(model, config.pixels, lanes, tmp / "seu" / "none_synth")
+            seu = _campaigns(
+                args, seu_places, golden, model_config, model, lanes, per_pixel, raw, found, tmp
             )
-            campaign = run_campaign(
-                golden,
-                model_config.preprocessing,
-                model,
-                lanes,
-                per_pixel,
-                raw,
-                found,
-                tmp / "seu",
-                args.seu_faults,
-                args.seu_pixels,
-                args.seu_frames,
-                args.seu_seed,
-                seu_places,
-            )
-            unprotected = {"mitigation": "none", **campaign, "price": None}
-            seu = {"none": unprotected, "default": unprotected}
-            shutil.rmtree(tmp / "seu" / "build", ignore_errors=True)
+            for level, found_level in seu.items():
+                found_level["price"] = prices[level]
+            seu["default"] = seu[args.mitigation]
         say("core: the HLS core (hls4ml project, g++ C simulation)", args.quiet)
         hls = _hls_core(args, golden, model_config, config, tmp / "hls", streams)
         session = results.get("session_back_to_back", {})
@@ -292,9 +290,6 @@ def run(args, progress) -> dict:
             "seu": seu,
             "seconds": round(time.perf_counter() - start, 1),
         }
-        if seu is not None:  # the unprotected core's price is the core's
-            price = {k: summary[k] for k in ("luts", "flip_flops", "bram36")}
-            seu["none"]["price"] = price
         write_json(tmp / "summary.json", summary)
         shutil.rmtree(tmp / "bin", ignore_errors=True)
         shutil.rmtree(tmp / "build", ignore_errors=True)
@@ -328,7 +323,56 @@ INTERFACE = {
     "mask": "mask_we, mask_addr (pixel), mask_data (1 = never triggers): one pixel's mask bit "
     "written per clock, at any time (taking effect for pixels accepted after it); a masked "
     "pixel gives m_trig = 0 and its score; reset keeps the mask",
+    "upsets": "m_seu_corrected (the pixel read a word whose flipped bit the ECC corrected), "
+    "m_seu_detected (a word with an error it could not correct: the beat is suspect); both 0 "
+    "without mitigation",
 }
+
+
+def _campaigns(
+    args, places, golden, model_config, model, lanes, per_pixel, raw, simulator, folder: Path
+) -> dict:
+    """The SEU campaign of the unprotected core and of ``--mitigation``'s, by level, in
+    ``folder/seu/<level>``."""
+    out = {}
+    for level in dict.fromkeys(["none", args.mitigation]):
+        work = folder / "seu" / level
+        say(
+            f"core: SEU campaign ({level}), {args.seu_faults} faults in each of "
+            f"{', '.join(places)} of a {args.seu_pixels}-pixel core",
+            args.quiet,
+        )
+        out[level] = run_campaign(
+            golden,
+            model_config.preprocessing,
+            model,
+            lanes,
+            per_pixel,
+            raw,
+            simulator,
+            work,
+            args.seu_faults,
+            args.seu_pixels,
+            args.seu_frames,
+            args.seu_seed,
+            places,
+            mitigation=level,
+        )
+        out[level]["outcomes_file"] = f"seu/{level}/outcomes.json"
+        shutil.rmtree(work / "build", ignore_errors=True)
+    return out
+
+
+def _price(model, pixels, lanes, work: Path) -> dict:
+    """LUTs, flip-flops and BRAM36 of the unprotected core (Yosys)."""
+    write_core(make_core(model, pixels, lanes), work, {})
+    synthesis = run_synthesis(f"read_rtlil {TOP}.il", TOP, work)
+    shutil.rmtree(work)
+    return {
+        "luts": synthesis["luts"],
+        "flip_flops": synthesis["flip_flops"],
+        "bram36": synthesis["ramb36"] + synthesis["ramb18"] / 2,
+    }
 
 
 def _seu_places(args) -> tuple[str, ...]:
@@ -551,18 +595,30 @@ def render(summary: dict) -> str:
 def _seu_lines(seu: dict | None) -> list[str]:
     if not seu:
         return []
-    none = seu["none"]
+    levels = {k: v for k, v in seu.items() if k != "default"}
     rows = [
-        [place, c["injected"], c["masked"], c["corrected"], c["detected"], c["silent"], c["hang"]]
-        for place, c in none["places"].items()
+        [level, place, c["injected"], c["masked"], c["corrected"], c["detected"]]
+        + [c["silent"], c["hang"]]
+        for level, found in levels.items()
+        for place, c in found["places"].items()
     ]
-    return [
+    none, default = seu["none"], seu["default"]
+    head = ["mitigation", "place", "injected", "masked", "corrected", "detected", "silent"]
+    lines = [
         "",
-        f"single-event upsets, no mitigation ({none['pixels']}-pixel core, seed "
-        f"{none['seed']}, {none['seconds']} s):",
-        table(rows, ["place", "injected", "masked", "corrected", "detected", "silent", "hang"]),
-        "",
+        f"single-event upsets ({none['pixels']}-pixel core, seed {none['seed']}; "
+        f"default mitigation: {default['mitigation']}):",
+        table(rows, [*head, "hang"]),
     ]
+    if default is not none:
+        extra = default["price"]["luts"] - none["price"]["luts"]
+        lines.append(
+            f"price of {default['mitigation']}: {default['price']['luts']:,} LUTs against "
+            f"{none['price']['luts']:,} unprotected ({extra:+,}, "
+            f"{extra / none['price']['luts']:+.1%}), BRAM36 {default['price']['bram36']:g} "
+            f"against {none['price']['bram36']:g}"
+        )
+    return [*lines, ""]
 
 
 STAGE = Stage(

@@ -36,14 +36,16 @@ def run_campaign(
     seed: int,
     places: tuple[str, ...] = PLACES,
     faults: list[Fault] | None = None,
+    mitigation: str = "none",
 ) -> dict:
     """``per_place`` faults in each of ``places`` of a ``pixels``-pixel core, injected in the
     first frame with full windows; ``frames_after`` frames (after that one) observed.
     ``raw``: (frames, pixels) counts per GTU summed over the D3 frame, at least
     ``length + 1 + frames_after`` frames of ``pixels`` pixels. The network's and the peak
     gate's thresholds are the medians of the stream's own scores and codes, so that trigger
-    bits go both ways. ``faults``: the faults to inject instead of a seeded plan. Returns the
-    counts per place and how the campaign ran."""
+    bits go both ways. ``faults``: the faults to inject instead of a seeded plan;
+    ``mitigation``: the core's level (``hls.core_build.MITIGATIONS``). Returns the counts per
+    place and how the campaign ran."""
     length = model["sizes"][0]
     frames = length + 1 + frames_after
     if raw.shape[0] < frames or raw.shape[1] < pixels:
@@ -54,10 +56,9 @@ def run_campaign(
     threshold = int(np.median(reference.scores(raw)[length - 1 :]))
     codes = reference.gate_parts(raw)[3][length - 1 :]
     gate_threshold = int(np.median(codes[codes >= 0])) if (codes >= 0).any() else 0
-    core = make_core(model, pixels, lanes)
-    write_core(
-        core, work, {"pixels": pixels, "lanes": lanes, "preprocessing": preprocessing.to_dict()}
-    )
+    core = make_core(model, pixels, lanes, mitigation=mitigation)
+    description = {"pixels": pixels, "lanes": lanes, "preprocessing": preprocessing.to_dict()}
+    write_core(core, work, {**description, "mitigation": mitigation})
     golden.write(work / "golden.npz")
     targets = find_targets((work / f"{TOP}.v").read_text())
     if faults is None:
@@ -93,6 +94,7 @@ def run_campaign(
     if len(outcomes) != len(faults):
         raise RuntimeError(f"the SEU campaign ran {len(outcomes)} of {len(faults)} faults")
     return {
+        "mitigation": mitigation,
         "pixels": pixels,
         "faults_per_place": per_place,
         "frames": frames,
