@@ -7,10 +7,11 @@ the arithmetic and the control are the full core's; the history holds fewer pixe
 one Verilator trial each through cocotb (``firmware_tests/seu_tests.py``). Run ``uvhunt run``
 first (or give --run), then ``python benchmarks/bench_seu.py [--faults 1000] [--json]``.
 
-Both the unprotected core (``none``) and the default mitigation's are run, and each is
-priced at full size (2,304 pixels, Yosys). Floors (issue 14): under the default mitigation,
-0 silent corruptions and 0 hangs among faults in the weight ROM, the history and the control
-state, at most +25% LUTs over the unprotected core. Exits 1 if a floor is missed.
+Every mitigation level (``--levels``; the unprotected core ``none`` and the default always)
+is run, and each is priced at full size (2,304 pixels, Yosys). Floors (issue 14): under the
+default mitigation, 0 silent corruptions and 0 hangs among faults in the weight ROM, the
+history and the control state, at most +25% LUTs over the unprotected core. Exits 1 if a
+floor is missed.
 """
 
 import argparse
@@ -24,6 +25,8 @@ from uvhunt.console import table
 from uvhunt.firmware_tests.seu_plan import PLACES
 from uvhunt.hls.core_build import (
     DEFAULT_MITIGATION,
+    MITIGATIONS,
+    SYNTHESIS_READ,
     CoreConfig,
     choose_lanes,
     core_model,
@@ -50,8 +53,12 @@ def main() -> int:
     p.add_argument("--pixels", type=int, default=2)
     p.add_argument("--frames-after", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--levels", default=",".join(MITIGATIONS), help="mitigation levels, comma-separated"
+    )
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
+    chosen = [level.strip() for level in args.levels.split(",") if level.strip()]
     golden, model_config = read_export(args.run / "export")
     model = core_model(golden, model_config.preprocessing)
     config = CoreConfig()
@@ -60,7 +67,7 @@ def main() -> int:
     levels = {}
     with tempfile.TemporaryDirectory(prefix="uvhunt-seu-") as tmp:
         simulator = find_simulator("verilator", Path(tmp) / "bin")
-        for level in dict.fromkeys(["none", DEFAULT_MITIGATION]):
+        for level in dict.fromkeys(["none", *chosen, DEFAULT_MITIGATION]):
             print(f"{level}: {args.faults} faults per place ...", file=sys.stderr, flush=True)
             result = run_campaign(
                 golden,
@@ -81,7 +88,7 @@ def main() -> int:
             result.pop("outcomes_file")
             work = Path(tmp) / f"{level}_synth"  # the full core's price (2,304 pixels)
             write_core(make_core(model, config.pixels, lanes, mitigation=level), work, {})
-            synthesis = run_synthesis(f"read_rtlil {TOP}.il", TOP, work, netlist=True)
+            synthesis = run_synthesis(SYNTHESIS_READ, TOP, work, netlist=True)
             result["price"] = {
                 "luts": synthesis["luts"],
                 "flip_flops": synthesis["flip_flops"],

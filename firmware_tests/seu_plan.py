@@ -86,7 +86,7 @@ def find_targets(verilog: str) -> list[Target]:
         if found is None:
             raise ValueError(f"register {name!r} of the core has no declaration")
         width = int(found.group(1) or 0) + 1
-        place = "control" if CONTROL.match(name) else "datapath"
+        place = "control" if CONTROL.match(re.sub(r"_tmr[0-2]$", "", name)) else "datapath"
         targets.append(Target(name.lstrip("\\"), place, width, 1))
     return targets
 

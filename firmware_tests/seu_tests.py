@@ -7,7 +7,8 @@ output of every frame compared with the golden scoring (``CoreReference``). A fl
 write through the simulator's VPI of the stored value with one bit inverted: the register or
 word keeps it until the core writes it again, as an upset cell does. The read-only memories
 (weight and bias ROMs, the pixel mask) are restored after each trial, as reconfiguration
-would; the rest is cleared by the next trial's reset and history refill.
+would; the history is emptied (all zeros) after each reset, and the rest is cleared by the
+reset and the history's refill.
 
 Outcome (``seu_plan.OUTCOMES``): hang if no output came for twice the clocks of a frame;
 else detected if a beat raised ``m_seu_detected``; else silent if any output differs (even
@@ -84,6 +85,9 @@ async def _trial(dut, tb, campaign, expected, handles, fault) -> dict:
     raw = np.asarray(campaign["raw"], np.int64)
     pixels = raw.shape[1]
     await tb.reset()
+    history = handles["hist"]  # emptied: no trial inherits the last one's flipped word
+    for word in range(len(history)):
+        history[word].value = 0  # the code word of 0 is 0 (SECDED's check bits included)
     board = _TrialBoard(expected, pixels)
     monitor = cocotb.start_soon(StreamMonitor(dut, board).run())
     flipped: list[int] = []

@@ -17,6 +17,7 @@ import numpy as np
 from amaranth.back import rtlil, verilog
 from amaranth.sim import Simulator
 
+from uvhunt.hls.tmr import KEEP_COPIES
 from uvhunt.hls.trigger_core import TOP, TriggerCore
 from uvhunt.quant.golden import GoldenMLP
 from uvhunt.quant.preprocess import Preprocessing
@@ -26,10 +27,13 @@ D3_FRAME_S = 0.04096
 REAL_TIME_MARGIN = 1.5
 """Cycles available per frame over cycles used, at least, when the lanes are chosen."""
 LANE_CHOICES = (2, 4, 6, 8, 10, 12, 16)
-MITIGATIONS = ("none", "ecc")
+MITIGATIONS = ("none", "ecc", "ecc_tmr")
 """Single-event-upset mitigation levels of the core: none; ``ecc``: SECDED on the weight and
-bias ROMs and the history, corrected on every read, with the beat's flags."""
-DEFAULT_MITIGATION = "ecc"
+bias ROMs and the history, corrected on every read, with the beat's flags; ``ecc_tmr``: that
+and triple modular redundancy of the control registers."""
+DEFAULT_MITIGATION = "ecc_tmr"
+SYNTHESIS_READ = f"read_rtlil {TOP}.il\n{KEEP_COPIES}"
+"""How Yosys reads the core written by ``write_core`` (tripled registers kept apart)."""
 HISTORY_BITS = (9, 12)
 """History widths the core stores (bits per pixel and frame)."""
 
@@ -118,7 +122,8 @@ def make_core(
             history_bits=model["history_bits"],
             shift=model["shift"],
             mask=None if mask is None else np.asarray(mask, bool).tolist(),
-            ecc=mitigation == "ecc",
+            ecc=mitigation in ("ecc", "ecc_tmr"),
+            tmr=mitigation == "ecc_tmr",
         )
     except AssertionError as exc:
         raise ValueError(str(exc) or "the model does not fit the core's arithmetic") from exc

@@ -59,7 +59,13 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from uvhunt.hls.secded import Decoder, check_bits, encode, encoder
+from uvhunt.hls.tmr import Tripler
 
+STATES = {
+    name: code
+    for code, name in enumerate(("IDLE", "HIST", "OUT", "DIV0", "DIV", "DIVEND", "MAC", "DRAIN"))
+}
+"""The control state machine's states and their codes."""
 RAW_BITS = 22
 """Raw D3 sums: 16,384 GTUs × 255 counts < 2**22."""
 TOP = "uvhunt_core"
@@ -94,8 +100,13 @@ class TriggerCore(wiring.Component):
         gate=(8, 39),
         gate_fraction_bits=8,
         ecc=False,
+        tmr=False,
     ):
         self.shift = shift
+        self.tmr = bool(tmr)
+        """Triple modular redundancy of the control registers (``hls/tmr.py``): the state
+        machine, the frame, pixel, slot, layer, input and group counters, the addresses, the
+        post-processor's and the peak gate's sequencers, the trigger count."""
         self.ecc = bool(ecc)
         """SECDED on the weight and bias ROMs and the history (``hls/secded.py``): one flipped
         bit per word corrected on every read, two detected; ``m_seu_corrected`` and
@@ -221,6 +232,7 @@ class TriggerCore(wiring.Component):
     # ------------------------------------------------------------------ hardware
     def elaborate(self, platform):
         m = Module()
+        tmr = Tripler(m).triple if self.tmr else (lambda *signals: None)
         P, L, N, nl, k = self.P, self.L, self.N, self.nl, self.k
         NPAIR = N // 2
         sizes, groups = self.sizes, self.groups
@@ -375,6 +387,9 @@ class TriggerCore(wiring.Component):
         acc_b = Signal(signed(self.post_bits))
 
         busy = Signal()
+        tmr(p_cnt, base_cnt, t_slot, t_word, t_fld, nfr, cur_p, cur_base, cur_first, cur_last)
+        tmr(cnt, wv, rd_slot, rcnt, dcnt, layer, i_cnt, g_cnt, wa, pp_active, pp_j, pp_lay)
+        tmr(pp_nbase, bc, busy)
         vc = Signal()
         gate_busy = Signal()
         m.d.sync += busy.eq(
@@ -385,6 +400,7 @@ class TriggerCore(wiring.Component):
         hw_addr = Signal(range(P * WPP))
         hw_data = Signal(K * pack)
         hw_en = Signal()
+        tmr(hw_addr, hw_en)
         # defaults
         m.d.sync += [hv1.eq(0), v1.eq(0), hw_en.eq(0)]
 
@@ -410,6 +426,7 @@ class TriggerCore(wiring.Component):
             Signal(range(WPP), name="dw0"),
             Signal(range(pack), name="df0"),
         )
+        tmr(dw, df, dw0, df0)
         if pack == 1:
             m.d.comb += d_rp.addr.eq(i_cnt)
         else:
@@ -439,8 +456,10 @@ class TriggerCore(wiring.Component):
             self.m_gate_trig.eq(wv & ~mk_rp.data & gate_hit),
         ]
 
-        with m.FSM(name="ctrl"):
-            with m.State("IDLE"):
+        state = Signal(range(len(STATES)), name="ctrl_state")  # IDLE (0) after reset
+        tmr(state)
+        with m.Switch(state):
+            with m.Case(STATES["IDLE"]):
                 m.d.comb += [self.s_tready.eq(1), mk_rp.en.eq(self.s_tvalid)]
                 with m.If(self.s_tvalid):
                     if pack == 1:
@@ -462,14 +481,14 @@ class TriggerCore(wiring.Component):
                     ]
                     if pack == 1:
                         with m.If(nfr == L - 1):
-                            m.next = "HIST"
+                            m.d.sync += state.eq(STATES["HIST"])
                         with m.Else():
                             m.d.sync += [score.eq(0), wv.eq(0)]
-                            m.next = "OUT"
+                            m.d.sync += state.eq(STATES["OUT"])
                     else:
                         # the read pass is needed in every frame (read-modify-write of the new slot)
-                        m.next = "HIST"
-            with m.State("HIST"):
+                        m.d.sync += state.eq(STATES["HIST"])
+            with m.Case(STATES["HIST"]):
                 with m.If(rcnt != NR):
                     m.d.sync += [
                         rd_slot.eq(
@@ -481,26 +500,26 @@ class TriggerCore(wiring.Component):
                     ]
                 if pack == 1:
                     with m.If(hv3 & (hidx3 == L - 1)):
-                        m.next = "DIV0"
+                        m.d.sync += state.eq(STATES["DIV0"])
                 else:
                     with m.If(hv4 & (hidx4 == NR - 1)):
                         with m.If(nfr == L - 1):
-                            m.next = "DIV0"
+                            m.d.sync += state.eq(STATES["DIV0"])
                         with m.Else():
                             m.d.sync += [score.eq(0), wv.eq(0)]
-                            m.next = "OUT"
-            with m.State("DIV0"):
+                            m.d.sync += state.eq(STATES["OUT"])
+            with m.Case(STATES["DIV0"]):
                 m.d.sync += [rem.eq(total + M * L), dv.eq(L << (QB - 1)), quo.eq(0), dcnt.eq(0)]
-                m.next = "DIV"
-            with m.State("DIV"):
+                m.d.sync += state.eq(STATES["DIV"])
+            with m.Case(STATES["DIV"]):
                 with m.If(~rdiff[-1]):
                     m.d.sync += [rem.eq(rdiff), quo.eq(Cat(C(1, 1), quo))]
                 with m.Else():
                     m.d.sync += quo.eq(Cat(C(0, 1), quo))
                 m.d.sync += [dv.eq(dv >> 1), dcnt.eq(dcnt + 1)]
                 with m.If(dcnt == QB - 1):
-                    m.next = "DIVEND"
-            with m.State("DIVEND"):
+                    m.d.sync += state.eq(STATES["DIVEND"])
+            with m.Case(STATES["DIVEND"]):
                 m.d.sync += [
                     bval.eq(quo - M),
                     layer.eq(0),
@@ -513,8 +532,8 @@ class TriggerCore(wiring.Component):
                     st_w = Mux(t_fld == pack - 1, Mux(t_word == WPP - 1, 0, t_word + 1), t_word)
                     st_f = Mux(t_fld == pack - 1, 0, t_fld + 1)
                     m.d.sync += [dw.eq(st_w), df.eq(st_f), dw0.eq(st_w), df0.eq(st_f)]
-                m.next = "MAC"
-            with m.State("MAC"):
+                m.d.sync += state.eq(STATES["MAC"])
+            with m.Case(STATES["MAC"]):
                 m.d.sync += [
                     v1.eq(1),
                     first1.eq(i_cnt == 0),
@@ -534,20 +553,20 @@ class TriggerCore(wiring.Component):
                     m.d.sync += i_cnt.eq(0)
                     with m.If(g_cnt == last_g):
                         m.d.sync += g_cnt.eq(0)
-                        m.next = "DRAIN"
+                        m.d.sync += state.eq(STATES["DRAIN"])
                     with m.Else():
                         m.d.sync += g_cnt.eq(g_cnt + 1)
                 with m.Else():
                     m.d.sync += i_cnt.eq(i_cnt + 1)
-            with m.State("DRAIN"):
+            with m.Case(STATES["DRAIN"]):
                 with m.If(~busy):
                     with m.If(layer == nl - 1):
                         m.d.sync += wv.eq(1)
-                        m.next = "OUT"
+                        m.d.sync += state.eq(STATES["OUT"])
                     with m.Else():
                         m.d.sync += layer.eq(layer + 1)
-                        m.next = "MAC"
-            with m.State("OUT"):
+                        m.d.sync += state.eq(STATES["MAC"])
+            with m.Case(STATES["OUT"]):
                 m.d.comb += self.m_tvalid.eq(1)
                 with m.If(self.m_tready):
                     m.d.sync += cnt.eq(cnt_new)
@@ -568,7 +587,7 @@ class TriggerCore(wiring.Component):
                                 m.d.sync += t_fld.eq(t_fld + 1)
                     with m.Else():
                         m.d.sync += [p_cnt.eq(cur_p + 1), base_cnt.eq(cur_base + WPP)]
-                    m.next = "IDLE"
+                    m.d.sync += state.eq(STATES["IDLE"])
 
         # ---------------- history data -> d_i, sum
         # 3 stages: register BRAM (cascade-mux) output, subtract, then store/accumulate
@@ -673,6 +692,7 @@ class TriggerCore(wiring.Component):
         gate_in = Signal()
         m.d.comb += gate_in.eq(v2 & (lay2 == 0) & (g2 == 0))
         g_i = Signal(range(L + 1))
+        tmr(g_i)
         i_now = Signal(range(L + 1))
         m.d.comb += i_now.eq(Mux(first2, 0, g_i))
         g_sh = [Signal(signed(9), name=f"gate_sh{j}") for j in range(SF - 1)]  # newest first
@@ -710,6 +730,7 @@ class TriggerCore(wiring.Component):
         g_step = Signal(range(7))  # 0 idle; k: product k (below) loading or running
         g_load = Signal()
         g_end = Signal()
+        tmr(mul_run, g_step, g_load, g_end)
         m.d.sync += g_end.eq(gate_in & last2)
         m.d.comb += gate_busy.eq(g_end | (g_step != 0))
         pos_best = Signal(range(128 * SF + 1))  # max(S, 0): S² = 0 when S <= 0 (no trigger)

@@ -95,21 +95,24 @@ def test_core_equals_the_golden_scoring_on_a_streamed_session(
     assert hls["synthesis"]["status"] == "skipped"  # no Vitis here
     for name in ("firmware/uvhunt_core.cpp", "firmware/myproject.cpp", "build_uvhunt_core.tcl"):
         assert (tmp_path / "core" / "hls" / name).is_file(), name
-    seu = summary["seu"]  # the campaigns: unprotected, and the default mitigation (ECC)
-    assert summary["mitigation"] == seu["default"]["mitigation"] == "ecc"
-    assert seu["none"]["mitigation"] == "none" and seu["default"] == seu["ecc"]
-    for level in ("none", "ecc"):
+    seu = summary["seu"]  # the campaigns: unprotected, and the default mitigation
+    assert summary["mitigation"] == seu["default"]["mitigation"] == "ecc_tmr"
+    assert seu["none"]["mitigation"] == "none" and seu["default"] == seu["ecc_tmr"]
+    for level in ("none", "ecc_tmr"):
         places = seu[level]["places"]
         assert set(places) == {"weight_rom", "history", "datapath", "control", "mask"}
         for counts in places.values():
             assert counts["injected"] == 20 == sum(counts[k] for k in OUTCOMES)
         outcomes = json.loads((tmp_path / "core" / seu[level]["outcomes_file"]).read_text())
         assert len(outcomes) == 100 and all(o["injected"] for o in outcomes)
-    for place in ("weight_rom", "history"):  # every flip read and corrected, none silent
-        protected, bare = seu["ecc"]["places"][place], seu["none"]["places"][place]
-        assert protected["silent"] == protected["hang"] == 0 < protected["corrected"], place
+    for place in ("weight_rom", "history", "control"):  # every flip corrected or outvoted
+        protected, bare = seu["ecc_tmr"]["places"][place], seu["none"]["places"][place]
+        assert protected["silent"] == protected["hang"] == 0, place
         assert bare["corrected"] == 0 < bare["silent"], place
-    assert seu["ecc"]["price"]["luts"] == summary["luts"] > seu["none"]["price"]["luts"]
+    for place in ("weight_rom", "history"):  # every word is read: the ECC says it corrected
+        assert seu["ecc_tmr"]["places"][place]["corrected"] > 0
+    assert seu["ecc_tmr"]["price"]["luts"] == summary["luts"] > seu["none"]["price"]["luts"]
+    assert seu["ecc_tmr"]["price"]["flip_flops"] > seu["none"]["price"]["flip_flops"] + 100
 
 
 def test_hls_reuse_factors_are_sized_to_the_budget():

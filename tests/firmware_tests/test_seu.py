@@ -111,11 +111,16 @@ def test_a_campaign_in_verilator_classifies_every_fault(small_core, tmp_path):
         assert counts["corrected"] == counts["detected"] == 0  # nothing flags, unprotected
     assert campaign["places"]["history"]["silent"] > 0  # a flipped sample is in every window
     assert campaign["bits"]["history"] == 2 * 16 * 36 and campaign["pixels"] == 2
-    ecc = run_campaign(
+    protected = run_campaign(
         golden, Preprocessing(), model, LANES, per_pixel, raw, simulator, tmp_path / "e", 12, 2, 2,
-        1, ("weight_rom", "history", "control"), mitigation="ecc",
+        1, ("weight_rom", "history", "control"), mitigation="ecc_tmr",
     )  # fmt: skip
-    assert ecc["bits"]["history"] == 2 * 16 * (36 + 7)  # SECDED: 7 check bits a word
+    assert protected["bits"]["history"] == 2 * 16 * (36 + 7)  # SECDED: 7 check bits a word
+    control = [
+        t for t in find_targets((tmp_path / "e" / f"{TOP}.v").read_text()) if t.place == "control"
+    ]
+    assert control and all(re.search(r"_tmr[012]$", t.name) for t in control)  # all tripled
+    assert protected["bits"]["control"] == sum(t.bits for t in control)
     for place in ("weight_rom", "history"):  # every word is read: every flip corrected
-        assert ecc["places"][place]["corrected"] == 12, ecc["places"][place]
-    assert ecc["places"]["control"]["injected"] == 12
+        assert protected["places"][place]["corrected"] == 12, protected["places"][place]
+    assert protected["places"]["control"]["masked"] == 12  # one copy of three: outvoted

@@ -32,6 +32,7 @@ from uvhunt.hls.core_build import (
     DEFAULT_MITIGATION,
     MITIGATIONS,
     REAL_TIME_MARGIN,
+    SYNTHESIS_READ,
     CoreConfig,
     choose_lanes,
     core_model,
@@ -234,7 +235,7 @@ def run(args, progress) -> dict:
         )
         verdicts, results = junit_verdicts(run.junit), test_results(run.results)
         say(f"core: Yosys synth_xilinx (log: {out / 'yosys.log'})", args.quiet)
-        synthesis = run_synthesis(f"read_rtlil {TOP}.il", TOP, tmp, netlist=True)
+        synthesis = run_synthesis(SYNTHESIS_READ, TOP, tmp, netlist=True)
         netlist = tmp / "netlist.json"
         brams = bram_by_memory(netlist, TOP)
         levels = logic_levels(netlist, TOP)
@@ -366,7 +367,7 @@ def _campaigns(
 def _price(model, pixels, lanes, work: Path) -> dict:
     """LUTs, flip-flops and BRAM36 of the unprotected core (Yosys)."""
     write_core(make_core(model, pixels, lanes), work, {})
-    synthesis = run_synthesis(f"read_rtlil {TOP}.il", TOP, work)
+    synthesis = run_synthesis(SYNTHESIS_READ, TOP, work)
     shutil.rmtree(work)
     return {
         "luts": synthesis["luts"],

@@ -7,7 +7,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from uvhunt.hls.core_build import CoreConfig, choose_lanes, core_model, make_core, write_core
+from uvhunt.hls.core_build import (
+    SYNTHESIS_READ,
+    CoreConfig,
+    choose_lanes,
+    core_model,
+    make_core,
+    write_core,
+)
 from uvhunt.hls.resources import run_synthesis, synthesize
 from uvhunt.hls.rtl import RtlConfig, generate_rtl
 from uvhunt.hls.rtl_trace import trace_network
@@ -48,7 +55,7 @@ def synthesize_point(task: SynthesisTask) -> dict:
             else:
                 work = Path(tmp) / "core"
                 write_core(core, work, {"lanes": lanes})
-                counts = run_synthesis(f"read_rtlil {CORE_TOP}.il", CORE_TOP, work)
+                counts = run_synthesis(SYNTHESIS_READ, CORE_TOP, work)
                 out.update({f"core_{k}": counts.get(k) for k in COUNTED})
                 out["core_lanes"] = lanes
     out["synthesis_seconds"] = round(time.perf_counter() - start, 1)
