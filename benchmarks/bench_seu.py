@@ -26,19 +26,13 @@ from uvhunt.firmware_tests.seu_plan import PLACES
 from uvhunt.hls.core_build import (
     DEFAULT_MITIGATION,
     MITIGATIONS,
-    SYNTHESIS_READ,
     CoreConfig,
     choose_lanes,
     core_model,
-    make_core,
-    write_core,
 )
-from uvhunt.hls.netlist import logic_levels
-from uvhunt.hls.resources import run_synthesis
-from uvhunt.hls.trigger_core import TOP
 from uvhunt.quant.golden import read_export
 from uvhunt.stages.core import _stream
-from uvhunt.stages.core_seu import run_campaign
+from uvhunt.stages.core_seu import core_price, run_campaign
 
 GUARDED = ("weight_rom", "history", "control")
 """Places whose faults the default mitigation must correct or flag, every one."""
@@ -87,14 +81,7 @@ def main() -> int:
             )
             result.pop("outcomes_file")
             work = Path(tmp) / f"{level}_synth"  # the full core's price (2,304 pixels)
-            write_core(make_core(model, config.pixels, lanes, mitigation=level), work, {})
-            synthesis = run_synthesis(SYNTHESIS_READ, TOP, work, netlist=True)
-            result["price"] = {
-                "luts": synthesis["luts"],
-                "flip_flops": synthesis["flip_flops"],
-                "bram36": synthesis["ramb36"] + synthesis["ramb18"] / 2,
-                "logic_levels": logic_levels(work / "netlist.json", TOP),
-            }
+            result["price"] = core_price(model, config.pixels, lanes, level, work)
             levels[level] = result
     none, default = levels["none"], levels[DEFAULT_MITIGATION]
     extra = default["price"]["luts"] / none["price"]["luts"] - 1

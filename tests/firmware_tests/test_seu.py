@@ -73,48 +73,27 @@ def test_a_campaign_in_verilator_classifies_every_fault(small_core, tmp_path):
         Fault("datapath", "rem", None, 3, 1, 0),
     ]
     simulator = find_simulator("verilator", tmp_path / "bin")
-    result = run_campaign(
-        golden,
-        Preprocessing(),
-        model,
-        LANES,
-        per_pixel,
-        raw,
-        simulator,
-        tmp_path / "directed",
-        0,
-        2,
-        2,
-        0,
-        faults=directed,
-    )
+
+    def campaign_of(folder, per_place, seed, **options):
+        return run_campaign(
+            golden, Preprocessing(), model, LANES, per_pixel, raw, simulator, tmp_path / folder,
+            per_place, 2, 2, seed, **options,
+        )  # fmt: skip
+
+    result = campaign_of("directed", 0, 0, faults=directed)
     bias, remainder = result["places"]["weight_rom"], result["places"]["datapath"]
     assert bias["injected"] == 1 and bias["silent"] == 1  # every later score off by one
     assert remainder["injected"] == 1 and remainder["masked"] == 1  # reloaded before use
-    campaign = run_campaign(
-        golden,
-        Preprocessing(),
-        model,
-        LANES,
-        per_pixel,
-        raw,
-        simulator,
-        tmp_path / "r",
-        12,
-        2,
-        2,
-        1,
-    )
+    campaign = campaign_of("r", 12, 1)
     assert list(campaign["places"]) == list(PLACES)
     for place, counts in campaign["places"].items():
         assert counts["injected"] == 12 == sum(counts[o] for o in OUTCOMES), place
         assert counts["corrected"] == counts["detected"] == 0  # nothing flags, unprotected
     assert campaign["places"]["history"]["silent"] > 0  # a flipped sample is in every window
     assert campaign["bits"]["history"] == 2 * 16 * 36 and campaign["pixels"] == 2
-    protected = run_campaign(
-        golden, Preprocessing(), model, LANES, per_pixel, raw, simulator, tmp_path / "e", 12, 2, 2,
-        1, ("weight_rom", "history", "control"), mitigation="ecc_tmr",
-    )  # fmt: skip
+    protected = campaign_of(
+        "e", 12, 1, places=("weight_rom", "history", "control"), mitigation="ecc_tmr"
+    )
     assert protected["bits"]["history"] == 2 * 16 * (36 + 7)  # SECDED: 7 check bits a word
     control = [
         t for t in find_targets((tmp_path / "e" / f"{TOP}.v").read_text()) if t.place == "control"

@@ -49,7 +49,7 @@ from uvhunt.quant.golden import read_export
 from uvhunt.quant.preprocess import MAX_RAW, raw_counts
 from uvhunt.sim.junit import junit_verdicts, test_results
 from uvhunt.sim.runner import run_cocotb
-from uvhunt.stages.core_seu import run_campaign
+from uvhunt.stages.core_seu import core_price, run_campaign
 from uvhunt.stages.stage import Input, Stage
 
 TEST_MODULE = "uvhunt.firmware_tests.core_tests"
@@ -244,10 +244,12 @@ def run(args, progress) -> dict:
         if args.seu_faults:
             price = {k: synthesis[k] for k in ("luts", "flip_flops")}
             price["bram36"] = synthesis["ramb36"] + synthesis["ramb18"] / 2
+            price["logic_levels"] = levels
             prices = {args.mitigation: price}
             if args.mitigation != "none":  # the unprotected core's price, for comparison
                 say("core: Yosys synth_xilinx of the unprotected core", args.quiet)
-                prices["none"] = _price(model, config.pixels, lanes, tmp / "seu" / "none_synth")
+                work = tmp / "seu" / "none_synth"
+                prices["none"] = core_price(model, config.pixels, lanes, "none", work)
             seu = _campaigns(
                 args, seu_places, golden, model_config, model, lanes, per_pixel, raw, found, tmp
             )
@@ -362,18 +364,6 @@ def _campaigns(
         out[level]["outcomes_file"] = f"seu/{level}/outcomes.json"
         shutil.rmtree(work / "build", ignore_errors=True)
     return out
-
-
-def _price(model, pixels, lanes, work: Path) -> dict:
-    """LUTs, flip-flops and BRAM36 of the unprotected core (Yosys)."""
-    write_core(make_core(model, pixels, lanes), work, {})
-    synthesis = run_synthesis(SYNTHESIS_READ, TOP, work)
-    shutil.rmtree(work)
-    return {
-        "luts": synthesis["luts"],
-        "flip_flops": synthesis["flip_flops"],
-        "bram36": synthesis["ramb36"] + synthesis["ramb18"] / 2,
-    }
 
 
 def _seu_places(args) -> tuple[str, ...]:

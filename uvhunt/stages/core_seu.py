@@ -4,6 +4,7 @@ history is shorter), a seeded plan of bit flips in each fault place, one cocotb 
 fault in Verilator (``firmware_tests/seu_tests.py``), and the outcomes counted per place."""
 
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -12,13 +13,30 @@ import numpy as np
 from uvhunt._core.simulators import Simulator
 from uvhunt.firmware_tests.core_reference import CoreReference
 from uvhunt.firmware_tests.seu_plan import PLACES, Fault, find_targets, plan_faults, tally
-from uvhunt.hls.core_build import make_core, write_core
+from uvhunt.hls.core_build import SYNTHESIS_READ, make_core, write_core
+from uvhunt.hls.netlist import logic_levels
+from uvhunt.hls.resources import run_synthesis
 from uvhunt.hls.trigger_core import TOP
 from uvhunt.quant.golden import GoldenMLP
 from uvhunt.quant.preprocess import Preprocessing
 from uvhunt.sim.runner import run_cocotb
 
 TEST_MODULE = "uvhunt.firmware_tests.seu_tests"
+
+
+def core_price(model: dict, pixels: int, lanes: int, mitigation: str, work: Path) -> dict:
+    """LUTs, flip-flops, BRAM36 and LUT levels of the core at a mitigation level (Yosys
+    ``synth_xilinx``, in ``work``, which is removed)."""
+    write_core(make_core(model, pixels, lanes, mitigation=mitigation), work, {})
+    synthesis = run_synthesis(SYNTHESIS_READ, TOP, work, netlist=True)
+    levels = logic_levels(work / "netlist.json", TOP)
+    shutil.rmtree(work, ignore_errors=True)
+    return {
+        "luts": synthesis["luts"],
+        "flip_flops": synthesis["flip_flops"],
+        "bram36": synthesis["ramb36"] + synthesis["ramb18"] / 2,
+        "logic_levels": levels,
+    }
 
 
 def run_campaign(
