@@ -32,7 +32,7 @@ from uvhunt.hls.core_build import (
 )
 from uvhunt.quant.golden import read_export
 from uvhunt.stages.core import _stream
-from uvhunt.stages.core_seu import core_price, run_campaign
+from uvhunt.stages.core_seu import core_price, run_levels
 
 GUARDED = ("weight_rom", "history", "control")
 """Places whose faults the default mitigation must correct or flag, every one."""
@@ -58,31 +58,30 @@ def main() -> int:
     config = CoreConfig()
     lanes, per_pixel = choose_lanes(model, config)
     raw = _stream(args.run / "sessions" / "session_00", args.pixels, 48 + 1 + args.frames_after)
-    levels = {}
     with tempfile.TemporaryDirectory(prefix="uvhunt-seu-") as tmp:
-        simulator = find_simulator("verilator", Path(tmp) / "bin")
-        for level in dict.fromkeys(["none", *chosen, DEFAULT_MITIGATION]):
-            print(f"{level}: {args.faults} faults per place ...", file=sys.stderr, flush=True)
-            result = run_campaign(
-                golden,
-                model_config.preprocessing,
-                model,
-                lanes,
-                per_pixel,
-                raw,
-                simulator,
-                Path(tmp) / level,
-                args.faults,
-                args.pixels,
-                args.frames_after,
-                args.seed,
-                PLACES,
-                mitigation=level,
-            )
+        levels = run_levels(
+            [*chosen, DEFAULT_MITIGATION],
+            Path(tmp) / "seu",
+            lambda level: print(
+                f"{level}: {args.faults} faults per place ...", file=sys.stderr, flush=True
+            ),
+            golden=golden,
+            preprocessing=model_config.preprocessing,
+            model=model,
+            lanes=lanes,
+            cycles_per_pixel=per_pixel,
+            raw=raw,
+            simulator=find_simulator("verilator", Path(tmp) / "bin"),
+            per_place=args.faults,
+            pixels=args.pixels,
+            frames_after=args.frames_after,
+            seed=args.seed,
+            places=PLACES,
+        )
+        for level, result in levels.items():
             result.pop("outcomes_file")
             work = Path(tmp) / f"{level}_synth"  # the full core's price (2,304 pixels)
             result["price"] = core_price(model, config.pixels, lanes, level, work)
-            levels[level] = result
     none, default = levels["none"], levels[DEFAULT_MITIGATION]
     extra = default["price"]["luts"] / none["price"]["luts"] - 1
     missed = {

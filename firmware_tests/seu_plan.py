@@ -38,6 +38,9 @@ MEMORY_PLACES = {
     "act1": "datapath",
     "pixel_mask": "mask",
 }
+READ_ONLY = ("wrom", "brom", "pixel_mask")
+"""Memories the core never writes (the host writes the mask): a campaign restores their
+flipped word after each trial, as reconfiguration would."""
 CONTROL = re.compile(
     r"^(ctrl_state|p_cnt|base_cnt|t_slot|t_word|t_fld|nfr|cur_p|cur_base|m_tuser|m_tlast|"
     r"m_window_valid|rd_slot|rcnt|dcnt|layer|i_cnt|g_cnt|[rbd]_rp__addr|dw0?|df0?|pp_j|"

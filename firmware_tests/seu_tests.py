@@ -34,6 +34,7 @@ from uvhunt.firmware_tests.core_testbench import (
     StreamDriver,
     StreamMonitor,
 )
+from uvhunt.firmware_tests.seu_plan import READ_ONLY
 
 TESTS = ("seu_campaign",)
 
@@ -81,9 +82,9 @@ async def _inject(dut, handle, fault: dict, outputs_before: int, flipped: list) 
     flipped.append(_flip(handle, fault))
 
 
-async def _trial(dut, tb, campaign, expected, handles, fault) -> dict:
-    raw = np.asarray(campaign["raw"], np.int64)
-    pixels = raw.shape[1]
+async def _trial(dut, tb, campaign, stream, expected, handles, fault) -> dict:
+    """One fault's trial; ``stream``: (raw, thresholds, gate thresholds) arrays."""
+    pixels = stream[0].shape[1]
     await tb.reset()
     history = handles["hist"]  # emptied: no trial inherits the last one's flipped word
     for word in range(len(history)):
@@ -93,11 +94,7 @@ async def _trial(dut, tb, campaign, expected, handles, fault) -> dict:
     flipped: list[int] = []
     before = campaign["inject_frame"] * pixels + fault["pixel"]
     injector = cocotb.start_soon(_inject(dut, handles[fault["target"]], fault, before, flipped))
-    driver = cocotb.start_soon(
-        StreamDriver(dut).send(
-            raw, np.asarray(campaign["thresholds"]), np.asarray(campaign["gate_thresholds"])
-        )
-    )
+    driver = cocotb.start_soon(StreamDriver(dut).send(*stream))
     frame_ns = campaign["cycles_per_pixel"] * pixels * CLOCK_NS
     last_seen, hang = -1, False
     while not board.done:  # no new output for two frames' clocks: the stream has stopped
@@ -108,7 +105,7 @@ async def _trial(dut, tb, campaign, expected, handles, fault) -> dict:
         last_seen = board.next
     for task in (monitor, injector, driver):
         task.cancel()
-    if flipped and fault["target"] in ("wrom", "brom", "pixel_mask"):
+    if flipped and fault["target"] in READ_ONLY:
         handle = handles[fault["target"]][fault["index"]]
         handle.value = flipped[0]  # the read-only memories, restored
     if hang:
@@ -139,17 +136,20 @@ async def seu_campaign(dut):
     campaign = json.loads(Path(os.environ["UVHUNT_SEU"]).read_text())
     design = json.loads(Path(os.environ["UVHUNT_CORE"]).read_text())
     reference = CoreReference.read(Path(os.environ["UVHUNT_GOLDEN"]), design["preprocessing"])
-    raw = np.asarray(campaign["raw"], np.int64)
-    expected = reference.expected(
-        raw, np.asarray(campaign["thresholds"]), None, np.asarray(campaign["gate_thresholds"])
+    raw, thresholds, gate_thresholds = stream = (
+        np.asarray(campaign["raw"], np.int64),
+        np.asarray(campaign["thresholds"]),
+        np.asarray(campaign["gate_thresholds"]),
     )
+    expected = reference.expected(raw, thresholds, None, gate_thresholds)
     tb = CoreTestbench(dut)
     handles = _handles(dut)
     missing = sorted({f["target"] for f in campaign["faults"]} - set(handles))
     assert not missing, f"the simulation does not expose {missing}"
     start = time.perf_counter()
     outcomes = [
-        await _trial(dut, tb, campaign, expected, handles, fault) for fault in campaign["faults"]
+        await _trial(dut, tb, campaign, stream, expected, handles, fault)
+        for fault in campaign["faults"]
     ]
     folder = Path(os.environ["UVHUNT_RESULTS"])
     folder.mkdir(parents=True, exist_ok=True)

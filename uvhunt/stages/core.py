@@ -49,7 +49,7 @@ from uvhunt.quant.golden import read_export
 from uvhunt.quant.preprocess import MAX_RAW, raw_counts
 from uvhunt.sim.junit import junit_verdicts, test_results
 from uvhunt.sim.runner import run_cocotb
-from uvhunt.stages.core_seu import core_price, run_campaign
+from uvhunt.stages.core_seu import core_price, run_levels
 from uvhunt.stages.stage import Input, Stage
 
 TEST_MODULE = "uvhunt.firmware_tests.core_tests"
@@ -250,8 +250,26 @@ def run(args, progress) -> dict:
                 say("core: Yosys synth_xilinx of the unprotected core", args.quiet)
                 work = tmp / "seu" / "none_synth"
                 prices["none"] = core_price(model, config.pixels, lanes, "none", work)
-            seu = _campaigns(
-                args, seu_places, golden, model_config, model, lanes, per_pixel, raw, found, tmp
+            seu = run_levels(
+                [args.mitigation],
+                tmp / "seu",
+                lambda level: say(
+                    f"core: SEU campaign ({level}), {args.seu_faults} faults in each of "
+                    f"{', '.join(seu_places)} of a {args.seu_pixels}-pixel core",
+                    args.quiet,
+                ),
+                golden=golden,
+                preprocessing=model_config.preprocessing,
+                model=model,
+                lanes=lanes,
+                cycles_per_pixel=per_pixel,
+                raw=raw,
+                simulator=found,
+                per_place=args.seu_faults,
+                pixels=args.seu_pixels,
+                frames_after=args.seu_frames,
+                seed=args.seu_seed,
+                places=seu_places,
             )
             for level, found_level in seu.items():
                 found_level["price"] = prices[level]
@@ -330,40 +348,6 @@ INTERFACE = {
     "m_seu_detected (a word with an error it could not correct: the beat is suspect); both 0 "
     "without mitigation",
 }
-
-
-def _campaigns(
-    args, places, golden, model_config, model, lanes, per_pixel, raw, simulator, folder: Path
-) -> dict:
-    """The SEU campaign of the unprotected core and of ``--mitigation``'s, by level, in
-    ``folder/seu/<level>``."""
-    out = {}
-    for level in dict.fromkeys(["none", args.mitigation]):
-        work = folder / "seu" / level
-        say(
-            f"core: SEU campaign ({level}), {args.seu_faults} faults in each of "
-            f"{', '.join(places)} of a {args.seu_pixels}-pixel core",
-            args.quiet,
-        )
-        out[level] = run_campaign(
-            golden,
-            model_config.preprocessing,
-            model,
-            lanes,
-            per_pixel,
-            raw,
-            simulator,
-            work,
-            args.seu_faults,
-            args.seu_pixels,
-            args.seu_frames,
-            args.seu_seed,
-            places,
-            mitigation=level,
-        )
-        out[level]["outcomes_file"] = f"seu/{level}/outcomes.json"
-        shutil.rmtree(work / "build", ignore_errors=True)
-    return out
 
 
 def _seu_places(args) -> tuple[str, ...]:

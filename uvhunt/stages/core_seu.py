@@ -24,6 +24,21 @@ from uvhunt.sim.runner import run_cocotb
 TEST_MODULE = "uvhunt.firmware_tests.seu_tests"
 
 
+def run_levels(levels: list[str], folder: Path, announce=None, **campaign) -> dict[str, dict]:
+    """``run_campaign`` at each mitigation level (the unprotected core ``none`` first, each
+    level once), each in ``folder/<level>`` without its simulator build; ``campaign``:
+    ``run_campaign``'s other arguments by name; ``announce(level)`` before each."""
+    out = {}
+    for level in dict.fromkeys(["none", *levels]):
+        if announce is not None:
+            announce(level)
+        work = Path(folder) / level
+        out[level] = run_campaign(work=work, mitigation=level, **campaign)
+        out[level]["outcomes_file"] = f"{Path(folder).name}/{level}/outcomes.json"
+        shutil.rmtree(work / "build", ignore_errors=True)
+    return out
+
+
 def core_price(model: dict, pixels: int, lanes: int, mitigation: str, work: Path) -> dict:
     """LUTs, flip-flops, BRAM36 and LUT levels of the core at a mitigation level (Yosys
     ``synth_xilinx``, in ``work``, which is removed)."""
