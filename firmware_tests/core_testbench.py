@@ -35,16 +35,24 @@ class CoreScoreboard:
         """Beats whose pixel read a word the core's ECC corrected (``m_seu_corrected``)."""
         self.detected_beats = 0
         """Beats whose pixel read a word with an uncorrectable error (``m_seu_detected``)."""
+        self.unflagged_mismatches = 0
+        """Wrong beats with no ``m_seu_detected`` on them or on an earlier beat of their frame
+        (a consumer that drops a flagged frame's later counts would still take them)."""
+        self._flagged_frames: set[int] = set()
 
     def observe(self, beat: dict) -> None:
         beat = dict(beat)
         self.corrected_beats += beat.pop("seu_corrected", 0)
-        self.detected_beats += beat.pop("seu_detected", 0)
+        detected = beat.pop("seu_detected", 0)
+        self.detected_beats += detected
         frame, pixel = divmod(self.next, self.pixels)
+        if detected:
+            self._flagged_frames.add(frame)
         self.next += 1
         e = self.expected
         if frame >= len(e.score):
             self.mismatches.append(f"output beyond the stream: {beat}")
+            self.unflagged_mismatches += 1
             return
         want = {
             "window_valid": int(e.window_valid[frame]),
@@ -64,6 +72,7 @@ class CoreScoreboard:
         self.windows += want["window_valid"]
         if beat != want:
             self.mismatches.append(f"frame {frame} pixel {pixel}: core {beat}, golden {want}")
+            self.unflagged_mismatches += frame not in self._flagged_frames
 
     @property
     def done(self) -> bool:

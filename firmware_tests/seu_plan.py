@@ -4,7 +4,8 @@ flips over those places, and the count of each fault's outcome.
 
 A place is a kind of storage a trigger engineer protects differently:
 
-- ``weight_rom``: the weight and bias ROMs (block RAM; never written by the core);
+- ``weight_rom``: the ROMs (block RAM; never written by the core): weights, biases and, under
+  ECC, the history's correction table;
 - ``history``: the pixel history (block RAM; one sample per pixel and frame);
 - ``datapath``: accumulators, pipeline and arithmetic registers (with the valid bits and tags
   that travel beside the values), the working buffers (the differences of one pixel, the
@@ -26,24 +27,26 @@ import numpy as np
 PLACES = ("weight_rom", "history", "datapath", "control", "mask")
 OUTCOMES = ("masked", "corrected", "detected", "silent", "hang")
 """masked: no output changed; corrected: the core said it corrected the fault and every
-output is exact; detected: the core flagged it; silent: outputs wrong, nothing flagged;
-hang: the stream stopped (no output for longer than a frame takes, twice over)."""
+output is exact; detected: the core flagged it, on every wrong beat or before it in its
+frame; silent: an output wrong and not flagged so; hang: the stream stopped (no output for
+longer than a frame takes, twice over)."""
 
 MEMORY_PLACES = {
     "wrom": "weight_rom",
     "brom": "weight_rom",
     "hist": "history",
+    "hist_fix": "weight_rom",
     "dbuf": "datapath",
     "act0": "datapath",
     "act1": "datapath",
     "pixel_mask": "mask",
 }
-READ_ONLY = ("wrom", "brom", "pixel_mask")
+READ_ONLY = ("wrom", "brom", "hist_fix", "pixel_mask")
 """Memories the core never writes (the host writes the mask): a campaign restores their
 flipped word after each trial, as reconfiguration would."""
 CONTROL = re.compile(
     r"^(ctrl_state|p_cnt|base_cnt|t_slot|t_word|t_fld|nfr|cur_p|cur_base|m_tuser|m_tlast|"
-    r"m_window_valid|rd_slot|rcnt|dcnt|layer|i_cnt|g_cnt|[rbd]_rp__addr|dw0?|df0?|pp_j|"
+    r"m_window_valid|rd_slot|rcnt|dcnt|layer|i_cnt|g_cnt|(r|b|d|rc|bc)_rp__addr|dw0?|df0?|pp_j|"
     r"pp_active|pp_lay|pp_nbase|g_step|g_load|g_end|g_i|mul_run|busy|cnt|"
     r"\\\$signature__(addr|en)\$\d+)$"
 )

@@ -11,9 +11,10 @@ would; the history is emptied (all zeros) after each reset, and the rest is clea
 reset and the history's refill.
 
 Outcome (``seu_plan.OUTCOMES``): hang if no output came for twice the clocks of a frame;
-else detected if a beat raised ``m_seu_detected``; else silent if any output differs (even
-if a beat claimed a correction); else corrected if a beat raised ``m_seu_corrected``; else
-masked. Paths from the environment: ``UVHUNT_GOLDEN``,
+else detected if a beat raised ``m_seu_detected`` and every wrong beat came with it or after
+it in its frame; else silent if any output differs (even if a beat claimed a correction, or
+a wrong beat came before the flag); else corrected if a beat raised ``m_seu_corrected``;
+else masked. Paths from the environment: ``UVHUNT_GOLDEN``,
 ``UVHUNT_CORE`` (core.json), ``UVHUNT_SEU`` (campaign.json: the stream, thresholds and
 faults), ``UVHUNT_RESULTS`` (``seu.json`` is written there)."""
 
@@ -110,8 +111,8 @@ async def _trial(dut, tb, campaign, stream, expected, handles, fault) -> dict:
         handle.value = flipped[0]  # the read-only memories, restored
     if hang:
         outcome = "hang"
-    elif board.detected_beats:
-        outcome = "detected"
+    elif board.detected_beats and not board.unflagged_mismatches:
+        outcome = "detected"  # every wrong output flagged
     elif board.mismatches:
         outcome = "silent"  # wrong, and nothing said so (a claimed correction included)
     elif board.corrected_beats:

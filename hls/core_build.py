@@ -27,11 +27,14 @@ D3_FRAME_S = 0.04096
 REAL_TIME_MARGIN = 1.5
 """Cycles available per frame over cycles used, at least, when the lanes are chosen."""
 LANE_CHOICES = (2, 4, 6, 8, 10, 12, 16)
-MITIGATIONS = ("none", "ecc", "ecc_tmr")
-"""Single-event-upset mitigation levels of the core: none; ``ecc``: SECDED on the weight and
-bias ROMs and the history, corrected on every read, with the beat's flags; ``ecc_tmr``: that
-and triple modular redundancy of the control registers."""
-DEFAULT_MITIGATION = "ecc_tmr"
+MITIGATIONS = ("none", "ecc", "ecc_tmr", "parity_tmr")
+"""Single-event-upset mitigation levels of the core, each with the beat's flags
+(``m_seu_corrected``, ``m_seu_detected``): none; ``ecc``: the weight and bias ROMs stored
+twice with parity (a flipped word served by its copy) and SECDED on the history, corrected on
+every read; ``ecc_tmr``: that and triple modular redundancy of the control registers;
+``parity_tmr``: as ``ecc_tmr`` but one parity bit per history sample, detected (the pixel's
+beats flagged while the flipped sample is in its window) instead of corrected."""
+DEFAULT_MITIGATION = "parity_tmr"
 SYNTHESIS_READ = f"read_rtlil {TOP}.il\n{KEEP_COPIES}"
 """How Yosys reads the core written by ``write_core`` (tripled registers kept apart)."""
 HISTORY_BITS = (9, 12)
@@ -122,8 +125,9 @@ def make_core(
             history_bits=model["history_bits"],
             shift=model["shift"],
             mask=None if mask is None else np.asarray(mask, bool).tolist(),
-            ecc=mitigation in ("ecc", "ecc_tmr"),
-            tmr=mitigation == "ecc_tmr",
+            ecc=mitigation != "none",
+            history_check="parity" if mitigation == "parity_tmr" else "secded",
+            tmr=mitigation.endswith("_tmr"),
         )
     except AssertionError as exc:
         raise ValueError(str(exc) or "the model does not fit the core's arithmetic") from exc

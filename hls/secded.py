@@ -10,7 +10,10 @@ word, a column for a single flipped bit (data or check: corrected), and of even 
 of odd weight but no column, for two flipped bits (detected, not corrected).
 
 Python (``encode``, ``decode``) builds the ROM images and checks the hardware; Amaranth
-(``encoder``, ``Decoder``) is the hardware.
+(``encoder``, ``Decoder``) is the hardware. ``correction_masks`` is the decoder's last step as
+a table, the data bits to flip for each syndrome: in a block RAM addressed by the syndrome it
+costs one XOR per data bit, which synthesis folds into the logic that reads the data, where
+the comparisons of the syndrome with every column cost two LUTs per bit.
 """
 
 from itertools import combinations
@@ -77,6 +80,15 @@ def decode(word: int, k: int) -> tuple[int, int]:
     return data, DETECTED
 
 
+def correction_masks(k: int) -> list[int]:
+    """For every ``r``-bit syndrome, the data bits a single flip asks to flip (0 for a clean
+    word, a flipped check bit and a double flip)."""
+    masks = [0] * (1 << check_bits(k))
+    for i, col in enumerate(columns(k)):
+        masks[col] = 1 << i
+    return masks
+
+
 def encoder(data, k: int):
     """The stored word of an Amaranth value of ``k`` bits (combinational)."""
     cols = columns(k)
@@ -92,8 +104,9 @@ def _xor(bits):
 
 
 class Decoder(wiring.Component):
-    """Combinational: ``word`` (``k + r`` bits) in; ``data`` corrected, ``corrected`` (one
-    bit flipped, data or check) and ``detected`` (two or more, data not corrected) out."""
+    """Combinational: ``word`` (``k + r`` bits) in; ``data`` corrected, ``syndrome``
+    (``r`` bits), ``corrected`` (one bit flipped, data or check) and ``detected`` (two or
+    more, data not corrected) out."""
 
     def __init__(self, k: int):
         self.k, self.r = k, check_bits(k)
@@ -101,6 +114,7 @@ class Decoder(wiring.Component):
             {
                 "word": In(k + self.r),
                 "data": Out(k),
+                "syndrome": Out(self.r),
                 "corrected": Out(1),
                 "detected": Out(1),
             }
@@ -108,9 +122,9 @@ class Decoder(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        k, r, cols = self.k, self.r, columns(self.k)
+        k, cols = self.k, columns(self.k)
         data, stored = self.word[:k], self.word[k:]
-        syndrome = Signal(r)
+        syndrome = self.syndrome
         m.d.comb += syndrome.eq(stored ^ encoder(data, k)[k:])
         hit = Signal(k)
         for i, col in enumerate(cols):

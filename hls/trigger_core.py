@@ -51,6 +51,7 @@ not touch it.
 """
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from amaranth.hdl import C, Cat, Module, Mux, Signal, signed, unsigned
@@ -58,7 +59,8 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from uvhunt.hls.secded import Decoder, check_bits, encode, encoder
+from uvhunt.hls.parity_pair import PairReader, pair_image
+from uvhunt.hls.secded import Decoder, check_bits, correction_masks, encoder
 from uvhunt.hls.tmr import Tripler
 
 STATES = {
@@ -72,9 +74,18 @@ TOP = "uvhunt_core"
 """The top module's name in the generated Verilog and RTLIL."""
 GATE_SUM_FRAMES = 5
 """Frames of the peak gate's moving sum (``detection.peak_gate.SUM_FRAMES``)."""
+BLOCK_RAM = {"rom_style": "block", "ram_style": "block"}
+"""Attributes that keep a small ROM in block RAM (Yosys would build it of LUTs)."""
 GATE_THRESHOLD_BITS = 24
 """Width of the peak gate's threshold code; all ones never triggers (codes stay below 2**23
 for 8-bit inputs and 8 fraction bits)."""
+
+
+class _Flags(NamedTuple):
+    """A memory read's SEU flags (combinational), as the decoders give them."""
+
+    corrected: object
+    detected: object
 
 
 def _bits_signed(lo, hi):
@@ -100,6 +111,7 @@ class TriggerCore(wiring.Component):
         gate=(8, 39),
         gate_fraction_bits=8,
         ecc=False,
+        history_check="secded",
         tmr=False,
     ):
         self.shift = shift
@@ -108,9 +120,16 @@ class TriggerCore(wiring.Component):
         machine, the frame, pixel, slot, layer, input and group counters, the addresses, the
         post-processor's and the peak gate's sequencers, the trigger count."""
         self.ecc = bool(ecc)
-        """SECDED on the weight and bias ROMs and the history (``hls/secded.py``): one flipped
-        bit per word corrected on every read, two detected; ``m_seu_corrected`` and
-        ``m_seu_detected`` say so on the output beat of the pixel that read the word."""
+        """Error correction on every read of the memories the core keeps: SECDED on the
+        history (``hls/secded.py``: one flipped bit per word corrected, two detected), the
+        weight and bias ROMs stored twice with parity (``hls/parity_pair.py``: a word that
+        fails its parity is served by its copy); ``m_seu_corrected`` and ``m_seu_detected``
+        say so on the output beat of the pixel that read the word."""
+        assert history_check in ("secded", "parity"), history_check
+        self.history_check = history_check
+        """With ``ecc``, the history's code: ``secded`` (a flip corrected), or ``parity``, one
+        bit per sample (a flip detected: the beats of the pixel whose window holds the flipped
+        sample flagged, until the sample leaves the window; 48 frames at most)."""
         self.mask_init = [0] * P if mask is None else [int(bool(b)) for b in mask]
         assert len(self.mask_init) == P, f"the mask has {len(self.mask_init)} pixels, not {P}"
         sizes = tuple(model["sizes"])
@@ -222,11 +241,12 @@ class TriggerCore(wiring.Component):
                     n = g * N + j
                     biases.append(int(B[n]) if n < n_out else 0)
         self.rom_words, self.bias_words = words, biases
+        self.n_biases = len(biases)
         self.rom_w = self.fw * (N // 2)
-        if self.ecc:  # the stored words: data and check bits
-            self.rom_words = [encode(w, self.rom_w) for w in words]
+        if self.ecc:  # the stored words: each twice, with its parity bit
+            self.rom_words = pair_image(words, self.rom_w)
             mask = (1 << self.bias_bits) - 1
-            self.bias_words = [encode(b & mask, self.bias_bits) for b in biases]
+            self.bias_words = pair_image([b & mask for b in biases], self.bias_bits)
         self.macs_cycles = len(words)
 
     # ------------------------------------------------------------------ hardware
@@ -240,7 +260,9 @@ class TriggerCore(wiring.Component):
 
         # ---------------- memories
         K, M, D, pack, WPP = self.K, self.M, self.D, self.pack, self.WPP
-        hist_w = K * pack + (check_bits(K * pack) if self.ecc else 0)
+        parity = self.ecc and self.history_check == "parity"
+        secded = self.ecc and not parity
+        hist_w = K * pack + (check_bits(K * pack) if secded else pack if parity else 0)
         hist = Memory(shape=unsigned(hist_w), depth=P * WPP, init=[])
         m.submodules.hist = hist
         h_wp, h_rp = hist.write_port(), hist.read_port()
@@ -254,20 +276,24 @@ class TriggerCore(wiring.Component):
             dbuf = Memory(shape=unsigned(D * pack), depth=WPP, init=[])
             m.submodules.dbuf = dbuf
             d_wp, d_rp = dbuf.write_port(), dbuf.read_port(domain="comb")
-        rom_w = self.rom_w + (check_bits(self.rom_w) if self.ecc else 0)
-        rom = Memory(shape=unsigned(rom_w), depth=len(self.rom_words), init=self.rom_words)
+        rom = Memory(
+            shape=unsigned(self.rom_w + self.ecc),
+            depth=len(self.rom_words),
+            init=self.rom_words,
+            attrs=BLOCK_RAM,
+        )
         m.submodules.wrom = rom
         r_rp = rom.read_port()
         brom = Memory(
-            shape=unsigned(self.bias_bits + check_bits(self.bias_bits))
-            if self.ecc
-            else signed(self.bias_bits),
+            shape=unsigned(self.bias_bits + 1) if self.ecc else signed(self.bias_bits),
             depth=len(self.bias_words),
             init=self.bias_words,
-            attrs={"rom_style": "block", "ram_style": "block"},
+            attrs=BLOCK_RAM,
         )
         m.submodules.brom = brom
         b_rp = brom.read_port()
+        if self.ecc:  # the copies, through the second ports
+            rc_rp, bc_rp = rom.read_port(), brom.read_port()
         # pixel mask: 1 bit per pixel, writable; read when a pixel's beat is accepted
         pmask = Memory(shape=unsigned(1), depth=P, init=self.mask_init)
         m.submodules.pixel_mask = pmask
@@ -287,22 +313,47 @@ class TriggerCore(wiring.Component):
             a_wps.append(mem.write_port())
             a_rps.append(mem.read_port())
 
-        # ---------------- SECDED on the ROMs' and the history's read data (``ecc``)
+        # ---------------- error correction of the ROMs' and the history's read data (``ecc``)
         h_data, w_data, b_data = h_rp.data, r_rp.data, b_rp.data
         h_status = w_status = b_status = None
+        h_fix = C(0, K * pack)  # the history bits to flip, with the word (stage 2)
+        h_parity = C(0, pack)  # the parity bits read with the word (``parity``)
         if self.ecc:
-            decoders = {}
-            for name, port, data_bits in (
-                ("hist_ecc", h_rp, K * pack),
-                ("wrom_ecc", r_rp, self.rom_w),
-                ("brom_ecc", b_rp, self.bias_bits),
-            ):
-                dec = decoders[name] = Decoder(data_bits)
-                m.submodules[name] = dec
-                m.d.comb += dec.word.eq(port.data)
-            h_status, w_status, b_status = decoders.values()
-            h_data, w_data = h_status.data, w_status.data
+            w_status = m.submodules.wrom_ecc = PairReader(self.rom_w)
+            b_status = m.submodules.brom_ecc = PairReader(self.bias_bits)
+            m.d.comb += [
+                w_status.first.eq(r_rp.data),
+                w_status.copy.eq(rc_rp.data),
+                b_status.first.eq(b_rp.data),
+                b_status.copy.eq(bc_rp.data),
+            ]
+            h_data, w_data = h_rp.data[: K * pack], w_status.data
             b_data = b_status.data.as_signed()
+        if parity:  # a sample whose parity fails: the word's beat flagged, nothing corrected
+            h_parity = h_rp.data[K * pack :]
+            h_status = _Flags(
+                C(0, 1),
+                Cat(
+                    *(Cat(h_data[K * j : K * (j + 1)], h_parity[j]).xor() for j in range(pack))
+                ).any(),
+            )
+        if secded:
+            h_status = m.submodules.hist_ecc = Decoder(K * pack)
+            m.d.comb += h_status.word.eq(h_rp.data)
+            # the history's correction: a table in block RAM addressed by the syndrome, read
+            # beside the word's register; a clean word (syndrome 0) never reads the table
+            fix_rom = Memory(
+                shape=unsigned(K * pack),
+                depth=1 << h_status.r,
+                init=correction_masks(K * pack),
+                attrs=BLOCK_RAM,
+            )
+            m.submodules.hist_fix = fix_rom
+            fix_rp = fix_rom.read_port()
+            dirty = Signal()
+            m.d.comb += fix_rp.addr.eq(h_status.syndrome)
+            m.d.sync += dirty.eq(h_status.syndrome.any())
+            h_fix = fix_rp.data & dirty.replicate(K * pack)
 
         # ---------------- frame / pixel bookkeeping
         p_cnt = Signal(range(P))
@@ -315,6 +366,11 @@ class TriggerCore(wiring.Component):
         cur_base = Signal(range(P * WPP))
         cur_first = Signal()
         cur_last = Signal()
+        # a pixel's first history word: with 2**n words per pixel (12-bit samples), the pixel
+        # number shifted, no register; else counted beside it
+        shifted = pack > 1 and WPP & (WPP - 1) == 0
+        if shifted:
+            m.d.comb += [base_cnt.eq(p_cnt * WPP), cur_base.eq(cur_p * WPP)]
         s_new = Signal(K)
         s_in = Signal(K)  # the accepted value's sample: min(raw >> shift, M)
         m.d.comb += s_in.eq(
@@ -387,8 +443,16 @@ class TriggerCore(wiring.Component):
         acc_b = Signal(signed(self.post_bits))
 
         busy = Signal()
-        tmr(p_cnt, base_cnt, t_slot, t_word, t_fld, nfr, cur_p, cur_base, cur_first, cur_last)
-        tmr(cnt, wv, rd_slot, rcnt, dcnt, layer, i_cnt, g_cnt, wa, pp_active, pp_j, pp_lay)
+        tmr(p_cnt, t_word, t_fld, nfr, cur_p, cur_first, cur_last)
+        if pack == 1:  # (12-bit samples: the slot is t_word, t_fld; t_slot is not kept)
+            tmr(t_slot)
+        if not shifted:
+            tmr(base_cnt, cur_base)
+        if pack == 1:
+            tmr(rd_slot)
+        else:  # the words read in order: the slot read is the count of reads
+            m.d.comb += rd_slot.eq(rcnt)
+        tmr(cnt, wv, rcnt, dcnt, layer, i_cnt, g_cnt, wa, pp_active, pp_j, pp_lay)
         tmr(pp_nbase, bc, busy)
         vc = Signal()
         gate_busy = Signal()
@@ -399,8 +463,13 @@ class TriggerCore(wiring.Component):
         # registered history write (one cycle after the input beat is accepted)
         hw_addr = Signal(range(P * WPP))
         hw_data = Signal(K * pack)
+        hw_parity = Signal(pack if parity else 0)  # the word's parity bits (``parity``)
         hw_en = Signal()
-        tmr(hw_addr, hw_en)
+        tmr(hw_en)
+        if shifted:  # the pixel's and the slot's, held while the pixel is processed
+            m.d.comb += hw_addr.eq(Cat(t_word, cur_p))
+        else:
+            tmr(hw_addr)
         # defaults
         m.d.sync += [hv1.eq(0), v1.eq(0), hw_en.eq(0)]
 
@@ -411,13 +480,15 @@ class TriggerCore(wiring.Component):
             p_in.eq(Mux(self.s_tuser, 0, p_cnt)),
             base_in.eq(Mux(self.s_tuser, 0, base_cnt)),
             h_wp.addr.eq(hw_addr),
-            h_wp.data.eq(encoder(hw_data, K * pack) if self.ecc else hw_data),
+            h_wp.data.eq(encoder(hw_data, K * pack) if secded else Cat(hw_data, hw_parity)),
             h_wp.en.eq(hw_en),
             h_rp.addr.eq(cur_base + rd_slot),
             mk_rp.addr.eq(p_in),
             mk_rp.en.eq(0),  # held, except when a beat is accepted (IDLE)
             r_rp.addr.eq(wa),
         ]
+        if self.ecc:
+            m.d.comb += rc_rp.addr.eq(wa + self.macs_cycles)
         # pack > 1: d-buffer read position (word, field) in slot order, starting at the oldest
         # slot (t+1) mod L; restarts for every group of layer 0
         dw, df, dw0, df0 = (
@@ -468,18 +539,20 @@ class TriggerCore(wiring.Component):
                             hw_en.eq(1),
                             hw_addr.eq(base_in + t_slot),
                             hw_data.eq(s_in),
+                            hw_parity.eq(s_in.xor() if parity else 0),
                         ]
+                    if not shifted:
+                        m.d.sync += cur_base.eq(base_in)
                     m.d.sync += [
                         cur_p.eq(p_in),
-                        cur_base.eq(base_in),
                         s_new.eq(s_in),
                         cur_first.eq(p_in == 0),
                         cur_last.eq(p_in == P - 1),
                         total.eq(0),
                         rcnt.eq(0),
-                        rd_slot.eq(Mux(t_slot == L - 1, 0, t_slot + 1) if pack == 1 else 0),
                     ]
                     if pack == 1:
+                        m.d.sync += rd_slot.eq(Mux(t_slot == L - 1, 0, t_slot + 1))
                         with m.If(nfr == L - 1):
                             m.d.sync += state.eq(STATES["HIST"])
                         with m.Else():
@@ -490,10 +563,9 @@ class TriggerCore(wiring.Component):
                         m.d.sync += state.eq(STATES["HIST"])
             with m.Case(STATES["HIST"]):
                 with m.If(rcnt != NR):
+                    if pack == 1:
+                        m.d.sync += rd_slot.eq(Mux(rd_slot == L - 1, 0, rd_slot + 1))
                     m.d.sync += [
-                        rd_slot.eq(
-                            Mux(rd_slot == L - 1, 0, rd_slot + 1) if pack == 1 else rd_slot + 1
-                        ),
                         rcnt.eq(rcnt + 1),
                         hv1.eq(1),
                         hidx1.eq(rcnt),
@@ -571,13 +643,13 @@ class TriggerCore(wiring.Component):
                 with m.If(self.m_tready):
                     m.d.sync += cnt.eq(cnt_new)
                     with m.If(cur_last):
-                        m.d.sync += [
-                            p_cnt.eq(0),
-                            base_cnt.eq(0),
-                            t_slot.eq(Mux(t_slot == L - 1, 0, t_slot + 1)),
-                            nfr.eq(Mux(nfr == L - 1, nfr, nfr + 1)),
-                        ]
-                        if pack > 1:
+                        m.d.sync += p_cnt.eq(0)
+                        if not shifted:
+                            m.d.sync += base_cnt.eq(0)
+                        m.d.sync += nfr.eq(Mux(nfr == L - 1, nfr, nfr + 1))
+                        if pack == 1:
+                            m.d.sync += t_slot.eq(Mux(t_slot == L - 1, 0, t_slot + 1))
+                        else:
                             with m.If(t_fld == pack - 1):
                                 m.d.sync += [
                                     t_fld.eq(0),
@@ -586,24 +658,27 @@ class TriggerCore(wiring.Component):
                             with m.Else():
                                 m.d.sync += t_fld.eq(t_fld + 1)
                     with m.Else():
-                        m.d.sync += [p_cnt.eq(cur_p + 1), base_cnt.eq(cur_base + WPP)]
+                        m.d.sync += p_cnt.eq(cur_p + 1)
+                        if not shifted:
+                            m.d.sync += base_cnt.eq(cur_base + WPP)
                     m.d.sync += state.eq(STATES["IDLE"])
 
         # ---------------- history data -> d_i, sum
         # 3 stages: register BRAM (cascade-mux) output, subtract, then store/accumulate
         if pack == 1:
-            hdat = Signal(K)
+            hdat, hraw = Signal(K), Signal(K)
             d_new = Signal(signed(D))
             d_r = Signal(signed(D))
             m.d.sync += [
                 hv2.eq(hv1),
                 hidx2.eq(hidx1),
-                hdat.eq(h_data),
+                hraw.eq(h_data),
                 hv3.eq(hv2),
                 hidx3.eq(hidx2),
                 d_r.eq(d_new),
             ]
-            m.d.comb += d_new.eq(hdat - s_new)  # exact: K-bit unsigned minus K-bit unsigned
+            # exact: K-bit unsigned minus K-bit unsigned
+            m.d.comb += [hdat.eq(hraw ^ h_fix), d_new.eq(hdat - s_new)]
             with m.If(hv3):
                 m.d.comb += [d_wp.addr.eq(hidx3), d_wp.data.eq(d_r), d_wp.en.eq(1)]
                 m.d.sync += total.eq(total + d_r)
@@ -612,21 +687,23 @@ class TriggerCore(wiring.Component):
             # differences (the slot being overwritten, t mod L, still holds frame t-L: its d is
             # forced to 0 = s_new - s_new), and the read-modify-write of that word with s_new;
             # stage 4: d-buffer write + sum of the pack d's; stage 5: accumulate.
-            hdat = Signal(K * pack)
+            hdat, hraw = Signal(K * pack), Signal(K * pack)
+            hpar = Signal(pack)  # the word's parity bits (``parity``)
             d_new = [Signal(signed(D), name=f"d_new{j}") for j in range(pack)]
             d_r = [Signal(signed(D), name=f"d_r{j}") for j in range(pack)]
             d3 = Signal(signed(D + 2))
             m.d.sync += [
                 hv2.eq(hv1),
                 hidx2.eq(hidx1),
-                hdat.eq(h_data),
+                hraw.eq(h_data),
+                hpar.eq(h_parity),
                 hv3.eq(hv2),
                 hidx3.eq(hidx2),
                 hv4.eq(hv3),
                 hidx4.eq(hidx3),
             ]
             is_tw = Signal()
-            m.d.comb += is_tw.eq(hidx2 == t_word)
+            m.d.comb += [hdat.eq(hraw ^ h_fix), is_tw.eq(hidx2 == t_word)]
             new_word = []
             for j in range(pack):
                 fj = hdat[K * j : K * (j + 1)]
@@ -634,7 +711,13 @@ class TriggerCore(wiring.Component):
                 m.d.sync += d_r[j].eq(d_new[j])
                 new_word.append(Mux(t_fld == j, s_new, fj))
             with m.If(hv2 & is_tw):
-                m.d.sync += [hw_en.eq(1), hw_addr.eq(cur_base + t_word), hw_data.eq(Cat(*new_word))]
+                m.d.sync += [hw_en.eq(1), hw_data.eq(Cat(*new_word))]
+                if parity:  # the new sample's; the others' as read (a failing one stays so)
+                    m.d.sync += hw_parity.eq(
+                        Cat(*(Mux(t_fld == j, s_new.xor(), hpar[j]) for j in range(pack)))
+                    )
+                if not shifted:
+                    m.d.sync += hw_addr.eq(cur_base + t_word)
             with m.If(hv3):
                 m.d.comb += [d_wp.addr.eq(hidx3), d_wp.data.eq(Cat(*d_r)), d_wp.en.eq(1)]
             m.d.sync += d3.eq(sum(d_r[1:], d_r[0]))
@@ -806,6 +889,8 @@ class TriggerCore(wiring.Component):
         lo_v = S0[:k].as_signed()
         hi_v = S0[k:].as_signed() + S0[k - 1]
         m.d.comb += b_rp.addr.eq(bc)
+        if self.ecc:
+            m.d.comb += bc_rp.addr.eq(bc + self.n_biases)
         m.d.sync += [va.eq(0)]
         with m.If(pp_active):
             m.d.sync += [

@@ -96,23 +96,25 @@ def test_core_equals_the_golden_scoring_on_a_streamed_session(
     for name in ("firmware/uvhunt_core.cpp", "firmware/myproject.cpp", "build_uvhunt_core.tcl"):
         assert (tmp_path / "core" / "hls" / name).is_file(), name
     seu = summary["seu"]  # the campaigns: unprotected, and the default mitigation
-    assert summary["mitigation"] == seu["default"]["mitigation"] == "ecc_tmr"
-    assert seu["none"]["mitigation"] == "none" and seu["default"] == seu["ecc_tmr"]
-    for level in ("none", "ecc_tmr"):
+    assert summary["mitigation"] == seu["default"]["mitigation"] == "parity_tmr"
+    assert seu["none"]["mitigation"] == "none" and seu["default"] == seu["parity_tmr"]
+    for level in ("none", "parity_tmr"):
         places = seu[level]["places"]
         assert set(places) == {"weight_rom", "history", "datapath", "control", "mask"}
         for counts in places.values():
             assert counts["injected"] == 20 == sum(counts[k] for k in OUTCOMES)
         outcomes = json.loads((tmp_path / "core" / seu[level]["outcomes_file"]).read_text())
         assert len(outcomes) == 100 and all(o["injected"] for o in outcomes)
-    for place in ("weight_rom", "history", "control"):  # every flip corrected or outvoted
-        protected, bare = seu["ecc_tmr"]["places"][place], seu["none"]["places"][place]
+    guarded = seu["parity_tmr"]["places"]
+    for place in ("weight_rom", "history", "control"):  # every flip corrected, flagged, outvoted
+        protected, bare = guarded[place], seu["none"]["places"][place]
         assert protected["silent"] == protected["hang"] == 0, place
-        assert bare["corrected"] == 0 < bare["silent"], place
-    for place in ("weight_rom", "history"):  # every word is read: the ECC says it corrected
-        assert seu["ecc_tmr"]["places"][place]["corrected"] > 0
-    assert seu["ecc_tmr"]["price"]["luts"] == summary["luts"] > seu["none"]["price"]["luts"]
-    assert seu["ecc_tmr"]["price"]["flip_flops"] > seu["none"]["price"]["flip_flops"] + 100
+        assert bare["corrected"] == bare["detected"] == 0 < bare["silent"], place
+    assert guarded["weight_rom"]["corrected"] > 0  # a ROM word's copy served
+    assert guarded["history"]["detected"] > 0 == guarded["history"]["corrected"]  # parity
+    price, bare = seu["parity_tmr"]["price"], seu["none"]["price"]
+    assert price["luts"] == summary["luts"] > bare["luts"]
+    assert price["flip_flops"] > bare["flip_flops"] + 100
 
 
 def test_hls_reuse_factors_are_sized_to_the_budget():

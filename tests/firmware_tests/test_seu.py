@@ -38,7 +38,7 @@ def test_every_register_and_memory_has_one_place(small_core):
     assert len(names) == len(set(names))
     by_place = {p: {t.name for t in targets if t.place == p} for p in PLACES}
     assert {"wrom", "brom"} == by_place["weight_rom"] and by_place["history"] == {"hist"}
-    assert {"ctrl_state", "p_cnt", "t_slot", "nfr", "i_cnt"} <= by_place["control"]
+    assert {"ctrl_state", "p_cnt", "t_word", "t_fld", "nfr", "i_cnt"} <= by_place["control"]
     assert {"P_r0", "A_r0", "m_score", "total", "dbuf"} <= by_place["datapath"]
     registers = set(re.findall(r"^\s*(\\\S+ |[A-Za-z_][\w$]*)\s*<=", source, re.M))
     assert len([t for t in targets if t.depth == 1]) == len(registers) > 100
@@ -100,6 +100,51 @@ def test_a_campaign_in_verilator_classifies_every_fault(small_core, tmp_path):
     ]
     assert control and all(re.search(r"_tmr[012]$", t.name) for t in control)  # all tripled
     assert protected["bits"]["control"] == sum(t.bits for t in control)
-    for place in ("weight_rom", "history"):  # every word is read: every flip corrected
-        assert protected["places"][place]["corrected"] == 12, protected["places"][place]
+    history, roms = protected["places"]["history"], protected["places"]["weight_rom"]
+    assert history["corrected"] == 12, history  # every word is read: every flip corrected
+    # a ROM word's flip is corrected (its copy serves); the copy's, or the history correction
+    # table's, is never read
+    assert roms["corrected"] > 0 and roms["corrected"] + roms["masked"] == 12, roms
     assert protected["places"]["control"]["masked"] == 12  # one copy of three: outvoted
+
+
+def test_a_wrong_beat_counts_as_flagged_only_at_or_after_the_flag_in_its_frame():
+    from uvhunt.firmware_tests.core_reference import Expected
+    from uvhunt.firmware_tests.core_testbench import CoreScoreboard
+
+    zeros = np.zeros((2, 3), np.int64)
+    expected = Expected(
+        np.ones(2, bool),
+        zeros,
+        zeros.astype(bool),
+        np.zeros(2, np.int64),
+        zeros,
+        zeros,
+        zeros,
+        zeros.astype(bool),
+    )
+
+    def beat(pixel, score=0, flag=0):
+        return {
+            "window_valid": 1,
+            "score": score,
+            "trigger": 0,
+            "first": int(pixel == 0),
+            "last": int(pixel == 2),
+            "count": 0,
+            "frame_trigger": 0,
+            "gate_peak": 0,
+            "gate_centre": 0,
+            "gate_spread": 0,
+            "gate_trigger": 0,
+            "seu_detected": flag,
+        }
+
+    board = CoreScoreboard(expected, 3)
+    for b in (beat(0), beat(1, 5, flag=1), beat(2, 5)):  # wrong from the flagged beat on
+        board.observe(b)
+    assert len(board.mismatches) == 2 and board.unflagged_mismatches == 0
+    for b in (beat(0, 5), beat(1, flag=1), beat(2)):  # wrong before the flag: not covered
+        board.observe(b)
+    assert len(board.mismatches) == 3 and board.unflagged_mismatches == 1
+    assert board.detected_beats == 2 and board.done

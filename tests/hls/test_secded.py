@@ -1,7 +1,8 @@
-"""The SECDED code of the core's memories: every single flipped bit (data or check) of a word
-corrected, every double flip detected and never miscorrected, in Python and in the Amaranth
-decoder (simulated), for the widths the core stores (bias ROM, weight ROM words, history
-words); the core with ECC scores a stream exactly and flags nothing when nothing flips."""
+"""The SECDED code of the core's history: every single flipped bit (data or check) of a word
+corrected, every double flip detected and never miscorrected, in Python, in the Amaranth
+decoder (simulated) and through the correction table, for the widths the core stores; the
+protected core (SECDED or parity on the history) scores a stream exactly and flags nothing
+when nothing flips."""
 
 from itertools import combinations
 
@@ -21,6 +22,7 @@ from uvhunt.hls.secded import (
     Decoder,
     check_bits,
     columns,
+    correction_masks,
     decode,
     encode,
     encoder,
@@ -48,6 +50,22 @@ def test_the_code_corrects_one_flip_and_detects_two(k):
         encode(1 << k, k)
 
 
+@pytest.mark.parametrize("k", (9, *WIDTHS))
+def test_the_correction_table_fixes_every_single_flip_and_nothing_else(k):
+    """The core's history correction: the data XOR the table's entry at the syndrome, the
+    entry forced to 0 for syndrome 0 (a clean word never reads the table)."""
+    masks = correction_masks(k)
+    r = check_bits(k)
+    assert len(masks) == 1 << r and masks[0] == 0
+    rng = np.random.default_rng(k)
+    for data in [0, (1 << k) - 1, *map(int, rng.integers(0, 1 << k, 10))]:
+        word = encode(data, k)
+        for bit in range(k + r):
+            bad = word ^ (1 << bit)
+            syndrome = (bad >> k) ^ (encode(bad & ((1 << k) - 1), k) >> k)
+            assert (bad & ((1 << k) - 1)) ^ masks[syndrome] == decode(bad, k)[0] == data
+
+
 @pytest.mark.parametrize("k", WIDTHS)
 def test_the_hardware_decoder_equals_the_code(k):
     r = check_bits(k)
@@ -72,6 +90,7 @@ def test_the_hardware_decoder_equals_the_code(k):
             got.append(
                 (
                     ctx.get(decoder.data),
+                    ctx.get(decoder.syndrome),
                     ctx.get(decoder.corrected),
                     ctx.get(decoder.detected),
                 )
@@ -82,7 +101,8 @@ def test_the_hardware_decoder_equals_the_code(k):
     want = []
     for word in words:
         data, status = decode(word, k)
-        want.append((data, int(status == CORRECTED), int(status == DETECTED)))
+        syndrome = (word >> k) ^ (encode(word & ((1 << k) - 1), k) >> k)
+        want.append((data, syndrome, int(status == CORRECTED), int(status == DETECTED)))
     np.testing.assert_array_equal(np.array(got), np.array(want))
 
 
@@ -109,7 +129,8 @@ def _const_value(value) -> int:
 
 
 @pytest.mark.parametrize("history_bits", [9, 12])
-def test_the_core_with_ecc_scores_exactly_and_flags_nothing(history_bits):
+@pytest.mark.parametrize("mitigation", ["ecc", "parity_tmr"])
+def test_the_protected_core_scores_exactly_and_flags_nothing(history_bits, mitigation):
     golden = random_golden((48, 8, 8, 1), 5, 8, (6, 5), seed=history_bits)
     preprocessing = Preprocessing(history_bits=history_bits)
     model = core_model(golden, preprocessing)
@@ -120,7 +141,7 @@ def test_the_core_with_ecc_scores_exactly_and_flags_nothing(history_bits):
     reference = CoreReference(golden, preprocessing)
     scores = reference.scores(raw)
     thresholds = np.full(len(raw), int(np.median(scores[47:])))
-    core = make_core(model, 3, 2, mitigation="ecc")
+    core = make_core(model, 3, 2, mitigation=mitigation)
     got = stream_beats(
         core, raw, thresholds, ("m_score", "m_trig", "m_seu_corrected", "m_seu_detected")
     )

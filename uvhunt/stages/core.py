@@ -127,8 +127,10 @@ def add_options(p) -> None:
         "--mitigation",
         choices=MITIGATIONS,
         default=DEFAULT_MITIGATION,
-        help="single-event-upset mitigation: none, or ecc (SECDED on the weight and bias ROMs "
-        "and the history, corrected on every read, flagged on the beat)",
+        help="single-event-upset mitigation: none; ecc (the weight and bias ROMs stored twice "
+        "with parity, SECDED on the history: corrected on every read, flagged on the beat); "
+        "ecc_tmr (and the control registers tripled); parity_tmr (as ecc_tmr, a parity bit per "
+        "history sample: an upset there flagged, not corrected)",
     )
     p.add_argument(
         "--mask",
