@@ -3,6 +3,7 @@ through cocotb's own runner (``cocotb_tools.runner``)."""
 
 import contextlib
 import os
+import re
 import subprocess
 import time
 from dataclasses import dataclass
@@ -24,11 +25,19 @@ TESTS = (
 VERILATOR_ARGS = ["-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3", "--x-assign", "fast"]
 
 
-PUBLIC_TOP = f"""`verilator_config
-public_flat_rw -module "{TOP}" -var "*"
-"""
-"""Only the top level's ports and parameters are visible to cocotb: making every internal net
-public (cocotb's default ``--public-flat-rw``) multiplies Verilator's C++ and build time."""
+def public_config(top: str, names: tuple[str, ...] = ("*",)) -> str:
+    """A Verilator control file making the top module's ``names`` (patterns; by default all
+    of its signals) visible to cocotb, and nothing below it: making every internal net public
+    (cocotb's default ``--public-flat-rw``) multiplies Verilator's C++ and build time, and
+    each public signal keeps Verilator from optimizing it away."""
+    lines = [f'public_flat_rw -module "{top}" -var "{name}"' for name in names]
+    return "\n".join(["`verilator_config", *lines, ""])
+
+
+def port_names(verilog: str) -> tuple[str, ...]:
+    """The ports of the (single) module of a Verilog text."""
+    return tuple(re.findall(r"^\s*(?:input|output|inout)\b[^;]*?(\w+);", verilog, re.M))
+
 
 TRACE_TOP_ONLY = 'tracing_off -file "*/da4ml/src/*"\n'
 """Waveforms of the top level only: every net inside da4ml's pipeline would make a VCD of
@@ -36,7 +45,8 @@ gigabytes for the default design."""
 
 
 class _TopOnlyVerilator(Verilator):
-    """cocotb's Verilator runner without ``--public-flat-rw``; ``PUBLIC_TOP`` opens the top."""
+    """cocotb's Verilator runner without ``--public-flat-rw`` (``public_config`` opens the
+    top)."""
 
     def _build_command(self):
         commands = super()._build_command()
@@ -92,11 +102,13 @@ def run_cocotb(
     env: dict[str, str],
     waves: bool = False,
     trace_off: str = "",
+    public: tuple[str, ...] = ("*",),
 ) -> CosimRun:
     """Build the Verilog ``sources`` (top module ``top``) in ``work/build`` and run ``tests``
     of the cocotb module ``test_module`` (a package name, e.g.
     ``uvhunt.firmware_tests.core_tests``) with ``env`` plus ``UVHUNT_RESULTS``; the JUnit XML,
-    the results folder and the logs land in ``work``. Raises UvhuntError if the build or the
+    the results folder and the logs land in ``work``. ``public``: the top's signals cocotb
+    reaches (Verilator; patterns), all of them by default. Raises UvhuntError if the build or the
     run fails to start (failing tests are reported in the JUnit XML, not raised)."""
     work = Path(work).resolve()
     build_dir, results = work / "build", work / "results"
@@ -106,8 +118,7 @@ def run_cocotb(
     if simulator.name == "verilator":
         build_args = VERILATOR_ARGS
         work.mkdir(parents=True, exist_ok=True)
-        public = PUBLIC_TOP.replace(f'"{TOP}"', f'"{top}"')
-        (work / "public.vlt").write_text(public + (trace_off if waves else ""))
+        (work / "public.vlt").write_text(public_config(top, public) + (trace_off if waves else ""))
         sources.append(VerilatorControlFile(work / "public.vlt"))
     with _environment(simulator.env):
         start = time.perf_counter()

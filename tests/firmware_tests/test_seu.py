@@ -148,3 +148,14 @@ def test_a_wrong_beat_counts_as_flagged_only_at_or_after_the_flag_in_its_frame()
         board.observe(b)
     assert len(board.mismatches) == 3 and board.unflagged_mismatches == 1
     assert board.detected_beats == 2 and board.done
+
+
+def test_the_stream_tests_open_the_ports_only_and_the_campaign_everything(small_core):
+    from uvhunt.sim.runner import port_names, public_config
+
+    _, _, core, source = small_core
+    ports = port_names(source)
+    assert sorted(ports) == sorted([*core.signature.members, "clk", "rst"])
+    config = public_config(TOP, ports)
+    assert config.count("public_flat_rw") == len(ports) and '-var "m_score"' in config
+    assert '-var "*"' in public_config(TOP)  # the campaign flips internal registers

@@ -48,7 +48,7 @@ from uvhunt.hls.trigger_core import TOP
 from uvhunt.quant.golden import read_export
 from uvhunt.quant.preprocess import MAX_RAW, raw_counts
 from uvhunt.sim.junit import junit_verdicts, test_results
-from uvhunt.sim.runner import run_cocotb
+from uvhunt.sim.runner import port_names, run_cocotb
 from uvhunt.stages.core_seu import core_price, run_levels
 from uvhunt.stages.stage import Input, Stage
 
@@ -234,6 +234,7 @@ def run(args, progress) -> dict:
                 "UVHUNT_CORE": str((tmp / "core.json").resolve()),
                 "UVHUNT_STREAM": str((tmp / "stream.npz").resolve()),
             },
+            public=port_names((tmp / f"{TOP}.v").read_text()),  # the stream needs no more
         )
         verdicts, results = junit_verdicts(run.junit), test_results(run.results)
         say(f"core: Yosys synth_xilinx (log: {out / 'yosys.log'})", args.quiet)
