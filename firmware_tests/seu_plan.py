@@ -47,19 +47,35 @@ flipped word after each trial, as reconfiguration would."""
 CONTROL = re.compile(
     r"^(ctrl_state|p_cnt|base_cnt|t_slot|t_word|t_fld|nfr|cur_p|cur_base|m_tuser|m_tlast|"
     r"m_window_valid|rd_slot|rcnt|dcnt|layer|i_cnt|g_cnt|(r|b|d|rc|bc)_rp__addr|dw0?|df0?|pp_j|"
-    r"pp_active|pp_lay|pp_nbase|g_step|g_load|g_end|g_i|mul_run|busy|cnt|"
-    r"\\\$signature__(addr|en)\$\d+)$"
+    r"pp_active|pp_lay|pp_nbase|g_step|g_load|g_end|g_i|mul_run|busy|cnt)$"
 )
 """The registers that sequence the core from clock to clock (names from
 ``hls/trigger_core.py``): the state machine, the frame, pixel, history-slot, layer, input
 and group counters, the ROM and buffer addresses, the post-processor's and the peak gate's
 sequencers, the trigger count; the history write port's address and enable (Yosys names
-them after the port). The flags and tags that travel down the pipeline beside the values
-(valid bits, first/last, layer and group tags) are pipeline registers: ``datapath``."""
+them after the port: ``_port_place``). The flags and tags that travel down the pipeline
+beside the values (valid bits, first/last, layer and group tags, a buffer's write index) are
+pipeline registers: ``datapath``."""
 
 _MEMORY = re.compile(r"^\s*reg (?:signed )?\[(\d+):0\] (\S+) \[(\d+):0\];", re.M)
 _FLIP_FLOP = re.compile(r"^\s*(\\\S+ |[A-Za-z_][\w$]*)\s*<=", re.M)
 _WIDTH = r"^\s*(?:output )?reg (?:signed )?(?:\[(\d+):0\] )?{name}(?: =|;| \[)"
+
+
+_PORT_REGISTER = re.compile(r"^\\\$signature__(addr|en)\$\d+$")
+"""A register Yosys named after the memory write port it drives (its own name merged away)."""
+
+
+def _port_place(name: str, verilog: str) -> str:
+    """``control`` for the history write port's address or enable (they sequence the
+    history), ``datapath`` for a working buffer's (the index that travels with the value)."""
+    reg = re.escape(name) + r"\s*"
+    found = re.search(rf"(\w+)\[{reg}\]\s*<=", verilog) or re.search(
+        rf"if \({reg}\)\s*(\w+)\[", verilog
+    )
+    if found is None:
+        raise ValueError(f"register {name!r} drives no memory write port")
+    return "control" if found.group(1) == "hist" else "datapath"
 
 
 @dataclass(frozen=True)
@@ -93,6 +109,8 @@ def find_targets(verilog: str) -> list[Target]:
             raise ValueError(f"register {name!r} of the core has no declaration")
         width = int(found.group(1) or 0) + 1
         place = "control" if CONTROL.match(re.sub(r"_tmr[0-2]$", "", name)) else "datapath"
+        if _PORT_REGISTER.match(name):
+            place = _port_place(name, verilog)
         targets.append(Target(name.lstrip("\\"), place, width, 1))
     return targets
 

@@ -44,6 +44,14 @@ def test_every_register_and_memory_has_one_place(small_core):
     assert len([t for t in targets if t.depth == 1]) == len(registers) > 100
     with pytest.raises(ValueError, match="memory 'spare' of the core has no fault place"):
         find_targets(source + "\n  reg [3:0] spare [7:0];\n")
+    # registers Yosys named after a write port: the history's sequence it, a buffer's is a tag
+    for memory, place in (("hist", "control"), ("act0", "datapath")):
+        extra = (
+            "\n  reg [3:0] \\$signature__addr$999 ;\n    \\$signature__addr$999  <= 4'h0;\n"
+            f"      {memory}[\\$signature__addr$999 ] <= 0;\n"
+        )
+        found = {t.name: t.place for t in find_targets(source + extra)}
+        assert found["$signature__addr$999"] == place
 
 
 def test_a_plan_is_seeded_and_covers_each_place(small_core):
