@@ -89,7 +89,7 @@ async def _trial(dut, tb, campaign, stream, expected, handles, fault) -> dict:
     await tb.reset()
     history = handles["hist"]  # emptied: no trial inherits the last one's flipped word
     for word in range(len(history)):
-        history[word].value = 0  # the code word of 0 is 0 (SECDED's check bits included)
+        history[word].value = 0  # 0 is a clean word under every code (check and parity bits 0)
     board = _TrialBoard(expected, pixels)
     monitor = cocotb.start_soon(StreamMonitor(dut, board).run())
     flipped: list[int] = []
