@@ -18,9 +18,7 @@ from amaranth.hdl import Module, Mux
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-
-def _parity(value: int) -> int:
-    return bin(value).count("1") & 1
+from uvhunt.hls.secded import parity
 
 
 def pair_image(words: list[int], k: int) -> list[int]:
@@ -29,7 +27,7 @@ def pair_image(words: list[int], k: int) -> list[int]:
     for w in words:
         if not 0 <= w < 1 << k:
             raise ValueError(f"word {w} does not fit {k} bits")
-    stored = [w | _parity(w) << k for w in words]
+    stored = [w | parity(w) << k for w in words]
     return stored + stored
 
 

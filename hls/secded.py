@@ -48,14 +48,15 @@ def columns(k: int) -> list[int]:
     return _odd_columns(check_bits(k))[:k]
 
 
-def _parity(value: int) -> int:
+def parity(value: int) -> int:
+    """1 when ``value`` has an odd number of set bits."""
     return bin(value).count("1") & 1
 
 
 def _checks(data: int, k: int) -> int:
     cols, r = columns(k), check_bits(k)
     return sum(
-        _parity(sum(1 << i for i in range(k) if cols[i] >> j & 1) & data) << j for j in range(r)
+        parity(sum(1 << i for i in range(k) if cols[i] >> j & 1) & data) << j for j in range(r)
     )
 
 
@@ -75,7 +76,7 @@ def decode(word: int, k: int) -> tuple[int, int]:
     cols = columns(k)
     if syndrome in cols:
         return data ^ (1 << cols.index(syndrome)), CORRECTED
-    if _parity(syndrome) and syndrome & (syndrome - 1) == 0:
+    if parity(syndrome) and syndrome & (syndrome - 1) == 0:
         return data, CORRECTED  # a check bit flipped
     return data, DETECTED
 
