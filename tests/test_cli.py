@@ -154,10 +154,14 @@ def test_run_chains_the_stages_into_one_folder(tmp_path, capsys, monkeypatch):
         raise UvhuntError("the simulator crashed", fix="free some memory")
 
     monkeypatch.setattr(cosim_stage, "run_cosim", broken)
-    code, _, err = run_cli(capsys, "run", "--out", "run", *small, "--from", "cosim")
+    stamp = tmp_path / "run" / ".stages" / "evaluate.json"
+    before = stamp.stat().st_mtime_ns
+    code, _, err = run_cli(capsys, "run", "--out", "run", *small, "--from", "evaluate")
     assert code == 2 and "stage 'cosim' failed: the simulator crashed" in err
     assert "free some memory; then resume with `uvhunt run --out run --from cosim`" in err
     assert (tmp_path / "run" / "firmware" / "rtl" / "rtl.json").is_file()
+    # the evaluation, run in the background beside the failing stage, finished and is kept
+    assert stamp.stat().st_mtime_ns > before
 
 
 @pytest.mark.parametrize(

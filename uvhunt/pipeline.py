@@ -7,16 +7,18 @@ resources, scan a session for meteors with the firmware's integer model (detect)
 the report. Unchanged stages are reused."""
 
 import argparse
+import contextlib
 from pathlib import Path
 
 from uvhunt import __version__
 from uvhunt._core.atomic import check_output
+from uvhunt._core.background import Background
 from uvhunt._core.errors import UvhuntError
 from uvhunt._core.layout import DEFAULT_RUN
 from uvhunt.console import emit, progress_bars, say
 from uvhunt.euso.session_set import session_configs
 from uvhunt.hls.core_build import CoreConfig
-from uvhunt.stages import STAGES, run_stage, stage_arguments, stage_parser
+from uvhunt.stages import STAGES, run_by_name, run_stage, stage_arguments, stage_parser
 from uvhunt.stages.cache import StagePlan
 from uvhunt.stages.core import SEU_FAULTS
 from uvhunt.stages.evaluate import add_test_negatives, check_test_negatives
@@ -125,29 +127,58 @@ def main(args) -> int:
     )
     progress = progress_bars(args.quiet)
     summary = {"run": str(args.out), "stages": {}}
-    for stage in STAGES:
-        name = stage.name
-        if plan.skipped(name) or (stage.optional and args.only != name):
-            continue
-        arguments = stage_args(stage, args, folders)
-        plan.key(name, stage.settings_of(stage_parser(name), arguments))
-        cached = plan.cached(name, folders[name])
-        if cached is not None:
-            summary[name] = cached
-            summary["stages"][name] = "cached"
-            say(f"{name}: unchanged, reused from {folders[name]}", args.quiet)
-            continue
+    running: dict[str, Background] = {}
+    """Stages started in the background, not yet waited for."""
+
+    def finish(name: str) -> None:
         try:
-            summary[name] = run_stage(stage, arguments, progress)
+            summary[name] = running.pop(name).result(progress)
         except UvhuntError as exc:
-            raise UvhuntError(
-                f"stage '{name}' failed: {exc.problem}",
-                path=exc.path,
-                fix=f"{exc.fix + '; then ' if exc.fix else ''}resume with `uvhunt run --out "
-                f"{args.out} --from {name}` (the earlier stages' results are kept)",
-            ) from exc
+            raise _failed(name, exc, args.out) from exc
         plan.record(name, summary[name])
         summary["stages"][name] = "ran"
+
+    try:
+        for stage in STAGES:
+            name = stage.name
+            if plan.skipped(name) or (stage.optional and args.only != name):
+                continue
+            for waited in [n for n in running if n in plan.inputs[name]]:
+                finish(waited)
+            arguments = stage_args(stage, args, folders)
+            plan.key(name, stage.settings_of(stage_parser(name), arguments))
+            cached = plan.cached(name, folders[name])
+            if cached is not None:
+                summary[name] = cached
+                summary["stages"][name] = "cached"
+                say(f"{name}: unchanged, reused from {folders[name]}", args.quiet)
+                continue
+            summary["stages"][name] = "running"
+            if stage.background and args.only is None:
+                running[name] = Background(run_by_name, name, arguments)
+                say(
+                    f"{name}: running in the background beside the next stages; its progress "
+                    "shows when the run waits for it",
+                    args.quiet,
+                )
+                continue
+            try:
+                summary[name] = run_stage(stage, arguments, progress)
+            except UvhuntError as exc:
+                raise _failed(name, exc, args.out) from exc
+            plan.record(name, summary[name])
+            summary["stages"][name] = "ran"
+        for name in list(running):
+            finish(name)
+    except UvhuntError:
+        # a stage failed: the background ones still finish, so a resumed run reuses them
+        for name in list(running):
+            with contextlib.suppress(Exception):
+                finish(name)
+        raise
+    finally:
+        for background in running.values():  # a bug or an interrupt: nothing left running
+            background.stop()
     rendered = [stage.render(summary[stage.name]) for stage in STAGES if stage.name in summary]
     text = "\n\n".join(
         [
@@ -159,6 +190,16 @@ def main(args) -> int:
     )
     emit(summary, text, args.json)
     return 0
+
+
+def _failed(name: str, exc: UvhuntError, out: Path) -> UvhuntError:
+    """A stage's error as the run reports it, with the command that resumes the run."""
+    return UvhuntError(
+        f"stage '{name}' failed: {exc.problem}",
+        path=exc.path,
+        fix=f"{exc.fix + '; then ' if exc.fix else ''}resume with `uvhunt run --out "
+        f"{out} --from {name}` (the earlier stages' results are kept)",
+    )
 
 
 def _depends(stage: Stage) -> list[str]:

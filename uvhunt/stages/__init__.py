@@ -105,6 +105,11 @@ def run_stage(stage: Stage, args: argparse.Namespace, progress: ProgressFactory)
         raise fixed from exc
 
 
+def run_by_name(name: str, args: argparse.Namespace, progress: ProgressFactory) -> dict:
+    """``run_stage`` of the stage ``name``: picklable, for a stage run in another process."""
+    return run_stage(BY_NAME[name], args, progress)
+
+
 def run_named(name: str, progress: ProgressFactory | None = None, **values) -> dict:
     """Run the stage ``name`` as its command would with ``values`` (by dest) for flags, e.g.
     ``run_named("rtl", export=Path("runs/default/export"), out=Path("/tmp/rtl"))``."""

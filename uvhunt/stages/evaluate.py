@@ -121,4 +121,5 @@ STAGE = Stage(
         Input("model", "train", "model folder whose configs are evaluated"),
     ),
     out_help="report folder (replaced)",
+    background=True,
 )

@@ -63,6 +63,9 @@ class Stage:
     out_help: str = "output folder (replaced)"
     optional: bool = False
     """Left out of ``uvhunt run`` unless named (``--only``): long studies such as sweeps."""
+    background: bool = False
+    """In ``uvhunt run``, runs in its own process while the next stages that do not read it
+    run (the run waits for it before the first that does): a long stage beside the others."""
 
     def add_arguments(self, parser: argparse.ArgumentParser, folders: dict[str, str]) -> None:
         """Inputs (defaults: their folders in the default run), ``--out``, then options."""

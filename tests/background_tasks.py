@@ -1,0 +1,38 @@
+"""Functions the background-process tests run in a child (importable by name there)."""
+
+import os
+import time
+
+from uvhunt._core.errors import UvhuntError
+
+
+def count(n: int, progress) -> dict:
+    with progress(n, "counting", "step") as bar:
+        for _ in range(n):
+            time.sleep(0.01)
+            bar.update(1)
+    return {"counted": n, "pid": os.getpid()}
+
+
+def refuse(progress) -> None:
+    raise UvhuntError("no sessions", path="/data/x", fix="simulate some", setting="sessions")
+
+
+def crash(progress) -> None:
+    return {}["missing"]
+
+
+def die(progress) -> None:
+    os._exit(3)
+
+
+def sleep(seconds: float, progress) -> None:
+    time.sleep(seconds)
+
+
+def pool_left_idle(progress) -> int:
+    """Work in a joblib pool, whose workers stay alive for reuse (minutes) afterwards."""
+    from joblib import Parallel, delayed
+
+    jobs = (delayed(abs)(-i) for i in range(10))
+    return sum(Parallel(n_jobs=2, return_as="generator")(jobs))  # as the evaluation uses it

@@ -1,0 +1,87 @@
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from tests import background_tasks
+from uvhunt._core.background import Background
+from uvhunt._core.errors import UvhuntError
+
+
+@pytest.fixture(autouse=True)
+def importable_tasks(monkeypatch):
+    """The child imports ``tests.background_tasks`` by name: the project's root on its path
+    (spawned children start with the caller's ``sys.path``)."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1]))
+
+
+class Recorder:
+    """A progress factory that records what its bars were told."""
+
+    def __init__(self):
+        self.events = []
+
+    def __call__(self, total, desc, unit):
+        recorder = self
+
+        class Bar:
+            def __enter__(self):
+                recorder.events.append(("open", total, desc, unit))
+                return self
+
+            def update(self, n=1):
+                recorder.events.append(("update", n))
+
+            def __exit__(self, *exc):
+                recorder.events.append(("close",))
+
+        return Bar()
+
+
+def test_the_result_comes_back_from_another_process_with_its_progress():
+    work = Background(background_tasks.count, 25)
+    time.sleep(1.0)  # the caller goes on; the child's bar events wait in the queue
+    recorder = Recorder()
+    result = work.result(recorder)
+    assert result["counted"] == 25 and result["pid"] != os.getpid()
+    assert recorder.events[0] == ("open", 25, "counting", "step")
+    assert recorder.events[1:-1] == [("update", 1)] * 25
+    assert recorder.events[-1] == ("close",)
+
+
+def test_a_uvhunt_error_comes_back_whole():
+    with pytest.raises(UvhuntError) as caught:
+        Background(background_tasks.refuse).result(Recorder())
+    exc = caught.value
+    assert (exc.problem, exc.path, exc.fix, exc.setting) == (
+        "no sessions",
+        "/data/x",
+        "simulate some",
+        "sessions",
+    )
+
+
+def test_a_bug_comes_back_with_its_traceback():
+    with pytest.raises(RuntimeError, match=r"(?s)background process failed.*in crash.*KeyError"):
+        Background(background_tasks.crash).result(Recorder())
+
+
+def test_a_child_that_dies_is_an_error_not_a_hang():
+    with pytest.raises(RuntimeError, match="ended without a result .exit code 3"):
+        Background(background_tasks.die).result(Recorder())
+
+
+def test_stop_ends_the_child():
+    work = Background(background_tasks.sleep, 60.0)
+    start = time.monotonic()
+    work.stop()
+    assert time.monotonic() - start < 20
+    with pytest.raises(RuntimeError, match="ended without a result"):
+        work.result(Recorder())
+
+
+def test_a_worker_pool_left_idle_does_not_hold_the_result_back():
+    start = time.monotonic()
+    assert Background(background_tasks.pool_left_idle).result(Recorder()) == 45
+    assert time.monotonic() - start < 60  # joblib's idle workers would live 300 s

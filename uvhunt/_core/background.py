@@ -1,0 +1,127 @@
+"""A function run in its own process while the caller goes on, its progress bars forwarded
+to the caller: ``uvhunt run`` evaluates in the background while the firmware stages run.
+
+The function is called as ``function(*args, progress)`` in a spawned process (the caller's
+environment, so its warning settings too). Its bars send their events over a queue; the
+caller shows them when it waits (``Background.result``): bars opened before are drawn at
+their count so far, then follow live.
+"""
+
+import multiprocessing
+import queue
+import traceback
+from collections.abc import Callable
+
+from uvhunt._core.errors import UvhuntError
+from uvhunt._core.progress import ProgressFactory
+
+_POLL_SECONDS = 0.2
+"""How often the waiting caller looks at the child, seconds."""
+_GRACE_SECONDS = 10.0
+"""How long a process that has sent its result may take to end before it is killed."""
+
+
+class Background:
+    """``function(*args, progress)`` started now in a child process."""
+
+    def __init__(self, function: Callable, *args):
+        context = multiprocessing.get_context("spawn")
+        self._events = context.Queue()
+        # not a daemon: the function may start worker processes of its own
+        self._process = context.Process(
+            target=_child, args=(self._events, function, args), daemon=False
+        )
+        self._process.start()
+
+    def result(self, progress: ProgressFactory):
+        """Wait for the function, showing its bars with ``progress``; its return value, or
+        its UvhuntError raised here (any other exception as a RuntimeError with its
+        traceback)."""
+        bars: dict[int, object] = {}
+        try:
+            while True:
+                try:
+                    event = self._events.get(timeout=_POLL_SECONDS)
+                except queue.Empty:
+                    if self._process.is_alive():
+                        continue
+                    event = self._last_event()
+                kind, *rest = event
+                if kind == "open":
+                    key, total, desc, unit = rest
+                    bars[key] = progress(total, desc, unit).__enter__()
+                elif kind == "update" and rest[0] in bars:
+                    bars[rest[0]].update(rest[1])
+                elif kind == "close" and rest[0] in bars:
+                    bars.pop(rest[0]).__exit__(None, None, None)
+                elif kind == "return":
+                    return rest[0]
+                elif kind == "raise":
+                    raise rest[0]
+        finally:
+            for bar in bars.values():
+                bar.__exit__(None, None, None)
+            self._process.join(_GRACE_SECONDS)
+            self.stop()
+
+    def _last_event(self) -> tuple:
+        """What a child that has ended sent last (everything it sent is in the pipe)."""
+        try:
+            return self._events.get(timeout=1.0)
+        except queue.Empty:
+            raise RuntimeError(
+                "the background process ended without a result "
+                f"(exit code {self._process.exitcode})"
+            ) from None
+
+    def stop(self) -> None:
+        """End the child now (its result is lost if it has not sent it)."""
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join(_GRACE_SECONDS)
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+
+
+class _ForwardedBar:
+    """A bar in the child: its events go to the caller."""
+
+    _count = 0
+
+    def __init__(self, events, total, desc, unit):
+        _ForwardedBar._count += 1
+        self._key, self._events = _ForwardedBar._count, events
+        self._events.put(("open", self._key, total, desc, unit))
+
+    def update(self, n: float = 1) -> None:
+        self._events.put(("update", self._key, n))
+
+    def __enter__(self) -> "_ForwardedBar":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._events.put(("close", self._key))
+
+
+def _child(events, function: Callable, args: tuple) -> None:
+    def progress(total, desc, unit):
+        return _ForwardedBar(events, total, desc, unit)
+
+    try:
+        outcome = ("return", function(*args, progress))
+    except UvhuntError as exc:
+        outcome = ("raise", exc)
+    except BaseException as exc:  # a bug: its traceback goes back as text
+        text = "".join(traceback.format_exception(exc))
+        outcome = ("raise", RuntimeError(f"the background process failed:\n{text}"))
+    events.put(outcome)
+    events.close()
+    events.join_thread()  # everything sent before the process ends
+    # worker pools the function left idle (joblib keeps its workers for reuse) would hold
+    # this process open until they time out: the work is done, so they go now
+    for child in multiprocessing.active_children():
+        child.terminate()
+        child.join(_GRACE_SECONDS)
+        if child.is_alive():
+            child.kill()
