@@ -235,6 +235,7 @@ def run(args, progress) -> dict:
                 "UVHUNT_STREAM": str((tmp / "stream.npz").resolve()),
             },
             public=port_names((tmp / f"{TOP}.v").read_text()),  # the stream needs no more
+            long_run=True,
         )
         verdicts, results = junit_verdicts(run.junit), test_results(run.results)
         say(f"core: Yosys synth_xilinx (log: {out / 'yosys.log'})", args.quiet)
