@@ -108,6 +108,7 @@ def test_run_chains_the_stages_into_one_folder(tmp_path, capsys, monkeypatch):
     code, out, err = run_cli(capsys, "run", "--out", "run", *small)
     assert code == 0, err[-3000:]  # the failing stage's message
     assert "run folder: run" in out and "report: run/report/report.html" in out
+    assert "stage times: simulate " in out and "evaluate " in out and "(in the background)" in out
     assert "brevitas = QONNX = golden" in out
     assert "hls4ml C simulation = golden, bit for bit" in out
     assert "hls4ml C simulation = golden, bit for bit" in out

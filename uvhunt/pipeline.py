@@ -8,6 +8,7 @@ the report. Unchanged stages are reused."""
 
 import argparse
 import contextlib
+import time
 from pathlib import Path
 
 from uvhunt import __version__
@@ -126,17 +127,24 @@ def main(args) -> int:
         args.only,
     )
     progress = progress_bars(args.quiet)
-    summary = {"run": str(args.out), "stages": {}}
-    running: dict[str, Background] = {}
-    """Stages started in the background, not yet waited for."""
+    # seconds: each stage that ran, wall clock from its start to its result
+    summary = {"run": str(args.out), "stages": {}, "seconds": {}}
+    started: dict[str, float] = {}
+    backgrounded: set[str] = set()
+    running: dict[str, Background] = {}  # started in the background, not yet waited for
+
+    def record(name: str, result: dict) -> None:
+        summary[name] = result
+        plan.record(name, result)
+        summary["stages"][name] = "ran"
+        summary["seconds"][name] = round(time.perf_counter() - started[name], 1)
 
     def finish(name: str) -> None:
         try:
-            summary[name] = running.pop(name).result(progress)
+            result = running.pop(name).result(progress)
         except UvhuntError as exc:
             raise _failed(name, exc, args.out) from exc
-        plan.record(name, summary[name])
-        summary["stages"][name] = "ran"
+        record(name, result)
 
     try:
         for stage in STAGES:
@@ -154,8 +162,10 @@ def main(args) -> int:
                 say(f"{name}: unchanged, reused from {folders[name]}", args.quiet)
                 continue
             summary["stages"][name] = "running"
+            started[name] = time.perf_counter()
             if stage.background and args.only is None:
                 running[name] = Background(run_by_name, name, arguments)
+                backgrounded.add(name)
                 say(
                     f"{name}: running in the background beside the next stages; its progress "
                     "shows when the run waits for it",
@@ -163,11 +173,10 @@ def main(args) -> int:
                 )
                 continue
             try:
-                summary[name] = run_stage(stage, arguments, progress)
+                result = run_stage(stage, arguments, progress)
             except UvhuntError as exc:
                 raise _failed(name, exc, args.out) from exc
-            plan.record(name, summary[name])
-            summary["stages"][name] = "ran"
+            record(name, result)
         for name in list(running):
             finish(name)
     except UvhuntError:
@@ -184,12 +193,24 @@ def main(args) -> int:
         [
             *rendered,
             "stages: " + ", ".join(f"{n} {how}" for n, how in summary["stages"].items()),
+            *_timing_line(summary["seconds"], backgrounded),
             f"run folder: {args.out}",
             *([f"report: {summary['report']['html']}"] if "report" in summary else []),
         ]
     )
     emit(summary, text, args.json)
     return 0
+
+
+def _timing_line(seconds: dict[str, float], background: set[str]) -> list[str]:
+    """The stages' wall-clock times in one line (none if nothing ran)."""
+    if not seconds:
+        return []
+    parts = [
+        f"{name} {value:,.0f} s" + (" (in the background)" if name in background else "")
+        for name, value in seconds.items()
+    ]
+    return ["stage times: " + ", ".join(parts)]
 
 
 def _failed(name: str, exc: UvhuntError, out: Path) -> UvhuntError:
