@@ -36,3 +36,14 @@ def pool_left_idle(progress) -> int:
 
     jobs = (delayed(abs)(-i) for i in range(10))
     return sum(Parallel(n_jobs=2, return_as="generator")(jobs))  # as the evaluation uses it
+
+
+def write_slowly(target: str, progress) -> None:
+    """Write a folder atomically, slowly: stopped meanwhile, it must leave nothing behind."""
+    from pathlib import Path
+
+    from uvhunt._core.atomic import atomic_dir
+
+    with atomic_dir(Path(target)) as tmp:
+        (tmp / "half.txt").write_text("half")
+        time.sleep(60)

@@ -85,3 +85,13 @@ def test_a_worker_pool_left_idle_does_not_hold_the_result_back():
     start = time.monotonic()
     assert Background(background_tasks.pool_left_idle).result(Recorder()) == 45
     assert time.monotonic() - start < 60  # joblib's idle workers would live 300 s
+
+
+def test_a_stopped_child_leaves_no_half_written_output(tmp_path):
+    work = Background(background_tasks.write_slowly, str(tmp_path / "out"))
+    deadline = time.monotonic() + 30
+    while not any(tmp_path.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [p.name for p in tmp_path.iterdir()][0].startswith(".out.partial-")
+    work.stop()
+    assert list(tmp_path.iterdir()) == []

@@ -9,6 +9,7 @@ their count so far, then follow live.
 
 import multiprocessing
 import queue
+import signal
 import traceback
 from collections.abc import Callable
 
@@ -17,6 +18,8 @@ from uvhunt._core.progress import ProgressFactory
 
 _POLL_SECONDS = 0.2
 """How often the waiting caller looks at the child, seconds."""
+_SETTLE_SECONDS = 2.0
+"""How long a child being stopped may take to end by itself."""
 _GRACE_SECONDS = 10.0
 """How long a process that has sent its result may take to end before it is killed."""
 
@@ -75,7 +78,10 @@ class Background:
             ) from None
 
     def stop(self) -> None:
-        """End the child now (its result is lost if it has not sent it)."""
+        """End the child (its result is lost if it has not sent it): a moment to end by
+        itself (after an interrupt, which it receives too), then SIGTERM, which it turns into
+        an exception that removes its half-written output, then SIGKILL."""
+        self._process.join(_SETTLE_SECONDS)
         if self._process.is_alive():
             self._process.terminate()
             self._process.join(_GRACE_SECONDS)
@@ -104,12 +110,23 @@ class _ForwardedBar:
         self._events.put(("close", self._key))
 
 
+class _Stopped(BaseException):
+    """The caller stopped the child (SIGTERM)."""
+
+
 def _child(events, function: Callable, args: tuple) -> None:
     def progress(total, desc, unit):
         return _ForwardedBar(events, total, desc, unit)
 
+    def stopped(signum, frame):  # as an exception, so half-written outputs are removed
+        raise _Stopped
+
+    signal.signal(signal.SIGTERM, stopped)
+
     try:
         outcome = ("return", function(*args, progress))
+    except _Stopped:
+        raise SystemExit(128 + signal.SIGTERM) from None  # stopped: nothing to send
     except UvhuntError as exc:
         outcome = ("raise", exc)
     except BaseException as exc:  # a bug: its traceback goes back as text
