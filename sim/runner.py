@@ -111,12 +111,12 @@ def run_cocotb(
     long_run: bool = False,
 ) -> CosimRun:
     """Build the Verilog ``sources`` (top module ``top``) in ``work/build`` and run ``tests``
-        of the cocotb module ``test_module`` (a package name, e.g.
-        ``uvhunt.firmware_tests.core_tests``) with ``env`` plus ``UVHUNT_RESULTS``; the JUnit XML,
-        the results folder and the logs land in ``work``. ``public``: the top's signals cocotb
-        reaches (Verilator; patterns), all of them by default. ``long_run``: compile for simulation
-    speed (``SIMULATION_SPEED_ARGS``). Raises UvhuntError if the build or the
-        run fails to start (failing tests are reported in the JUnit XML, not raised)."""
+    of the cocotb module ``test_module`` (a package name, e.g.
+    ``uvhunt.firmware_tests.core_tests``) with ``env`` plus ``UVHUNT_RESULTS``; the JUnit XML,
+    the results folder and the logs land in ``work``. ``public``: the top's signals cocotb
+    reaches (Verilator; patterns), all of them by default. ``long_run``: compile for
+    simulation speed (``SIMULATION_SPEED_ARGS``). Raises UvhuntError if the build or the run
+    fails to start (failing tests are reported in the JUnit XML, not raised)."""
     work = Path(work).resolve()
     build_dir, results = work / "build", work / "results"
     runner = _TopOnlyVerilator() if simulator.name == "verilator" else get_runner(simulator.name)

@@ -64,8 +64,7 @@ class Background:
         finally:
             for bar in bars.values():
                 bar.__exit__(None, None, None)
-            self._process.join(_GRACE_SECONDS)
-            self.stop()
+            self.stop(settle=_GRACE_SECONDS)
 
     def _last_event(self) -> tuple:
         """What a child that has ended sent last (everything it sent is in the pipe)."""
@@ -77,11 +76,11 @@ class Background:
                 f"(exit code {self._process.exitcode})"
             ) from None
 
-    def stop(self) -> None:
-        """End the child (its result is lost if it has not sent it): a moment to end by
-        itself (after an interrupt, which it receives too), then SIGTERM, which it turns into
-        an exception that removes its half-written output, then SIGKILL."""
-        self._process.join(_SETTLE_SECONDS)
+    def stop(self, settle: float = _SETTLE_SECONDS) -> None:
+        """End the child (its result is lost if it has not sent it): ``settle`` seconds to end
+        by itself (after an interrupt, which it receives too; after its result), then SIGTERM,
+        which it turns into an exception that removes its half-written output, then SIGKILL."""
+        self._process.join(settle)
         if self._process.is_alive():
             self._process.terminate()
             self._process.join(_GRACE_SECONDS)
