@@ -27,6 +27,7 @@ shift). ``q`` are the network's integer inputs (scale 1). All steps are integer 
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from uvhunt.euso.timing import D3_GTUS
 from uvhunt.euso.units import PER_GTU, check_units
@@ -82,10 +83,29 @@ class Preprocessing:
             baseline = raw.sum(axis=-1, keepdims=True) // raw.shape[-1]
             q = (raw - baseline) >> self.shift
             return np.clip(q, self.low, self.high).astype(np.int32)
-        r = np.minimum(raw.astype(np.int32) >> self.shift, (1 << self.history_bits) - 1)
-        d = r - r[..., -1:]
-        d -= d.sum(axis=-1, keepdims=True, dtype=np.int32) // raw.shape[-1]
-        return np.clip(d, self.low, self.high, out=d)
+        # d_i - floor(sum(d) / L) with d_i = r_i - r_last is r_i - floor(sum(r) / L) exactly
+        r = self._samples(raw)
+        q = r - r.sum(axis=-1, keepdims=True, dtype=np.int32) // raw.shape[-1]
+        return np.clip(q, self.low, self.high, out=q)
+
+    def series_codes(self, series: np.ndarray, length: int) -> np.ndarray:
+        """Integer network inputs (..., frames - length + 1, length) int32 of every full
+        window of ``series`` (..., frames) of integer raw counts: the same integers as
+        ``codes(sliding_window_view(series, length, axis=-1))``, with the per-sample steps
+        done once per frame and the window sums as running sums (3× faster on a movie)."""
+        series = np.asarray(series)
+        if not self.history_bits:
+            return self.codes(sliding_window_view(series, length, axis=-1))
+        r = self._samples(series)
+        running = np.cumsum(r, axis=-1, dtype=np.int64)
+        sums = running[..., length - 1 :].copy()
+        sums[..., 1:] -= running[..., :-length]
+        q = sliding_window_view(r, length, axis=-1) - (sums // length).astype(np.int32)[..., None]
+        return np.clip(q, self.low, self.high, out=q)
+
+    def _samples(self, raw: np.ndarray) -> np.ndarray:
+        """Step 2: the shifted samples clipped to ``history_bits`` (int32)."""
+        return np.minimum(raw.astype(np.int32) >> self.shift, (1 << self.history_bits) - 1)
 
 
 def raw_counts(windows: np.ndarray, units: str) -> np.ndarray:
@@ -107,8 +127,32 @@ def float_residual(windows: np.ndarray, units: str, preprocessing: Preprocessing
     residual from the window's exact mean in units of 2**shift raw counts, saturated to the
     same range but not rounded (float32). With ``history_bits``, the samples are clipped as
     the integer ones are, so both models learn the same inputs."""
-    raw = raw_counts(windows, units).astype(np.float64) / 2.0**preprocessing.shift
-    if preprocessing.history_bits:
-        raw = np.minimum(raw, 2.0**preprocessing.history_bits - 1)
+    raw = _float_samples(raw_counts(windows, units), preprocessing)
     residual = raw - raw.mean(axis=1, keepdims=True)
     return np.clip(residual, preprocessing.low, preprocessing.high).astype(np.float32)
+
+
+def float_series_residual(
+    series: np.ndarray, length: int, preprocessing: Preprocessing
+) -> np.ndarray:
+    """``float_residual`` of every full window of ``series`` (pixels, frames) of integer raw
+    counts (as ``raw_counts`` gives), as (pixels × (frames - length + 1), length) float32,
+    window by window of each pixel: the same numbers, with the per-sample steps done once per
+    frame and the window means from running sums (exact: the samples are integers over
+    2**shift below 2**22, so float64 sums of fewer than 2**31 frames are exact, and each mean
+    is the same quotient as ``mean``'s)."""
+    raw = _float_samples(np.asarray(series), preprocessing)
+    running = np.cumsum(raw, axis=-1)
+    sums = running[:, length - 1 :].copy()
+    sums[:, 1:] -= running[:, :-length]
+    residual = sliding_window_view(raw, length, axis=-1) - (sums / length)[..., None]
+    np.clip(residual, preprocessing.low, preprocessing.high, out=residual)
+    return residual.astype(np.float32).reshape(-1, length)
+
+
+def _float_samples(raw: np.ndarray, preprocessing: Preprocessing) -> np.ndarray:
+    """Integer raw counts in units of 2**shift (float64), clipped as the integer history."""
+    samples = raw.astype(np.float64) / 2.0**preprocessing.shift
+    if preprocessing.history_bits:
+        np.minimum(samples, 2.0**preprocessing.history_bits - 1, out=samples)
+    return samples

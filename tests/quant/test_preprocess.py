@@ -133,3 +133,67 @@ def test_five_features_find_two_peaks():
     assert f[1] == 10 and f[3] == 35
     assert 60 < f[0] < 100 and 36 < f[2] < 60 and f[0] > f[2]
     assert f[4] == pytest.approx(curve.var(), rel=1e-6)
+
+
+def _by_the_steps(p: Preprocessing, raw: np.ndarray) -> np.ndarray:
+    """The module docstring's steps one by one (history form): clip, differences from the
+    newest frame, floor of their mean, saturation."""
+    r = np.minimum(raw.astype(np.int64) >> p.shift, 2**p.history_bits - 1)
+    d = r - r[..., -1:]
+    d = d - np.floor_divide(d.sum(axis=-1, keepdims=True), raw.shape[-1])
+    return np.clip(d, p.low, p.high)
+
+
+@pytest.mark.parametrize(
+    "p",
+    [Preprocessing(), Preprocessing(3, 6, 10), Preprocessing(0, 16, 16), Preprocessing(5, 8, 0)],
+    ids=["default", "narrow", "no-shift", "raw-history"],
+)
+def test_series_codes_equal_every_window_coded_alone(p):
+    """A whole series coded at once (running sums, per-sample steps once per frame) gives
+    every window's integers, on nasty series: zeros, the largest raw value, samples beyond
+    the history clip, values just below a shift step, full-range noise."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    rng = np.random.default_rng(7)
+    series = rng.poisson(16384, (400, 150)).astype(np.int32)
+    series[:60] = rng.integers(0, MAX_RAW + 1, (60, 150))
+    series[60:80] = 0
+    series[80:100] = MAX_RAW
+    series[100:160, ::7] += 32 * 4000
+    series[160:220] = (series[160:220] // 32) * 32 + 31
+    series[220:240, 70:] = 0  # a pixel dying mid-series
+    windows = sliding_window_view(series, 48, axis=1)
+    got = p.series_codes(series, 48)
+    assert got.shape == (400, 103, 48) and got.dtype == np.int32
+    np.testing.assert_array_equal(got, p.codes(windows))
+    if p.history_bits:
+        np.testing.assert_array_equal(got, _by_the_steps(p, windows))
+    np.testing.assert_array_equal(
+        p.series_codes(series[:3, :48], 48), p.codes(series[:3, None, :48])
+    )
+
+
+@pytest.mark.parametrize(
+    "p",
+    [Preprocessing(), Preprocessing(3, 6, 10), Preprocessing(0, 16, 16), Preprocessing(5, 8, 0)],
+    ids=["default", "narrow", "no-shift", "raw-history"],
+)
+def test_float_series_residual_equals_every_window_alone(p):
+    """Running sums give the float model's inputs bit for bit: the same float32 numbers as
+    each window's own mean, on nasty series."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    from uvhunt.quant.preprocess import float_series_residual
+
+    rng = np.random.default_rng(8)
+    series = rng.poisson(16384, (300, 500)).astype(np.int64)
+    series[:60] = rng.integers(0, MAX_RAW + 1, (60, 500))
+    series[60:80] = 0
+    series[80:100] = MAX_RAW
+    series[100:160, ::7] += 32 * 4000
+    series[160:220] = (series[160:220] // 32) * 32 + 31
+    windows = sliding_window_view(series, 48, axis=1).reshape(-1, 48)
+    got = float_series_residual(series, 48, p)
+    assert got.dtype == np.float32 and got.shape == (300 * 453, 48)
+    np.testing.assert_array_equal(got, float_residual(windows, "raw", p))

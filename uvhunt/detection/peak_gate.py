@@ -23,7 +23,6 @@ Frames before the first full window hold ``NO_WINDOW``.
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from uvhunt.detection.scoring import NO_WINDOW
 from uvhunt.quant.preprocess import Preprocessing
@@ -92,11 +91,10 @@ class PeakGateTrigger:
         series = np.ascontiguousarray(np.asarray(raw).reshape(frames, -1).T, np.int32)
         pixels = series.shape[0]
         out = np.full((frames, pixels), NO_WINDOW, np.int32)
-        view = sliding_window_view(series, self.length, axis=1)
         for start in range(self.length - 1, frames, BLOCK_FRAMES):
             stop = min(start + BLOCK_FRAMES, frames)
-            windows = view[:, start - self.length + 1 : stop - self.length + 1]
-            out[start:stop] = self.window_codes(preprocessing.codes(windows)).T
+            q = preprocessing.series_codes(series[:, start - self.length + 1 : stop], self.length)
+            out[start:stop] = self.window_codes(q).T
         return out.reshape(raw.shape)
 
     @staticmethod

@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from uvhunt.euso.geometry import N_SIDE
 from uvhunt.euso.readers import Movie
@@ -86,4 +85,4 @@ def score_all(
 def window_codes(series: np.ndarray, preprocessing: Preprocessing, length: int) -> np.ndarray:
     """(pixels, windows, length) int32 network inputs of every full window of ``series``
     (pixels, frames) int32 raw counts: ``Preprocessing`` applied to each window at once."""
-    return preprocessing.codes(sliding_window_view(series, length, axis=1))
+    return preprocessing.series_codes(series, length)
