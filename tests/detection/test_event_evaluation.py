@@ -123,3 +123,21 @@ def test_the_report_sums_the_folds(figures, tmp_path):
     assert all(int(r["caught"]) <= int(r["meteors"]) for r in rows)
     assert (tmp_path / "event_roc.png").stat().st_size > 0
     assert "## Event level" in (tmp_path / "report.md").read_text()
+
+
+def test_the_baseline_scan_scores_every_window_as_alone(hook, fold):
+    """The held-out scan's running-sum residuals give each window the score the baseline
+    gives that window alone (and NaN before the first full window)."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    from uvhunt.euso.readers import open_movie
+
+    movie = open_movie(hook.movies[HELD_OUT])
+    series = ev.EventLevel._series(movie)[:, :250]
+    p, length = CONFIG.preprocessing, CONFIG.length
+    entry = fold.baselines[ev.BASELINE]
+    got = ev.baseline_scan(entry, series, p, length).reshape(250, -1)
+    windows = sliding_window_view(series, length, axis=1).reshape(-1, length)
+    alone = ev.baseline_scores(entry, windows, p).reshape(len(series), -1).T
+    assert np.isnan(got[: length - 1]).all()
+    np.testing.assert_array_equal(got[length - 1 :], alone.astype(np.float32))

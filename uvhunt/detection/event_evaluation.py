@@ -65,7 +65,12 @@ from uvhunt.quant.chain import as_integers
 from uvhunt.quant.config import ModelConfig
 from uvhunt.quant.evaluation import FoldModels
 from uvhunt.quant.golden import GoldenMLP
-from uvhunt.quant.preprocess import Preprocessing, float_residual, raw_counts
+from uvhunt.quant.preprocess import (
+    Preprocessing,
+    float_residual,
+    float_series_residual,
+    raw_counts,
+)
 from uvhunt.quant.qonnx_io import export_qonnx_model
 
 BASELINE = "xgboost/both"
@@ -195,8 +200,12 @@ def _windows(series: np.ndarray, frame: np.ndarray, pixel: np.ndarray, length: i
 def baseline_scores(entry: tuple, windows: np.ndarray, p: Preprocessing) -> np.ndarray:
     """A fitted baseline's scores (float64) on raw windows (N, length): XGBoost's margin,
     the others' meteor probability."""
+    return _scores_of_residual(entry, float_residual(windows, "raw", p))
+
+
+def _scores_of_residual(entry: tuple, residual: np.ndarray) -> np.ndarray:
     model, kind = entry[0], entry[1]
-    x = feature_matrix(float_residual(windows, "raw", p), kind)
+    x = feature_matrix(residual, kind)
     if hasattr(model, "get_booster"):
         return np.asarray(model.predict(x, output_margin=True), np.float64)
     return model.predict_proba(x)[:, 1].astype(np.float64)
@@ -213,11 +222,10 @@ def baseline_scan(entry: tuple, series: np.ndarray, p: Preprocessing, length: in
     frames at a time): (frames, 48, 48) float32, NaN before the first full window."""
     pixels, frames = series.shape
     out = np.full((frames, pixels), np.nan, np.float32)
-    view = sliding_window_view(series, length, axis=1)
     for start in range(length - 1, frames, BLOCK_FRAMES):
         stop = min(start + BLOCK_FRAMES, frames)
-        windows = view[:, start - length + 1 : stop - length + 1].reshape(-1, length)
-        scores = baseline_scores(entry, windows, p).reshape(pixels, stop - start)
+        residual = float_series_residual(series[:, start - length + 1 : stop], length, p)
+        scores = _scores_of_residual(entry, residual).reshape(pixels, stop - start)
         out[start:stop] = scores.T
     return out.reshape(frames, N_SIDE, N_SIDE)
 
