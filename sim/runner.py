@@ -26,8 +26,8 @@ VERILATOR_ARGS = ["-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3", "--x-assign", 
 SIMULATION_SPEED_ARGS = ["-CFLAGS", "-O2"]
 """For long simulations of small designs: the model's C++ compiled -O2 instead of Verilator's
 -Os (after it on the command line, so it wins). The trigger core's 56-frame stream: 1.58
-frames/s instead of 1.29, for 1.3 s more build; the unrolled network, whose build dominates,
-keeps -Os."""
+frames/s instead of 1.29, for 1.3 s more build (its SEU campaigns too); the unrolled network,
+whose build dominates, keeps -Os."""
 
 
 def public_config(top: str, names: tuple[str, ...] = ("*",)) -> str:

@@ -118,6 +118,7 @@ def run_campaign(
             "UVHUNT_CORE": str((work / "core.json").resolve()),
             "UVHUNT_SEU": str((work / "campaign.json").resolve()),
         },
+        long_run=True,
     )
     found = run.results / "seu.json"
     if not found.is_file():
