@@ -54,12 +54,3 @@ def write_slowly(target: str, progress) -> None:
     with atomic_dir(Path(target)) as tmp:
         (tmp / "half.txt").write_text("half")
         time.sleep(60)
-
-
-def niceness(progress) -> tuple[int, int]:
-    """This process's niceness and that of a worker process it starts."""
-    import multiprocessing
-
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        worker = pool.apply(os.nice, (0,))
-    return os.nice(0), worker

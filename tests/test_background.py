@@ -98,10 +98,3 @@ def test_a_stopped_child_leaves_no_half_written_output(tmp_path):
     assert [p.name for p in tmp_path.iterdir()][0].startswith(".out.partial-")
     work.stop()
     assert list(tmp_path.iterdir()) == []
-
-
-def test_a_niced_child_and_its_workers_yield_the_cores_to_the_caller():
-    mine = os.nice(0)
-    child, worker = Background(background_tasks.niceness, niceness=5).result(Recorder())
-    assert child == worker == min(19, mine + 5)
-    assert Background(background_tasks.niceness).result(Recorder()) == (mine, mine)

@@ -36,10 +36,6 @@ from uvhunt.stages.windows import window_config
 HELP = "run the whole pipeline on the built-in default (simulate → … → detect, report)"
 NAMES = [stage.name for stage in STAGES]
 OWN = {"out", "start", "only", "json", "handler", "command"}
-BACKGROUND_NICENESS = 10
-"""Scheduling niceness added to a background stage: the stages in the foreground run one
-after another, at most a core's worth, and would wait behind the evaluation's fold processes;
-niced, the evaluation takes what the chain leaves and both cores stay busy to the end."""
 """Options of ``uvhunt run`` itself; every other one is passed to the stages that have it."""
 
 
@@ -168,9 +164,7 @@ def main(args) -> int:
             summary["stages"][name] = "running"
             started[name] = time.perf_counter()
             if stage.background and args.only is None:
-                running[name] = Background(
-                    run_by_name, name, arguments, niceness=BACKGROUND_NICENESS
-                )
+                running[name] = Background(run_by_name, name, arguments)
                 backgrounded.add(name)
                 say(
                     f"{name}: running in the background beside the next stages; its progress "

@@ -8,7 +8,6 @@ their count so far, then follow live.
 """
 
 import multiprocessing
-import os
 import queue
 import signal
 import traceback
@@ -28,14 +27,12 @@ _GRACE_SECONDS = 10.0
 class Background:
     """``function(*args, progress)`` started now in a child process."""
 
-    def __init__(self, function: Callable, *args, niceness: int = 0):
-        """``niceness``: added to the child's (and so its workers') scheduling niceness, so
-        that the caller's own work goes first when they compete for the cores."""
+    def __init__(self, function: Callable, *args):
         context = multiprocessing.get_context("spawn")
         self._events = context.Queue()
         # not a daemon: the function may start worker processes of its own
         self._process = context.Process(
-            target=_child, args=(self._events, function, args, niceness), daemon=False
+            target=_child, args=(self._events, function, args), daemon=False
         )
         self._process.start()
 
@@ -116,10 +113,7 @@ class _Stopped(BaseException):
     """The caller stopped the child (SIGTERM)."""
 
 
-def _child(events, function: Callable, args: tuple, niceness: int) -> None:
-    if niceness:
-        os.nice(niceness)  # inherited by the worker processes it starts
-
+def _child(events, function: Callable, args: tuple) -> None:
     def progress(total, desc, unit):
         return _ForwardedBar(events, total, desc, unit)
 
