@@ -121,8 +121,5 @@ STAGE = Stage(
         Input("model", "train", "model folder whose configs are evaluated"),
     ),
     out_help="report folder (replaced)",
-    # in the run, the folds share the 2 cores with the export…detect chain: a third fold
-    # process keeps both busy to the end, where two left one idle for the last fold
-    in_run={"workers": 3},
     background=True,
 )
