@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from joblib import Parallel, delayed
+from threadpoolctl import threadpool_limits
 
 from uvhunt._core.errors import UvhuntError
 from uvhunt._core.progress import ProgressFactory, no_progress
@@ -86,8 +87,15 @@ def evaluate_fold(
     hook: FoldHook | None = None,
 ) -> FoldResult:
     """Train on every session but ``held_out`` and score ``held_out`` (one process); then
-    ``hook``, if given, on the fold's models (its result in ``FoldResult.extra``)."""
+    ``hook``, if given, on the fold's models (its result in ``FoldResult.extra``). One thread
+    for torch, BLAS and OpenMP (KNN's searches): the folds already fill the cores, and threads
+    that wait for a descheduled partner spin."""
     torch.set_num_threads(1)
+    with threadpool_limits(1):
+        return _evaluate_fold(folder, held_out, model_config, train_config, test_negatives, hook)
+
+
+def _evaluate_fold(folder, held_out, model_config, train_config, test_negatives, hook):
     sampler = SessionSampler(open_window_dataset(folder))
     rng = np.random.default_rng([train_config.seed, held_out])
     others = [s for s in sampler.labelled_sessions if s != held_out]
