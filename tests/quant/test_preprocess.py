@@ -1,9 +1,16 @@
 import numpy as np
 import pytest
+from numpy.lib.stride_tricks import sliding_window_view
 
 from uvhunt.quant.config import ModelConfig
 from uvhunt.quant.features import five_features
-from uvhunt.quant.preprocess import MAX_RAW, Preprocessing, float_residual, raw_counts
+from uvhunt.quant.preprocess import (
+    MAX_RAW,
+    Preprocessing,
+    float_residual,
+    float_series_residual,
+    raw_counts,
+)
 
 
 def test_raw_and_per_gtu_data_give_the_same_integers():
@@ -135,6 +142,21 @@ def test_five_features_find_two_peaks():
     assert f[4] == pytest.approx(curve.var(), rel=1e-6)
 
 
+def _nasty_series(seed: int, pixels: int, frames: int) -> np.ndarray:
+    """Raw series (pixels, frames) int64: night noise, full-range noise, zeros, the largest
+    raw value, samples beyond the 12-bit history clip, values just below a shift step, and a
+    pixel dying mid-series."""
+    rng = np.random.default_rng(seed)
+    series = rng.poisson(16384, (pixels, frames)).astype(np.int64)
+    series[:60] = rng.integers(0, MAX_RAW + 1, (60, frames))
+    series[60:80] = 0
+    series[80:100] = MAX_RAW
+    series[100:160, ::7] += 32 * 4000
+    series[160:220] = (series[160:220] // 32) * 32 + 31
+    series[220:240, frames // 2 :] = 0
+    return series
+
+
 def _by_the_steps(p: Preprocessing, raw: np.ndarray) -> np.ndarray:
     """The module docstring's steps one by one (history form): clip, differences from the
     newest frame, floor of their mean, saturation."""
@@ -153,16 +175,7 @@ def test_series_codes_equal_every_window_coded_alone(p):
     """A whole series coded at once (running sums, per-sample steps once per frame) gives
     every window's integers, on nasty series: zeros, the largest raw value, samples beyond
     the history clip, values just below a shift step, full-range noise."""
-    from numpy.lib.stride_tricks import sliding_window_view
-
-    rng = np.random.default_rng(7)
-    series = rng.poisson(16384, (400, 150)).astype(np.int32)
-    series[:60] = rng.integers(0, MAX_RAW + 1, (60, 150))
-    series[60:80] = 0
-    series[80:100] = MAX_RAW
-    series[100:160, ::7] += 32 * 4000
-    series[160:220] = (series[160:220] // 32) * 32 + 31
-    series[220:240, 70:] = 0  # a pixel dying mid-series
+    series = _nasty_series(7, 400, 150).astype(np.int32)
     windows = sliding_window_view(series, 48, axis=1)
     got = p.series_codes(series, 48)
     assert got.shape == (400, 103, 48) and got.dtype == np.int32
@@ -182,17 +195,7 @@ def test_series_codes_equal_every_window_coded_alone(p):
 def test_float_series_residual_equals_every_window_alone(p):
     """Running sums give the float model's inputs bit for bit: the same float32 numbers as
     each window's own mean, on nasty series."""
-    from numpy.lib.stride_tricks import sliding_window_view
-
-    from uvhunt.quant.preprocess import float_series_residual
-
-    rng = np.random.default_rng(8)
-    series = rng.poisson(16384, (300, 500)).astype(np.int64)
-    series[:60] = rng.integers(0, MAX_RAW + 1, (60, 500))
-    series[60:80] = 0
-    series[80:100] = MAX_RAW
-    series[100:160, ::7] += 32 * 4000
-    series[160:220] = (series[160:220] // 32) * 32 + 31
+    series = _nasty_series(8, 300, 500)
     windows = sliding_window_view(series, 48, axis=1).reshape(-1, 48)
     got = float_series_residual(series, 48, p)
     assert got.dtype == np.float32 and got.shape == (300 * 453, 48)
