@@ -80,6 +80,12 @@ def feature_matrix(residual: np.ndarray, kind: str) -> np.ndarray:
     return features if kind == "features" else np.hstack([residual, features])
 
 
+def feature_matrices(residual: np.ndarray) -> dict[str, np.ndarray]:
+    """``feature_matrix`` of every feature set, the five features computed once."""
+    features = five_features(residual)
+    return {"raw": residual, "features": features, "both": np.hstack([residual, features])}
+
+
 def fit_baselines(
     residual: np.ndarray,
     label: np.ndarray,
@@ -97,8 +103,9 @@ def fit_baselines(
         validation = rng.random(label.size) < 0.25  # too few sessions: a random split
     balance = float((label == 0).sum()) / max(1.0, float((label == 1).sum()))
     fitted = {}
+    matrices = feature_matrices(residual)
     for kind, (name, (build, param, grid)) in product(FEATURE_SETS, METHODS.items()):
-        x = feature_matrix(residual, kind)
+        x = matrices[kind]
         fit, check = (x[~validation], label[~validation]), x[validation]
         scores = [
             auc(label[validation], score)
@@ -130,7 +137,7 @@ def _grid_scores(name, build, grid, fit, check, seed, balance) -> list[np.ndarra
 
 
 def baseline_scores(fitted: dict, residual: np.ndarray) -> dict[str, np.ndarray]:
-    matrices = {kind: feature_matrix(residual, kind) for kind in FEATURE_SETS}
+    matrices = feature_matrices(residual)
     return {
         name: model.predict_proba(matrices[kind])[:, 1]
         for name, (model, kind, _, _) in fitted.items()

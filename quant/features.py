@@ -20,13 +20,17 @@ def smoothed_peak(residual: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def five_features(residual: np.ndarray) -> np.ndarray:
-    """(N, 5) float32: peak 1, its frame, peak 2, its frame, variance of the residual curve."""
+    """(N, 5) float32: peak 1, its frame, peak 2, its frame, variance of the residual curve.
+    Peak 2 is the highest point more than ``PEAK_SEPARATION`` frames from peak 1."""
     smooth, first = smoothed_peak(residual)
     n, length = smooth.shape
-    frames = np.arange(length)
-    masked = np.where(np.abs(frames - first[:, None]) <= PEAK_SEPARATION, -np.inf, smooth)
-    second = np.argmax(masked, axis=1)
     rows = np.arange(n)
-    return np.stack(
-        [smooth[rows, first], first, masked[rows, second], second, residual.var(axis=1)], axis=1
-    ).astype(np.float32)
+    out = np.empty((n, 5), np.float32)
+    out[:, 0], out[:, 1] = smooth[rows, first], first
+    frames = np.arange(length)
+    near = np.abs(frames[:, None] - frames) <= PEAK_SEPARATION  # (peak frame, frame)
+    np.putmask(smooth, near[first], -np.inf)  # in place: smooth is ours
+    second = np.argmax(smooth, axis=1)
+    out[:, 2], out[:, 3] = smooth[rows, second], second
+    out[:, 4] = residual.var(axis=1)
+    return out

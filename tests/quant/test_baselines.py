@@ -1,7 +1,14 @@
 import numpy as np
 import pytest
 
-from uvhunt.quant.baselines import METHODS, _grid_scores, feature_matrix, fit_baselines
+from uvhunt.quant.baselines import (
+    FEATURE_SETS,
+    METHODS,
+    _grid_scores,
+    feature_matrices,
+    feature_matrix,
+    fit_baselines,
+)
 
 
 def _data(seed=0, n=3000):
@@ -36,3 +43,11 @@ def test_every_baseline_learns_the_bump_and_the_same_seed_gives_the_same_numbers
         assert again[name][2] == setting and again[name][3] == validation_auc, name
         if kind != "raw" or not name.startswith("logistic"):  # a bump anywhere: not linear
             assert validation_auc > 0.75, (name, validation_auc)
+
+
+def test_the_feature_matrices_computed_together_equal_each_one_alone():
+    x, _ = _data(seed=1, n=500)
+    together = feature_matrices(x)
+    assert list(together) == list(FEATURE_SETS)
+    for kind in FEATURE_SETS:
+        np.testing.assert_array_equal(together[kind], feature_matrix(x, kind))

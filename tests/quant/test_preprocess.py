@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
+from scipy.ndimage import uniform_filter1d
 
 from uvhunt.quant.config import ModelConfig
 from uvhunt.quant.features import five_features
@@ -140,6 +141,29 @@ def test_five_features_find_two_peaks():
     assert f[1] == 10 and f[3] == 35
     assert 60 < f[0] < 100 and 36 < f[2] < 60 and f[0] > f[2]
     assert f[4] == pytest.approx(curve.var(), rel=1e-6)
+
+
+def test_five_features_equal_their_definition_on_ties_flat_curves_and_edge_peaks():
+    rng = np.random.default_rng(5)
+    curves = [
+        (rng.integers(-8, 9, (2000, 48)) / 4).astype(np.float32),  # many tied maxima
+        np.zeros((3, 48), np.float32),  # flat: both peaks at the first allowed frame
+        np.full((2, 48), -3.25, np.float32),
+        np.eye(48, dtype=np.float32)[[0, 5, 6, 41, 42, 47]] * 100,  # a spike at each edge
+        rng.normal(0, 30, (500, 48)).astype(np.float32),
+    ]
+    for residual in curves:
+        smooth = uniform_filter1d(residual.astype(np.float64), 5, axis=1, mode="nearest")
+        first = np.argmax(smooth, axis=1)
+        frames = np.arange(48)
+        masked = np.where(np.abs(frames - first[:, None]) <= 5, -np.inf, smooth)
+        second = np.argmax(masked, axis=1)
+        rows = np.arange(len(residual))
+        definition = np.stack(
+            [smooth[rows, first], first, masked[rows, second], second, residual.var(axis=1)],
+            axis=1,
+        ).astype(np.float32)
+        np.testing.assert_array_equal(five_features(residual), definition)
 
 
 def _nasty_series(seed: int, pixels: int, frames: int) -> np.ndarray:
