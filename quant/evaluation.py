@@ -8,14 +8,15 @@ plus every other window holding meteor light (used only for efficiency versus ma
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
-from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
 from uvhunt._core.errors import UvhuntError
+from uvhunt._core.processes import in_processes
 from uvhunt._core.progress import ProgressFactory, no_progress
 from uvhunt.euso.window_store import open_window_dataset
 from uvhunt.quant.baselines import baseline_scores, fit_baselines
@@ -151,10 +152,12 @@ def evaluate(
     workers: int = 2,
     progress: ProgressFactory | None = None,
     fold_hook: FoldHook | None = None,
+    spare_worker: Callable[[], bool] | None = None,
 ) -> list[FoldResult]:
     """Every session that holds meteors, held out in turn; folds run in ``workers``
-    processes (the numbers do not depend on how many). Progress in sessions. ``fold_hook``
-    (picklable) runs at the end of each fold on its models."""
+    processes, one more while ``spare_worker()`` is true (the numbers do not depend on how
+    many). Progress in sessions. ``fold_hook`` (picklable) runs at the end of each fold on
+    its models."""
     sampler = SessionSampler(open_window_dataset(folder))
     sessions = sampler.sessions
     if len(sessions) < 2:
@@ -166,16 +169,12 @@ def evaluate(
             setting="rate_per_hour",
         )
     folder = Path(folder).resolve()  # the worker processes may run in another folder
-    jobs = (
-        delayed(evaluate_fold)(folder, s, model_config, train_config, test_negatives, fold_hook)
+    jobs = [
+        partial(evaluate_fold, folder, s, model_config, train_config, test_negatives, fold_hook)
         for s in sessions
-    )
-    folds = []
+    ]
     with (progress or no_progress)(len(sessions), "evaluate", "session") as bar:
-        for fold in Parallel(n_jobs=workers, return_as="generator")(jobs):
-            folds.append(fold)
-            bar.update(1)
-    return folds
+        return in_processes(jobs, workers, spare_worker, lambda: bar.update(1))
 
 
 def methods(folds: list[FoldResult]) -> list[str]:

@@ -2,6 +2,7 @@
 
 import os
 import time
+from pathlib import Path
 
 from uvhunt._core.errors import UvhuntError
 
@@ -38,19 +39,54 @@ def _torch_work(i: int) -> int:
 
 
 def pool_left_idle(progress) -> int:
-    """Work in a joblib pool, whose workers stay alive for reuse (300 s) afterwards."""
-    from joblib import Parallel, delayed
+    """Work in a loky pool, whose workers stay alive for reuse (300 s) afterwards."""
+    from functools import partial
 
-    jobs = (delayed(_torch_work)(i) for i in range(10))
-    return sum(Parallel(n_jobs=2, return_as="generator")(jobs))  # as the evaluation uses it
+    from uvhunt._core.background import caller_waiting
+    from uvhunt._core.processes import in_processes
+
+    jobs = [partial(_torch_work, i) for i in range(10)]
+    return sum(in_processes(jobs, 2, caller_waiting))  # as the evaluation uses it
+
+
+def wait_for_the_caller(progress) -> tuple[bool, bool]:
+    """``caller_waiting()`` at the start, and after the caller has begun to wait."""
+    from uvhunt._core.background import caller_waiting
+
+    before = caller_waiting()
+    deadline = time.monotonic() + 30
+    while not caller_waiting() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return before, caller_waiting()
 
 
 def write_slowly(target: str, progress) -> None:
     """Write a folder atomically, slowly: stopped meanwhile, it must leave nothing behind."""
-    from pathlib import Path
-
     from uvhunt._core.atomic import atomic_dir
 
     with atomic_dir(Path(target)) as tmp:
         (tmp / "half.txt").write_text("half")
         time.sleep(60)
+
+
+def square(i: int) -> tuple[int, int]:
+    time.sleep(0.05 * (i % 3))  # out of order
+    return i * i, os.getpid()
+
+
+def meet(folder: str, name: str, others: int, seconds: float) -> bool:
+    """Leave a mark, then whether ``others`` other jobs left theirs within ``seconds``: they
+    ran at the same time."""
+    Path(folder, name).touch()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if len(list(Path(folder).iterdir())) > others:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def fail(i: int) -> int:
+    if i == 2:
+        raise ValueError("job 2 fails")
+    return i

@@ -90,6 +90,13 @@ def test_a_worker_pool_left_idle_does_not_hold_the_child_open():
     assert time.monotonic() - start < background._GRACE_SECONDS
 
 
+def test_the_child_knows_when_its_caller_waits():
+    work = Background(background_tasks.wait_for_the_caller)
+    time.sleep(3.0)  # the child has started and looked before the caller waits
+    assert work.result(Recorder()) == (False, True)
+    assert not background.caller_waiting()  # not a Background child
+
+
 def test_a_stopped_child_leaves_no_half_written_output(tmp_path):
     work = Background(background_tasks.write_slowly, str(tmp_path / "out"))
     deadline = time.monotonic() + 30

@@ -4,7 +4,8 @@ to the caller: ``uvhunt run`` evaluates in the background while the firmware sta
 The function is called as ``function(*args, progress)`` in a spawned process (the caller's
 environment, so its warning settings too). Its bars send their events over a queue; the
 caller shows them when it waits (``Background.result``): bars opened before are drawn at
-their count so far, then follow live.
+their count so far, then follow live. From then on ``caller_waiting()`` is true in the child:
+the caller has nothing else to run, so the core it used is free for the child's workers.
 """
 
 import multiprocessing
@@ -30,9 +31,10 @@ class Background:
     def __init__(self, function: Callable, *args):
         context = multiprocessing.get_context("spawn")
         self._events = context.Queue()
+        self._waiting = context.Event()
         # not a daemon: the function may start worker processes of its own
         self._process = context.Process(
-            target=_child, args=(self._events, function, args), daemon=False
+            target=_child, args=(self._events, self._waiting, function, args), daemon=False
         )
         self._process.start()
 
@@ -41,6 +43,7 @@ class Background:
         its UvhuntError raised here (any other exception as a RuntimeError with its
         traceback)."""
         bars: dict[int, object] = {}
+        self._waiting.set()
         try:
             while True:
                 try:
@@ -109,11 +112,24 @@ class _ForwardedBar:
         self._events.put(("close", self._key))
 
 
+_caller_waiting = None
+"""In a child: the Event its caller sets when it starts waiting for the result."""
+
+
+def caller_waiting() -> bool:
+    """True in a ``Background`` child once its caller waits for its result (the caller then
+    runs nothing else); False before, and in any other process."""
+    return _caller_waiting is not None and _caller_waiting.is_set()
+
+
 class _Stopped(BaseException):
     """The caller stopped the child (SIGTERM)."""
 
 
-def _child(events, function: Callable, args: tuple) -> None:
+def _child(events, waiting, function: Callable, args: tuple) -> None:
+    global _caller_waiting
+    _caller_waiting = waiting
+
     def progress(total, desc, unit):
         return _ForwardedBar(events, total, desc, unit)
 

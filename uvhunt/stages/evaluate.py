@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from uvhunt._core.atomic import atomic_dir, check_output, write_json
+from uvhunt._core.background import caller_waiting
 from uvhunt._core.errors import UvhuntError
 from uvhunt.console import table
 from uvhunt.detection import event_evaluation
@@ -67,6 +68,7 @@ def run(args, progress) -> dict:
             args.workers,
             progress,
             fold_hook=hook,
+            spare_worker=caller_waiting,
         )
     with atomic_dir(args.out) as tmp:
         summary = write_report(folds, tmp)
