@@ -90,3 +90,7 @@ def fail(i: int) -> int:
     if i == 2:
         raise ValueError("job 2 fails")
     return i
+
+
+def environment(name: str) -> str | None:
+    return os.environ.get(name)

@@ -43,3 +43,11 @@ def test_a_spare_core_runs_one_job_more(tmp_path):
 def test_a_failing_job_raises_here():
     with pytest.raises(ValueError, match="job 2 fails"):
         in_processes([partial(tasks.fail, i) for i in range(4)], 2, lambda: False)
+
+
+def test_the_workers_thread_pools_are_limited_as_joblib_limits_them():
+    from uvhunt._core.processes import THREAD_VARIABLES
+
+    seen = in_processes([partial(tasks.environment, v) for v in THREAD_VARIABLES], 2, lambda: False)
+    cores = os.cpu_count() or 1
+    assert seen == [os.environ.get(v, str(max(1, cores // 3))) for v in THREAD_VARIABLES]

@@ -6,6 +6,7 @@ alone. ``in_processes(..., spare=caller_waiting)`` starts the next job as soon a
 waits, so that core works too. The results do not depend on how many workers ran them.
 """
 
+import os
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, wait
 
@@ -13,6 +14,17 @@ from joblib.externals.loky import get_reusable_executor
 
 _POLL_SECONDS = 1.0
 """How often the scheduler asks ``spare`` while jobs run, seconds."""
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMBA_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+"""Thread pools limited in the workers, as joblib's process backend does: a library loaded
+after a job's own limits (threadpoolctl) would otherwise start a thread per core."""
 
 
 def in_processes(
@@ -32,7 +44,10 @@ def in_processes(
             if done:
                 done()
         return results
-    executor = get_reusable_executor(max_workers=workers + (spare is not None))
+    most = workers + (spare is not None)
+    threads = str(max(1, (os.cpu_count() or 1) // most))
+    env = {name: os.environ.get(name, threads) for name in THREAD_VARIABLES}
+    executor = get_reusable_executor(max_workers=most, env=env)
     waiting = list(enumerate(jobs))
     running: dict = {}
     results: list = [None] * len(jobs)
