@@ -8,6 +8,8 @@ rather than on every clock, so streams of millions of clocks simulate quickly; v
 set and sampled at falling edges, where everything has settled.
 """
 
+import os
+
 import cocotb
 import numpy as np
 from cocotb.clock import Clock
@@ -15,6 +17,7 @@ from cocotb.triggers import FallingEdge, RisingEdge
 from cocotb.utils import get_sim_time
 
 from uvhunt.firmware_tests.core_reference import GATE_NEVER, Expected
+from uvhunt.sim.runner import CLOCKED_INSTANCE, HDL_CLOCK_ENV
 
 CLOCK_NS = 10
 TAIL_CLOCKS = 100_000
@@ -180,7 +183,7 @@ class CoreTestbench:
     async def reset(self, clocks: int = 2) -> None:
         dut = self.dut
         if not self.clock_started:
-            cocotb.start_soon(Clock(dut.clk, CLOCK_NS, unit="ns").start())
+            start_clock(dut)
             self.clock_started = True
         dut.s_tvalid.value = 0
         dut.s_tdata.value = 0
@@ -230,6 +233,21 @@ class CoreTestbench:
             await FallingEdge(self.dut.clk)
         watcher.cancel()
         return board, cycle() - start
+
+
+def start_clock(dut) -> None:
+    """Start the clock at ``CLOCK_NS``, unless the top level makes it (``sim.runner``'s
+    clocked wrapper: then the period it was given must be ``CLOCK_NS``)."""
+    made = os.environ.get(HDL_CLOCK_ENV)
+    if made is None:
+        Clock(dut.clk, CLOCK_NS, unit="ns").start()
+    elif int(made) != CLOCK_NS:
+        raise RuntimeError(f"the top level's clock has a {made} ns period, not {CLOCK_NS} ns")
+
+
+def core_of(dut):
+    """The core's own handle: the top level, or its instance in the clocked wrapper."""
+    return getattr(dut, CLOCKED_INSTANCE) if HDL_CLOCK_ENV in os.environ else dut
 
 
 def cycle() -> int:

@@ -34,6 +34,7 @@ from uvhunt.firmware_tests.core_testbench import (
     CoreTestbench,
     StreamDriver,
     StreamMonitor,
+    core_of,
 )
 from uvhunt.firmware_tests.seu_plan import READ_ONLY
 
@@ -144,7 +145,7 @@ async def seu_campaign(dut):
     )
     expected = reference.expected(raw, thresholds, None, gate_thresholds)
     tb = CoreTestbench(dut)
-    handles = _handles(dut)
+    handles = _handles(core_of(dut))
     missing = sorted({f["target"] for f in campaign["faults"]} - set(handles))
     assert not missing, f"the simulation does not expose {missing}"
     start = time.perf_counter()

@@ -41,7 +41,47 @@ def public_config(top: str, names: tuple[str, ...] = ("*",)) -> str:
 
 def port_names(verilog: str) -> tuple[str, ...]:
     """The ports of the (single) module of a Verilog text."""
-    return tuple(re.findall(r"^\s*(?:input|output|inout)\b[^;]*?(\w+);", verilog, re.M))
+    return tuple(name for _, _, name in ports(verilog))
+
+
+def ports(verilog: str) -> list[tuple[str, str, str]]:
+    """(direction, range such as ``[11:0]`` or empty, name) of each port of the (single)
+    module of a Verilog text, as declared in its body."""
+    pattern = r"^\s*(input|output|inout)\b\s*(?:wire\s+|reg\s+)?(\[[^\]]*\])?\s*(\w+);"
+    return [(d, width or "", name) for d, width, name in re.findall(pattern, verilog, re.M)]
+
+
+CLOCKED_INSTANCE = "core"
+"""The design's instance name inside ``clocked_top``'s wrapper."""
+HDL_CLOCK_ENV = "UVHUNT_HDL_CLOCK_NS"
+"""Set (to the period, ns) when the top level makes its own clock: the testbench must not."""
+
+
+def clocked_top(verilog: str, top: str, clock: str, period_ns: int) -> tuple[str, str]:
+    """A top level around module ``top`` (its Verilog text ``verilog``) that makes the clock
+    in the simulator (rising edges at 0, T, 2T, ...; ``period_ns`` even): the ports become
+    signals of the same names, inputs driven by cocotb, the design instance
+    ``CLOCKED_INSTANCE``. A clock toggled by cocotb wakes Python twice per cycle, which for a
+    core that spends a thousand clocks on each pixel was most of the simulation. Returns
+    (module name, Verilog)."""
+    if period_ns < 2 or period_ns % 2:
+        raise ValueError(f"the clock period must be an even number of ns, not {period_ns}")
+    found = re.search(rf"^module\s+{re.escape(top)}\b.*?^endmodule", verilog, re.M | re.S)
+    if found is None:
+        raise ValueError(f"no module {top} in the Verilog")
+    declared = ports(found.group(0))
+    if clock not in [name for _, _, name in declared]:
+        raise ValueError(f"module {top} has no port {clock}")
+    name = f"{top}_clocked"
+    lines = ["`timescale 1ns/1ps", f"module {name};"]
+    for direction, width, port in declared:
+        kind = "reg" if direction == "input" else "wire"
+        start = " = 1'b1" if port == clock else ""
+        lines.append(f"  {kind} {width + ' ' if width else ''}{port}{start};")
+    lines.append(f"  always #{period_ns // 2} {clock} = ~{clock};")
+    connections = ",\n".join(f"    .{port}({port})" for _, _, port in declared)
+    lines += [f"  {top} {CLOCKED_INSTANCE} (", connections, "  );", "endmodule", ""]
+    return name, "\n".join(lines)
 
 
 TRACE_TOP_ONLY = 'tracing_off -file "*/da4ml/src/*"\n'
@@ -109,23 +149,37 @@ def run_cocotb(
     trace_off: str = "",
     public: tuple[str, ...] = ("*",),
     long_run: bool = False,
+    clock: tuple[str, int] | None = None,
 ) -> CosimRun:
     """Build the Verilog ``sources`` (top module ``top``) in ``work/build`` and run ``tests``
     of the cocotb module ``test_module`` (a package name, e.g.
     ``uvhunt.firmware_tests.core_tests``) with ``env`` plus ``UVHUNT_RESULTS``; the JUnit XML,
     the results folder and the logs land in ``work``. ``public``: the top's signals cocotb
     reaches (Verilator; patterns), all of them by default. ``long_run``: compile for
-    simulation speed (``SIMULATION_SPEED_ARGS``). Raises UvhuntError if the build or the run
-    fails to start (failing tests are reported in the JUnit XML, not raised)."""
+    simulation speed (``SIMULATION_SPEED_ARGS``). ``clock`` (port, period in ns): the
+    simulator makes that clock, in ``clocked_top``'s wrapper (the first source holds
+    ``top``; the tests reach the design's internals as ``dut.core``, ``public`` applying
+    there). Raises UvhuntError if the build or the run fails to start (failing tests are
+    reported in the JUnit XML, not raised)."""
     work = Path(work).resolve()
+    work.mkdir(parents=True, exist_ok=True)
     build_dir, results = work / "build", work / "results"
     runner = _TopOnlyVerilator() if simulator.name == "verilator" else get_runner(simulator.name)
     sources = [Path(p).resolve() for p in sources]
+    design, env = top, dict(env)
+    if clock is not None:
+        top, wrapper = clocked_top(sources[0].read_text(), design, *clock)
+        (work / f"{top}.v").write_text(wrapper)
+        sources.append(work / f"{top}.v")
+        env[HDL_CLOCK_ENV] = str(clock[1])
     build_args = []
     if simulator.name == "verilator":
         build_args = VERILATOR_ARGS + (SIMULATION_SPEED_ARGS if long_run else [])
-        work.mkdir(parents=True, exist_ok=True)
-        (work / "public.vlt").write_text(public_config(top, public) + (trace_off if waves else ""))
+        config = public_config(design, public)
+        if clock is not None:
+            build_args = [*build_args, "--timing"]
+            config += public_config(top).removeprefix("`verilator_config\n")
+        (work / "public.vlt").write_text(config + (trace_off if waves else ""))
         sources.append(VerilatorControlFile(work / "public.vlt"))
     with _environment(simulator.env):
         start = time.perf_counter()

@@ -167,3 +167,23 @@ def test_the_stream_tests_open_the_ports_only_and_the_campaign_everything(small_
     config = public_config(TOP, ports)
     assert config.count("public_flat_rw") == len(ports) and '-var "m_score"' in config
     assert '-var "*"' in public_config(TOP)  # the campaign flips internal registers
+
+
+def test_the_clocked_wrapper_connects_every_port_of_the_top_module_only(small_core):
+    from uvhunt.sim.runner import CLOCKED_INSTANCE, clocked_top, ports
+
+    _, _, _, source = small_core
+    sub = "module helper(a, b);\n  input [3:0] a;\n  output b;\nendmodule\n"
+    name, text = clocked_top(sub + source, TOP, "clk", 10)
+    assert name == f"{TOP}_clocked" and f"  {TOP} {CLOCKED_INSTANCE} (" in text
+    top_ports = ports(source)
+    assert len(top_ports) == text.count("    .") and "a" not in [p for _, _, p in top_ports]
+    for direction, width, port in top_ports:
+        assert f"    .{port}({port})" in text
+        kind = "reg" if direction == "input" else "wire"
+        assert f"  {kind} {width + ' ' if width else ''}{port}" in text
+    assert "  reg clk = 1'b1;" in text and "  always #5 clk = ~clk;" in text
+    assert "  wire [23:0] m_score;" in text and "  reg [21:0] s_tdata;" in text
+    for bad in ((TOP, "clk", 9), (TOP, "clock", 10), ("nothing", "clk", 10)):
+        with pytest.raises(ValueError):
+            clocked_top(source, *bad)

@@ -27,6 +27,7 @@ from uvhunt.detection.peak_gate import PeakGateTrigger
 from uvhunt.euso.pixel_mask import PixelMask, no_mask, read_mask
 from uvhunt.euso.readers import open_movie
 from uvhunt.firmware_tests.core_reference import CoreReference
+from uvhunt.firmware_tests.core_testbench import CLOCK_NS
 from uvhunt.firmware_tests.seu_plan import PLACES
 from uvhunt.hls.core_build import (
     DEFAULT_MITIGATION,
@@ -48,7 +49,7 @@ from uvhunt.hls.trigger_core import TOP
 from uvhunt.quant.golden import read_export
 from uvhunt.quant.preprocess import MAX_RAW, raw_counts
 from uvhunt.sim.junit import junit_verdicts, test_results
-from uvhunt.sim.runner import port_names, run_cocotb
+from uvhunt.sim.runner import run_cocotb
 from uvhunt.stages.core_seu import core_price, run_levels
 from uvhunt.stages.stage import Input, Stage
 
@@ -234,8 +235,9 @@ def run(args, progress) -> dict:
                 "UVHUNT_CORE": str((tmp / "core.json").resolve()),
                 "UVHUNT_STREAM": str((tmp / "stream.npz").resolve()),
             },
-            public=port_names((tmp / f"{TOP}.v").read_text()),  # the stream needs no more
+            public=(),  # the stream needs the wrapper's ports only
             long_run=True,
+            clock=("clk", CLOCK_NS),
         )
         verdicts, results = junit_verdicts(run.junit), test_results(run.results)
         say(f"core: Yosys synth_xilinx (log: {out / 'yosys.log'})", args.quiet)
