@@ -16,8 +16,8 @@ from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, RisingEdge
 from cocotb.utils import get_sim_time
 
+from uvhunt._core.simulators import CLOCKED_INSTANCE, HDL_CLOCK_ENV
 from uvhunt.firmware_tests.core_reference import GATE_NEVER, Expected
-from uvhunt.sim.runner import CLOCKED_INSTANCE, HDL_CLOCK_ENV
 
 CLOCK_NS = 10
 TAIL_CLOCKS = 100_000

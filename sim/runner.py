@@ -12,7 +12,7 @@ from pathlib import Path
 from cocotb_tools.runner import Verilator, VerilatorControlFile, get_runner
 
 from uvhunt._core.errors import UvhuntError
-from uvhunt._core.simulators import Simulator
+from uvhunt._core.simulators import CLOCKED_INSTANCE, HDL_CLOCK_ENV, Simulator
 from uvhunt.hls.rtl import TOP, RtlDesign
 
 TEST_MODULE = "uvhunt.firmware_tests.mlp_tests"
@@ -49,12 +49,6 @@ def ports(verilog: str) -> list[tuple[str, str, str]]:
     module of a Verilog text, as declared in its body."""
     pattern = r"^\s*(input|output|inout)\b\s*(?:wire\s+|reg\s+)?(\[[^\]]*\])?\s*(\w+);"
     return [(d, width or "", name) for d, width, name in re.findall(pattern, verilog, re.M)]
-
-
-CLOCKED_INSTANCE = "core"
-"""The design's instance name inside ``clocked_top``'s wrapper."""
-HDL_CLOCK_ENV = "UVHUNT_HDL_CLOCK_NS"
-"""Set (to the period, ns) when the top level makes its own clock: the testbench must not."""
 
 
 def clocked_top(verilog: str, top: str, clock: str, period_ns: int) -> tuple[str, str]:

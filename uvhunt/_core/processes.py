@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, wait
 
-from joblib.externals.loky import get_reusable_executor
+from joblib.executor import get_memmapping_executor
 
 _POLL_SECONDS = 1.0
 """How often the scheduler asks ``spare`` while jobs run, seconds."""
@@ -47,7 +47,7 @@ def in_processes(
     most = workers + (spare is not None)
     threads = str(max(1, (os.cpu_count() or 1) // most))
     env = {name: os.environ.get(name, threads) for name in THREAD_VARIABLES}
-    executor = get_reusable_executor(max_workers=most, env=env)
+    executor = get_memmapping_executor(most, env=env)  # joblib's own, which Parallel reuses
     waiting = list(enumerate(jobs))
     running: dict = {}
     results: list = [None] * len(jobs)

