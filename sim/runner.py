@@ -30,18 +30,17 @@ frames/s instead of 1.29, for 1.3 s more build (its SEU campaigns too); the unro
 whose build dominates, keeps -Os."""
 
 
-def public_config(top: str, names: tuple[str, ...] = ("*",)) -> str:
-    """A Verilator control file making the top module's ``names`` (patterns; by default all
-    of its signals) visible to cocotb, and nothing below it: making every internal net public
-    (cocotb's default ``--public-flat-rw``) multiplies Verilator's C++ and build time, and
-    each public signal keeps Verilator from optimizing it away."""
-    lines = [f'public_flat_rw -module "{top}" -var "{name}"' for name in names]
+def public_config(opened: dict[str, tuple[str, ...]]) -> str:
+    """A Verilator control file making, in each module of ``opened``, the signals it names
+    (patterns; ``("*",)``: all of them) visible to cocotb, and nothing else: making every
+    internal net public (cocotb's default ``--public-flat-rw``) multiplies Verilator's C++
+    and build time, and each public signal keeps Verilator from optimizing it away."""
+    lines = [
+        f'public_flat_rw -module "{module}" -var "{name}"'
+        for module, names in opened.items()
+        for name in names
+    ]
     return "\n".join(["`verilator_config", *lines, ""])
-
-
-def port_names(verilog: str) -> tuple[str, ...]:
-    """The ports of the (single) module of a Verilog text."""
-    return tuple(name for _, _, name in ports(verilog))
 
 
 def ports(verilog: str) -> list[tuple[str, str, str]]:
@@ -169,11 +168,11 @@ def run_cocotb(
     build_args = []
     if simulator.name == "verilator":
         build_args = VERILATOR_ARGS + (SIMULATION_SPEED_ARGS if long_run else [])
-        config = public_config(design, public)
+        opened = {design: public}
         if clock is not None:
             build_args = [*build_args, "--timing"]
-            config += public_config(top).removeprefix("`verilator_config\n")
-        (work / "public.vlt").write_text(config + (trace_off if waves else ""))
+            opened[top] = ("*",)  # the wrapper: the ports' signals
+        (work / "public.vlt").write_text(public_config(opened) + (trace_off if waves else ""))
         sources.append(VerilatorControlFile(work / "public.vlt"))
     with _environment(simulator.env):
         start = time.perf_counter()

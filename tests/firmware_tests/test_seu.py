@@ -159,14 +159,16 @@ def test_a_wrong_beat_counts_as_flagged_only_at_or_after_the_flag_in_its_frame()
 
 
 def test_the_stream_tests_open_the_ports_only_and_the_campaign_everything(small_core):
-    from uvhunt.sim.runner import port_names, public_config
+    from uvhunt.sim.runner import ports, public_config
 
     _, _, core, source = small_core
-    ports = port_names(source)
-    assert sorted(ports) == sorted([*core.signature.members, "clk", "rst"])
-    config = public_config(TOP, ports)
-    assert config.count("public_flat_rw") == len(ports) and '-var "m_score"' in config
-    assert '-var "*"' in public_config(TOP)  # the campaign flips internal registers
+    names = tuple(name for _, _, name in ports(source))
+    assert sorted(names) == sorted([*core.signature.members, "clk", "rst"])
+    config = public_config({TOP: names})
+    assert config.count("public_flat_rw") == len(names) and '-var "m_score"' in config
+    assert '-var "*"' in public_config({TOP: ("*",)})  # the campaign flips internal registers
+    both = public_config({TOP: (), f"{TOP}_clocked": ("*",)})  # the stream, clocked
+    assert both == f'`verilator_config\npublic_flat_rw -module "{TOP}_clocked" -var "*"\n'
 
 
 def test_the_clocked_wrapper_connects_every_port_of_the_top_module_only(small_core):
