@@ -14,6 +14,7 @@ import cocotb
 import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, RisingEdge
+from cocotb.types import LogicArray
 from cocotb.utils import get_sim_time
 
 from uvhunt._core.simulators import CLOCKED_INSTANCE, HDL_CLOCK_ENV
@@ -24,11 +25,56 @@ TAIL_CLOCKS = 100_000
 """Clocks the testbench waits, at most, for the outputs after the last input."""
 
 
+COMPARED = (
+    "window_valid",
+    "score",
+    "trigger",
+    "first",
+    "last",
+    "count",
+    "frame_trigger",
+    "gate_peak",
+    "gate_centre",
+    "gate_spread",
+    "gate_trigger",
+)
+"""The output fields compared with the reference, in the order of ``StreamMonitor.FIELDS``;
+the two upset flags (``seu_corrected``, ``seu_detected``) follow them in a beat."""
+
+
+def expected_beats(e: Expected, pixels: int) -> list[tuple[int, ...]]:
+    """Every output beat the reference expects, in stream order: the ``COMPARED`` fields."""
+    frames = len(e.score)
+    valid = np.repeat(np.asarray(e.window_valid, np.int64)[:, None], pixels, axis=1)
+    pixel = np.broadcast_to(np.arange(pixels), (frames, pixels))
+    count = np.cumsum(np.asarray(e.trigger, np.int64), axis=1)
+    columns = [
+        valid,
+        np.where(valid == 1, e.score, 0),
+        e.trigger,
+        pixel == 0,
+        pixel == pixels - 1,
+        count,
+        count > 0,
+        e.gate_peak,
+        e.gate_centre,
+        e.gate_spread,
+        e.gate_trigger,
+    ]
+    table = np.stack([np.asarray(c, np.int64) for c in columns], axis=-1)
+    return [tuple(row) for row in table.reshape(-1, len(COMPARED)).tolist()]
+
+
+def _named(values: tuple[int, ...]) -> dict[str, int]:
+    return dict(zip(COMPARED, values, strict=True))
+
+
 class CoreScoreboard:
     """Compares every output beat, in order, with the reference's expectation."""
 
     def __init__(self, expected: Expected, pixels: int):
         self.expected, self.pixels = expected, pixels
+        self.wanted = expected_beats(expected, pixels)
         self.next = 0
         self.compared = 0
         self.windows = 0
@@ -43,43 +89,32 @@ class CoreScoreboard:
         (a consumer that drops a flagged frame's later counts would still take them)."""
         self._flagged_frames: set[int] = set()
 
-    def observe(self, beat: dict) -> None:
-        beat = dict(beat)
-        self.corrected_beats += beat.pop("seu_corrected", 0)
-        detected = beat.pop("seu_detected", 0)
+    def observe(self, beat: tuple[int, ...]) -> None:
+        """One beat: the ``COMPARED`` fields, then ``seu_corrected`` and ``seu_detected``."""
+        got, (corrected, detected) = beat[:-2], beat[-2:]
+        self.corrected_beats += corrected
         self.detected_beats += detected
         frame, pixel = divmod(self.next, self.pixels)
         if detected:
             self._flagged_frames.add(frame)
-        self.next += 1
-        e = self.expected
-        if frame >= len(e.score):
-            self.mismatches.append(f"output beyond the stream: {beat}")
+        index, self.next = self.next, self.next + 1
+        if index >= len(self.wanted):
+            self.mismatches.append(f"output beyond the stream: {_named(got)}")
             self.unflagged_mismatches += 1
             return
-        want = {
-            "window_valid": int(e.window_valid[frame]),
-            "score": int(e.score[frame, pixel]) if e.window_valid[frame] else 0,
-            "trigger": int(e.trigger[frame, pixel]),
-            "first": int(pixel == 0),
-            "last": int(pixel == self.pixels - 1),
-            "count": int(e.trigger[frame, : pixel + 1].sum()),
-            "frame_trigger": int(e.trigger[frame, : pixel + 1].any()),
-            "gate_peak": int(e.gate_peak[frame, pixel]),
-            "gate_centre": int(e.gate_centre[frame, pixel]),
-            "gate_spread": int(e.gate_spread[frame, pixel]),
-            "gate_trigger": int(e.gate_trigger[frame, pixel]),
-        }
-        self.scores[frame, pixel] = beat["score"]
+        want = self.wanted[index]
+        self.scores[frame, pixel] = got[1]
         self.compared += 1
-        self.windows += want["window_valid"]
-        if beat != want:
-            self.mismatches.append(f"frame {frame} pixel {pixel}: core {beat}, golden {want}")
+        self.windows += want[0]
+        if got != want:
+            self.mismatches.append(
+                f"frame {frame} pixel {pixel}: core {_named(got)}, golden {_named(want)}"
+            )
             self.unflagged_mismatches += frame not in self._flagged_frames
 
     @property
     def done(self) -> bool:
-        return self.next >= self.expected.score.size
+        return self.next >= len(self.wanted)
 
 
 class StreamDriver:
@@ -94,37 +129,48 @@ class StreamDriver:
         self, raw: np.ndarray, thresholds: np.ndarray, gate_thresholds: np.ndarray
     ) -> None:
         dut = self.dut
+        # handles and edges looked up once: millions of beats make each lookup count
+        ready, valid, data, user, last = (
+            dut.s_tready,
+            dut.s_tvalid,
+            dut.s_tdata,
+            dut.s_tuser,
+            dut.s_tlast,
+        )
+        rising, falling, ready_rises = RisingEdge(dut.clk), FallingEdge(dut.clk), RisingEdge(ready)
         frames, pixels = raw.shape
+        values = np.asarray(raw).tolist()
         for t in range(frames):
             # The trigger bit compares the threshold at output time: change it between
             # frames while the core waits for the frame's first pixel (the last frame's
             # outputs are out by then).
-            if dut.s_tready.value != 1:
-                await RisingEdge(dut.s_tready)
-                await FallingEdge(dut.clk)
+            if ready.value != 1:
+                await ready_rises
+                await falling
             dut.threshold.value = int(thresholds[t])
             dut.gate_threshold.value = int(gate_thresholds[t])
-            for p in range(pixels):
+            for p, value in enumerate(values[t]):
                 if self.rng is not None and self.rng.random() < self.gap:
-                    dut.s_tvalid.value = 0
+                    valid.value = 0
                     for _ in range(int(self.rng.integers(1, 4))):
-                        await FallingEdge(dut.clk)
-                dut.s_tdata.value = int(raw[t, p])
-                dut.s_tuser.value = int(p == 0)
-                dut.s_tlast.value = int(p == pixels - 1)
-                dut.s_tvalid.value = 1
-                if dut.s_tready.value != 1:
-                    await RisingEdge(dut.s_tready)
-                    await FallingEdge(dut.clk)
-                await RisingEdge(dut.clk)  # taken at this edge (valid and ready both high)
-                await FallingEdge(dut.clk)
-                dut.s_tvalid.value = 0
-        dut.s_tvalid.value = 0
+                        await falling
+                data.value = value
+                user.value = int(p == 0)
+                last.value = int(p == pixels - 1)
+                valid.value = 1
+                if ready.value != 1:
+                    await ready_rises
+                    await falling
+                await rising  # taken at this edge (valid and ready both high)
+                await falling
+                valid.value = 0
+        valid.value = 0
 
 
 class StreamMonitor:
     """Accepts output beats (``m_tready`` pulsed one clock per beat, after an optional
-    random back-pressure delay) and hands each to the scoreboard."""
+    random back-pressure delay) and hands each to the scoreboard. It reads a beat's outputs
+    at once, from the clocked wrapper's ``PACKED_OUTPUTS`` signal."""
 
     FIELDS = {
         "window_valid": "m_window_valid",
@@ -148,29 +194,54 @@ class StreamMonitor:
         self.first_cycle: int | None = None
         self.last_cycle = 0
 
+    def unpacker(self):
+        """The beat (a value per ``FIELDS``, signed ones sign-extended) of the packed
+        outputs' integer; checks the packed signal's width against the ports'."""
+        fields = []  # (shift, mask, sign bit or 0), most significant field first
+        shift = 0
+        for name, port in reversed(self.FIELDS.items()):
+            value = getattr(self.dut, port).value
+            width = len(value) if isinstance(value, LogicArray) else 1
+            sign = 1 << (width - 1) if name in self.SIGNED else 0
+            fields.insert(0, (shift, (1 << width) - 1, sign))
+            shift += width
+        packed = len(getattr(self.dut, PACKED_BEAT))
+        if packed != shift:
+            raise RuntimeError(f"{PACKED_BEAT} has {packed} bits, the outputs {shift}")
+
+        def unpack(v: int) -> tuple[int, ...]:
+            return tuple(
+                ((v >> s) & m) - (((v >> s) & sign) << 1) if sign else (v >> s) & m
+                for s, m, sign in fields
+            )
+
+        return unpack
+
     async def run(self) -> None:
         dut = self.dut
-        dut.m_tready.value = 0
+        beat_of, outputs = self.unpacker(), getattr(dut, PACKED_BEAT)
+        valid, ready = dut.m_tvalid, dut.m_tready
+        rising, falling, valid_rises = RisingEdge(dut.clk), FallingEdge(dut.clk), RisingEdge(valid)
+        ready.value = 0
         while True:
-            if dut.m_tvalid.value != 1:
-                await RisingEdge(dut.m_tvalid)
-            await FallingEdge(dut.clk)
-            beat = {
-                name: (
-                    getattr(dut, port).value.to_signed()
-                    if name in self.SIGNED
-                    else int(getattr(dut, port).value)
-                )
-                for name, port in self.FIELDS.items()
-            }
+            if valid.value != 1:
+                await valid_rises
+            await falling
+            beat = beat_of(int(outputs.value))
             if self.rng is not None and self.rng.random() < self.backpressure:
                 for _ in range(int(self.rng.integers(1, 6))):
-                    await FallingEdge(dut.clk)
-            dut.m_tready.value = 1
-            await RisingEdge(dut.clk)
-            await FallingEdge(dut.clk)
-            dut.m_tready.value = 0
+                    await falling
+            ready.value = 1
+            await rising
+            await falling
+            ready.value = 0
             self.board.observe(beat)
+
+
+PACKED_BEAT = "m_beat"
+"""The clocked wrapper's signal holding every output port of ``StreamMonitor.FIELDS``."""
+PACKED_OUTPUTS = {PACKED_BEAT: tuple(StreamMonitor.FIELDS.values())}
+"""``sim.runner.run_cocotb``'s ``packed`` for the core's testbenches."""
 
 
 class CoreTestbench:

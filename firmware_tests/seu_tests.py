@@ -30,6 +30,7 @@ from cocotb.triggers import ClockCycles, Event, First, RisingEdge, Timer
 from uvhunt.firmware_tests.core_reference import CoreReference
 from uvhunt.firmware_tests.core_testbench import (
     CLOCK_NS,
+    COMPARED,
     CoreScoreboard,
     CoreTestbench,
     StreamDriver,
@@ -39,6 +40,7 @@ from uvhunt.firmware_tests.core_testbench import (
 from uvhunt.firmware_tests.seu_plan import READ_ONLY
 
 TESTS = ("seu_campaign",)
+TRIGGER, GATE_TRIGGER = COMPARED.index("trigger"), COMPARED.index("gate_trigger")
 
 
 class _TrialBoard(CoreScoreboard):
@@ -50,12 +52,11 @@ class _TrialBoard(CoreScoreboard):
         self.finished = Event()
         self.trigger_changed = False
 
-    def observe(self, beat: dict) -> None:
-        frame, pixel = divmod(self.next, self.pixels)
-        e = self.expected
-        if frame < len(e.score):
-            self.trigger_changed |= beat["trigger"] != int(e.trigger[frame, pixel])
-            self.trigger_changed |= beat["gate_trigger"] != int(e.gate_trigger[frame, pixel])
+    def observe(self, beat: tuple[int, ...]) -> None:
+        if self.next < len(self.wanted):
+            want = self.wanted[self.next]
+            self.trigger_changed |= beat[TRIGGER] != want[TRIGGER]
+            self.trigger_changed |= beat[GATE_TRIGGER] != want[GATE_TRIGGER]
         super().observe(beat)
         if self.done:
             self.finished.set()

@@ -50,12 +50,20 @@ def ports(verilog: str) -> list[tuple[str, str, str]]:
     return [(d, width or "", name) for d, width, name in re.findall(pattern, verilog, re.M)]
 
 
-def clocked_top(verilog: str, top: str, clock: str, period_ns: int) -> tuple[str, str]:
+def clocked_top(
+    verilog: str,
+    top: str,
+    clock: str,
+    period_ns: int,
+    packed: dict[str, tuple[str, ...]] | None = None,
+) -> tuple[str, str]:
     """A top level around module ``top`` (its Verilog text ``verilog``) that makes the clock
     in the simulator (rising edges at 0, T, 2T, ...; ``period_ns`` even): the ports become
     signals of the same names, inputs driven by cocotb, the design instance
     ``CLOCKED_INSTANCE``. A clock toggled by cocotb wakes Python twice per cycle, which for a
-    core that spends a thousand clocks on each pixel was most of the simulation. Returns
+    core that spends a thousand clocks on each pixel was most of the simulation. ``packed``:
+    extra signals, each the concatenation of the output ports named (the first the most
+    significant), which cocotb reads at once instead of one port at a time. Returns
     (module name, Verilog)."""
     if period_ns < 2 or period_ns % 2:
         raise ValueError(f"the clock period must be an even number of ns, not {period_ns}")
@@ -71,10 +79,27 @@ def clocked_top(verilog: str, top: str, clock: str, period_ns: int) -> tuple[str
         kind = "reg" if direction == "input" else "wire"
         start = " = 1'b1" if port == clock else ""
         lines.append(f"  {kind} {width + ' ' if width else ''}{port}{start};")
+    widths = {port: _width(width) for direction, width, port in declared if direction == "output"}
+    for signal, parts in (packed or {}).items():
+        unknown = [p for p in parts if p not in widths]
+        if unknown or not parts:
+            raise ValueError(f"{signal}: {unknown or 'nothing'} among {top}'s outputs")
+        bits = sum(widths[p] for p in parts)
+        lines.append(f"  wire [{bits - 1}:0] {signal} = {{{', '.join(parts)}}};")
     lines.append(f"  always #{period_ns // 2} {clock} = ~{clock};")
     connections = ",\n".join(f"    .{port}({port})" for _, _, port in declared)
     lines += [f"  {top} {CLOCKED_INSTANCE} (", connections, "  );", "endmodule", ""]
     return name, "\n".join(lines)
+
+
+def _width(declared: str) -> int:
+    """Bits of a port range such as ``[11:0]`` (empty: 1)."""
+    if not declared:
+        return 1
+    bounds = re.fullmatch(r"\[\s*(\d+)\s*:\s*(\d+)\s*\]", declared)
+    if bounds is None:
+        raise ValueError(f"cannot pack a port of range {declared}")
+    return abs(int(bounds[1]) - int(bounds[2])) + 1
 
 
 TRACE_TOP_ONLY = 'tracing_off -file "*/da4ml/src/*"\n'
@@ -143,6 +168,7 @@ def run_cocotb(
     public: tuple[str, ...] = ("*",),
     long_run: bool = False,
     clock: tuple[str, int] | None = None,
+    packed: dict[str, tuple[str, ...]] | None = None,
 ) -> CosimRun:
     """Build the Verilog ``sources`` (top module ``top``) in ``work/build`` and run ``tests``
     of the cocotb module ``test_module`` (a package name, e.g.
@@ -152,8 +178,8 @@ def run_cocotb(
     simulation speed (``SIMULATION_SPEED_ARGS``). ``clock`` (port, period in ns): the
     simulator makes that clock, in ``clocked_top``'s wrapper (the first source holds
     ``top``; the tests reach the design's internals as ``dut.core``, ``public`` applying
-    there). Raises UvhuntError if the build or the run fails to start (failing tests are
-    reported in the JUnit XML, not raised)."""
+    there; ``packed``: the wrapper's packed output signals). Raises UvhuntError if the build
+    or the run fails to start (failing tests are reported in the JUnit XML, not raised)."""
     work = Path(work).resolve()
     work.mkdir(parents=True, exist_ok=True)
     build_dir, results = work / "build", work / "results"
@@ -161,7 +187,7 @@ def run_cocotb(
     sources = [Path(p).resolve() for p in sources]
     design, env = top, dict(env)
     if clock is not None:
-        top, wrapper = clocked_top(sources[0].read_text(), design, *clock)
+        top, wrapper = clocked_top(sources[0].read_text(), design, *clock, packed)
         (work / f"{top}.v").write_text(wrapper)
         sources.append(work / f"{top}.v")
         env[HDL_CLOCK_ENV] = str(clock[1])

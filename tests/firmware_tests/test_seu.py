@@ -118,7 +118,7 @@ def test_a_campaign_in_verilator_classifies_every_fault(small_core, tmp_path):
 
 def test_a_wrong_beat_counts_as_flagged_only_at_or_after_the_flag_in_its_frame():
     from uvhunt.firmware_tests.core_reference import Expected
-    from uvhunt.firmware_tests.core_testbench import CoreScoreboard
+    from uvhunt.firmware_tests.core_testbench import COMPARED, CoreScoreboard, StreamMonitor
 
     zeros = np.zeros((2, 3), np.int64)
     expected = Expected(
@@ -133,7 +133,7 @@ def test_a_wrong_beat_counts_as_flagged_only_at_or_after_the_flag_in_its_frame()
     )
 
     def beat(pixel, score=0, flag=0):
-        return {
+        fields = {
             "window_valid": 1,
             "score": score,
             "trigger": 0,
@@ -145,9 +145,12 @@ def test_a_wrong_beat_counts_as_flagged_only_at_or_after_the_flag_in_its_frame()
             "gate_centre": 0,
             "gate_spread": 0,
             "gate_trigger": 0,
+            "seu_corrected": 0,
             "seu_detected": flag,
         }
+        return tuple(fields[name] for name in StreamMonitor.FIELDS)
 
+    assert tuple(StreamMonitor.FIELDS)[:-2] == COMPARED  # the monitor reads what is compared
     board = CoreScoreboard(expected, 3)
     for b in (beat(0), beat(1, 5, flag=1), beat(2, 5)):  # wrong from the flagged beat on
         board.observe(b)
@@ -189,3 +192,9 @@ def test_the_clocked_wrapper_connects_every_port_of_the_top_module_only(small_co
     for bad in ((TOP, "clk", 9), (TOP, "clock", 10), ("nothing", "clk", 10)):
         with pytest.raises(ValueError):
             clocked_top(source, *bad)
+    # outputs read at once: the first port named holds the most significant bits
+    _, packed = clocked_top(source, TOP, "clk", 10, {"m_both": ("m_score", "m_tvalid")})
+    assert "  wire [24:0] m_both = {m_score, m_tvalid};" in packed
+    for wrong in ({"m_both": ("m_score", "s_tdata")}, {"m_both": ()}):  # an input, nothing
+        with pytest.raises(ValueError):
+            clocked_top(source, TOP, "clk", 10, wrong)

@@ -27,7 +27,7 @@ from uvhunt.detection.peak_gate import PeakGateTrigger
 from uvhunt.euso.pixel_mask import PixelMask, no_mask, read_mask
 from uvhunt.euso.readers import open_movie
 from uvhunt.firmware_tests.core_reference import CoreReference
-from uvhunt.firmware_tests.core_testbench import CLOCK_NS
+from uvhunt.firmware_tests.core_testbench import CLOCK_NS, PACKED_OUTPUTS
 from uvhunt.firmware_tests.seu_plan import PLACES
 from uvhunt.hls.core_build import (
     DEFAULT_MITIGATION,
@@ -238,6 +238,7 @@ def run(args, progress) -> dict:
             public=(),  # the stream needs the wrapper's ports only
             long_run=True,
             clock=("clk", CLOCK_NS),
+            packed=PACKED_OUTPUTS,
         )
         verdicts, results = junit_verdicts(run.junit), test_results(run.results)
         say(f"core: Yosys synth_xilinx (log: {out / 'yosys.log'})", args.quiet)

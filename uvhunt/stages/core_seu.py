@@ -12,7 +12,7 @@ import numpy as np
 
 from uvhunt._core.simulators import Simulator
 from uvhunt.firmware_tests.core_reference import CoreReference
-from uvhunt.firmware_tests.core_testbench import CLOCK_NS
+from uvhunt.firmware_tests.core_testbench import CLOCK_NS, PACKED_OUTPUTS
 from uvhunt.firmware_tests.seu_plan import PLACES, Fault, find_targets, plan_faults, tally
 from uvhunt.hls.core_build import SYNTHESIS_READ, make_core, write_core
 from uvhunt.hls.netlist import logic_levels
@@ -121,6 +121,7 @@ def run_campaign(
         },
         long_run=True,
         clock=("clk", CLOCK_NS),
+        packed=PACKED_OUTPUTS,
     )
     found = run.results / "seu.json"
     if not found.is_file():
