@@ -94,3 +94,26 @@ def fail(i: int) -> int:
 
 def environment(name: str) -> str | None:
     return os.environ.get(name)
+
+
+def end_a_reaped_worker(progress) -> float:
+    """The child's clean-up when a pool worker has died and been reaped behind its process
+    object (as loky's executor does): seconds it took."""
+    import contextlib
+    import multiprocessing
+    import signal
+
+    from joblib.executor import get_memmapping_executor
+
+    from uvhunt._core import background
+
+    executor = get_memmapping_executor(1)
+    assert executor.submit(abs, -1).result() == 1
+    (worker,) = multiprocessing.active_children()
+    os.kill(worker.pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):  # unless the executor reaped it first
+        os.waitpid(worker.pid, 0)
+    assert worker.is_alive()  # what loky's process object says now
+    start = time.monotonic()
+    background._end_children()
+    return time.monotonic() - start

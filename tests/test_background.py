@@ -90,6 +90,13 @@ def test_a_worker_pool_left_idle_does_not_hold_the_child_open():
     assert time.monotonic() - start < background._GRACE_SECONDS
 
 
+def test_a_worker_reaped_behind_its_back_does_not_break_the_child():
+    # a loky worker has no kill(), and one reaped elsewhere stays "alive": the child once
+    # raised AttributeError here, after sending its result, with a traceback in the run's log
+    seconds = Background(background_tasks.end_a_reaped_worker).result(Recorder())
+    assert seconds < background._GRACE_SECONDS + 1
+
+
 def test_the_child_knows_when_its_caller_waits():
     work = Background(background_tasks.wait_for_the_caller)
     time.sleep(3.0)  # the child has started and looked before the caller waits

@@ -8,7 +8,9 @@ their count so far, then follow live. From then on ``caller_waiting()`` is true 
 the caller has nothing else to run, so the core it used is free for the child's workers.
 """
 
+import contextlib
 import multiprocessing
+import os
 import queue
 import signal
 import traceback
@@ -150,10 +152,20 @@ def _child(events, waiting, function: Callable, args: tuple) -> None:
     events.put(outcome)
     events.close()
     events.join_thread()  # everything sent before the process ends
-    # worker pools the function left idle (joblib keeps its workers for reuse) would hold
-    # this process open until they time out: the work is done, so they go now
-    for child in multiprocessing.active_children():
+    _end_children()
+
+
+def _end_children() -> None:
+    """End this process's children: worker pools a function left idle (joblib keeps its
+    workers for reuse) would hold it open until they time out, and the work is done.
+
+    SIGTERM, then SIGKILL by pid: loky's processes have no ``kill()``, and one its executor
+    has already reaped still looks alive to ``is_alive()`` (its ``waitpid`` fails)."""
+    children = multiprocessing.active_children()
+    for child in children:
         child.terminate()
+    for child in children:
         child.join(_GRACE_SECONDS)
         if child.is_alive():
-            child.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child.pid, signal.SIGKILL)
