@@ -46,6 +46,20 @@ def test_window_codes_equal_the_reference_on_nasty_windows():
     assert got[3] > 0 and got[5] > 0 and got[6] == -1 and got[0] == -1
 
 
+@pytest.mark.parametrize("largest", [965, 966, 2**15])
+def test_wide_inputs_are_exact_in_int32_up_to_its_edge_and_in_int64_beyond(largest):
+    # L²·largest² < 2**31 up to 965 for L = 48: the sums stay in int32 there, not beyond
+    rng = np.random.default_rng(largest)
+    q = rng.integers(-largest, largest + 1, (200, 48))
+    q[0] = np.r_[np.full(24, -largest), np.full(24, largest)]  # the largest V, L²·largest²
+    q[1] = np.r_[np.zeros(20), np.full(5, largest), np.zeros(23)]  # the largest S
+    q[2] = np.full(48, -largest)
+    got = PeakGateTrigger().validate().window_codes(q.astype(np.int32))
+    np.testing.assert_array_equal(got, [_reference(w) for w in q])
+    peak, _, spread = PeakGateTrigger.window_parts(q.astype(np.int32))
+    assert spread[0] == 48 * 48 * largest * largest and peak[1] == 5 * largest
+
+
 def test_movie_codes_are_the_rule_on_every_window():
     rng = np.random.default_rng(3)
     raw = rng.poisson(16_384, (130, 48, 48)).astype(np.uint32)
