@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from uvhunt.detection.conventional import ConventionalTrigger
+from uvhunt.detection.conventional import ConventionalTrigger, running_sum
 from uvhunt.detection.event_quality import (
     combined,
     detections,
@@ -112,6 +112,30 @@ def test_conventional_significance_is_in_sigma_of_poisson_noise():
     assert np.nanmax(ConventionalTrigger(2, 16).significance(np.zeros((40, 3)))) == 0.0  # dark
     with pytest.raises(ValueError, match="sum frames"):
         ConventionalTrigger(frames=0).validate()
+
+
+def test_conventional_significance_equals_its_definition_frame_by_frame():
+    rng = np.random.default_rng(8)
+    raw = rng.poisson(300.0, (90, 3, 4)).astype(np.int64)
+    raw[:, 0, 0] = 0  # dark throughout
+    raw[10:60, 1, 1] = 0  # dark background, then light
+    raw[70:73, 2, 3] = 4_194_303  # the instrument's largest count
+    for trigger in (
+        ConventionalTrigger(4, 16),
+        ConventionalTrigger(1, 1),
+        ConventionalTrigger(8, 81),
+    ):
+        n, m = trigger.frames, trigger.background
+        expected = np.full(raw.shape, np.nan, np.float32)
+        for t in range(trigger.history - 1, len(raw)):
+            signal = raw[t - n + 1 : t + 1].sum(axis=0).astype(np.float64)
+            mean = raw[t - n - m + 1 : t - n + 1].sum(axis=0) * (n / m)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                z = np.where(mean > 0, (signal - mean) / np.sqrt(mean), 0.0)
+            expected[t] = z
+        np.testing.assert_array_equal(trigger.significance(raw), expected)
+        shared = trigger.significance(raw, running_sum(raw))  # the grid shares one
+        np.testing.assert_array_equal(shared, expected)
 
 
 def test_nan_scores_are_never_candidates_however_many_there_are():

@@ -37,19 +37,34 @@ class ConventionalTrigger:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    def significance(self, raw: np.ndarray) -> np.ndarray:
+    def significance(self, raw: np.ndarray, running: np.ndarray | None = None) -> np.ndarray:
         """``z`` (float32, σ) for every frame of a raw movie (frames, ...) of D3 counts; NaN
-        before the first full history. A pixel with no background light gets ``z`` = 0."""
-        raw = np.asarray(raw, np.float64)
-        total = np.concatenate([np.zeros((1,) + raw.shape[1:]), np.cumsum(raw, axis=0)])
-        z = np.full(raw.shape, np.nan, np.float32)
-        n, m = self.frames, self.background
-        if len(raw) < self.history:
+        before the first full history. A pixel with no background light gets ``z`` = 0.
+        ``running``: the movie's ``running_sum``, if already at hand (settings share it)."""
+        frames = len(raw)
+        z = np.full(np.shape(raw), np.nan, np.float32)
+        n, m, first = self.frames, self.background, self.history
+        if frames < first:
             return z
-        end = np.arange(self.history - 1, len(raw)) + 1  # exclusive end of each sum
-        signal = total[end] - total[end - n]
-        expected = (total[end - n] - total[end - n - m]) * (n / m)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            sigma = np.sqrt(expected)
-            z[self.history - 1 :] = np.where(sigma > 0, (signal - expected) / sigma, 0.0)
+        total = running_sum(raw) if running is None else running
+        # for the sums ending at frames first - 1 …: slices of the running sum, no copies
+        sum_start = total[first - n : frames + 1 - n]
+        signal = total[first:] - sum_start
+        expected = sum_start - total[: frames + 1 - n - m]
+        expected *= n / m
+        signal -= expected
+        np.sqrt(expected, out=expected)  # σ
+        np.divide(signal, expected, out=signal, where=expected > 0)
+        signal[expected <= 0] = 0.0
+        z[first - 1 :] = signal
         return z
+
+
+def running_sum(raw: np.ndarray) -> np.ndarray:
+    """(frames + 1, ...) float64: entry ``i`` is the sum of a movie's first ``i`` frames
+    (raw D3 counts; exact, below 2**53)."""
+    raw = np.asarray(raw)
+    total = np.empty((len(raw) + 1,) + raw.shape[1:])
+    total[0] = 0.0
+    np.cumsum(raw, axis=0, dtype=np.float64, out=total[1:])
+    return total

@@ -42,7 +42,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from uvhunt._core.errors import UvhuntError
 from uvhunt._core.progress import ProgressFactory, no_progress
-from uvhunt.detection.conventional import ConventionalTrigger
+from uvhunt.detection.conventional import ConventionalTrigger, running_sum
 from uvhunt.detection.event_quality import (
     detections,
     fast_outcome,
@@ -134,8 +134,9 @@ def tune_conventional(
 def conventional_top(raw: np.ndarray, first: int) -> list[Detections]:
     """Each conventional setting's highest pixel-frames of a raw movie (frames, 48, 48), from
     ``first`` on."""
+    running = running_sum(raw)
     return [
-        top_detections(trigger.significance(raw), CANDIDATES_PER_SESSION, first)
+        top_detections(trigger.significance(raw, running), CANDIDATES_PER_SESSION, first)
         for trigger in conventional_grid()
     ]
 
