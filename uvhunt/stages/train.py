@@ -30,8 +30,9 @@ def run(args, progress) -> dict:
     model, training = model_config(args), train_config(args)
     check_output(args.out, [args.windows])
     start = time.perf_counter()
-    # one thread: the batches are small (128 windows), a second thread costs more to keep
-    # in step than it computes (47.5 s wall, 86 s CPU with two; 42.8 s with one; same weights)
+    # one thread: the batches are small (128 windows), a second one buys no time for twice
+    # the CPU (default windows, idle machine: 42.8–49.1 s with one, 45.9–47.5 s and 85 CPU-s
+    # with two; the same weights, bit for bit)
     torch.set_num_threads(1)
     sampler = SessionSampler(open_window_dataset(args.windows))
     sessions = sampler.labelled_sessions
