@@ -26,11 +26,8 @@ VERILATOR_ARGS = ["-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3", "--x-assign", 
 SIMULATION_SPEED_ARGS = ["-CFLAGS", "-O2"]
 """For long simulations of small designs: the model's C++ compiled -O2 instead of Verilator's
 -Os (after it on the command line, so it wins). The trigger core's 56-frame stream: 1.58
-frames/s instead of 1.29, for 1.3 s more build (its SEU campaigns too)."""
-BUILD_SPEED_ARGS = ["-CFLAGS", "-O0"]
-"""For short simulations of large designs (the unrolled network, 4 MB of C++): compiled -O0,
-whose build dominates. The default co-simulation (50,000 vectors): build 31.1 → 16.2 s, test
-11.5 → 15.3 s, against -Os (-O1: 45.8 s to build)."""
+frames/s instead of 1.29, for 1.3 s more build (its SEU campaigns too); the unrolled network,
+whose build dominates, keeps -Os."""
 
 
 def public_config(opened: dict[str, tuple[str, ...]]) -> str:
@@ -178,12 +175,11 @@ def run_cocotb(
     ``uvhunt.firmware_tests.core_tests``) with ``env`` plus ``UVHUNT_RESULTS``; the JUnit XML,
     the results folder and the logs land in ``work``. ``public``: the top's signals cocotb
     reaches (Verilator; patterns), all of them by default. ``long_run``: compile for
-    simulation speed (``SIMULATION_SPEED_ARGS``), else for build speed (``BUILD_SPEED_ARGS``).
-    ``clock`` (port, period in ns): the simulator makes that clock, in ``clocked_top``'s
-    wrapper (the first source holds ``top``; the tests reach the design's internals as
-    ``dut.core``, ``public`` applying there; ``packed``: the wrapper's packed output
-    signals). Raises UvhuntError if the build or the run fails to start (failing tests are
-    reported in the JUnit XML, not raised)."""
+    simulation speed (``SIMULATION_SPEED_ARGS``). ``clock`` (port, period in ns): the
+    simulator makes that clock, in ``clocked_top``'s wrapper (the first source holds
+    ``top``; the tests reach the design's internals as ``dut.core``, ``public`` applying
+    there; ``packed``: the wrapper's packed output signals). Raises UvhuntError if the build
+    or the run fails to start (failing tests are reported in the JUnit XML, not raised)."""
     work = Path(work).resolve()
     work.mkdir(parents=True, exist_ok=True)
     build_dir, results = work / "build", work / "results"
@@ -197,7 +193,7 @@ def run_cocotb(
         env[HDL_CLOCK_ENV] = str(clock[1])
     build_args = []
     if simulator.name == "verilator":
-        build_args = VERILATOR_ARGS + (SIMULATION_SPEED_ARGS if long_run else BUILD_SPEED_ARGS)
+        build_args = VERILATOR_ARGS + (SIMULATION_SPEED_ARGS if long_run else [])
         opened = {design: public}
         if clock is not None:
             build_args = [*build_args, "--timing"]
