@@ -120,6 +120,7 @@ def test_conventional_significance_equals_its_definition_frame_by_frame():
     raw[:, 0, 0] = 0  # dark throughout
     raw[10:60, 1, 1] = 0  # dark background, then light
     raw[70:73, 2, 3] = 4_194_303  # the instrument's largest count
+    raw[20:40, 2, 0] = -5  # not a count: a negative mean, σ NaN, z 0 as in the definition
     for trigger in (
         ConventionalTrigger(4, 16),
         ConventionalTrigger(1, 1),
@@ -136,6 +137,8 @@ def test_conventional_significance_equals_its_definition_frame_by_frame():
         np.testing.assert_array_equal(trigger.significance(raw), expected)
         shared = trigger.significance(raw, running_sum(raw))  # the grid shares one
         np.testing.assert_array_equal(shared, expected)
+    with pytest.raises(ValueError, match="running sum"):
+        trigger.significance(raw, running_sum(raw[:-1]))
 
 
 def test_nan_scores_are_never_candidates_however_many_there_are():

@@ -13,8 +13,10 @@ import multiprocessing
 import os
 import queue
 import signal
+import time
 import traceback
 from collections.abc import Callable
+from multiprocessing.connection import wait
 
 from uvhunt._core.errors import UvhuntError
 from uvhunt._core.progress import ProgressFactory
@@ -152,6 +154,7 @@ def _child(events, waiting, function: Callable, args: tuple) -> None:
     events.put(outcome)
     events.close()
     events.join_thread()  # everything sent before the process ends
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the result is sent: a stop just ends it
     _end_children()
 
 
@@ -159,13 +162,15 @@ def _end_children() -> None:
     """End this process's children: worker pools a function left idle (joblib keeps its
     workers for reuse) would hold it open until they time out, and the work is done.
 
-    SIGTERM, then SIGKILL by pid: loky's processes have no ``kill()``, and one its executor
-    has already reaped still looks alive to ``is_alive()`` (its ``waitpid`` fails)."""
-    children = multiprocessing.active_children()
+    SIGTERM, then SIGKILL by pid, only to those that have not exited (their sentinel is still
+    open): loky's processes have no ``kill()``, and one its executor has already reaped still
+    looks alive to ``is_alive()`` (its ``waitpid`` fails), its pid free for reuse."""
+    children = [c for c in multiprocessing.active_children() if not wait([c.sentinel], 0)]
     for child in children:
-        child.terminate()
+        with contextlib.suppress(OSError):
+            child.terminate()
+    deadline = time.monotonic() + _GRACE_SECONDS
     for child in children:
-        child.join(_GRACE_SECONDS)
-        if child.is_alive():
-            with contextlib.suppress(ProcessLookupError):
+        if not wait([child.sentinel], max(0.0, deadline - time.monotonic())):
+            with contextlib.suppress(OSError):
                 os.kill(child.pid, signal.SIGKILL)

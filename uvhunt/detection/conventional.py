@@ -47,15 +47,21 @@ class ConventionalTrigger:
         if frames < first:
             return z
         total = running_sum(raw) if running is None else running
+        if total.shape != (frames + 1,) + np.shape(raw)[1:]:
+            raise ValueError(
+                f"the running sum has shape {total.shape}, the movie {np.shape(raw)}: "
+                "it must be running_sum(raw), one entry more than the movie's frames"
+            )
         # for the sums ending at frames first - 1 …: slices of the running sum, no copies
         sum_start = total[first - n : frames + 1 - n]
         signal = total[first:] - sum_start
         expected = sum_start - total[: frames + 1 - n - m]
         expected *= n / m
         signal -= expected
-        np.sqrt(expected, out=expected)  # σ
+        with np.errstate(invalid="ignore"):  # a negative mean (not a count): σ NaN, z 0
+            np.sqrt(expected, out=expected)  # σ
         np.divide(signal, expected, out=signal, where=expected > 0)
-        signal[expected <= 0] = 0.0
+        signal[~(expected > 0)] = 0.0  # σ 0 (no background light) or NaN: z = 0
         z[first - 1 :] = signal
         return z
 
