@@ -23,6 +23,10 @@ TESTS = (
     "idle_inputs_give_no_output",
 )
 VERILATOR_ARGS = ["-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3", "--x-assign", "fast"]
+REWRITE_ENV = "COCOTB_REWRITE_ASSERTION_FILES"
+"""cocotb's setting of the files whose asserts pytest rewrites (a pattern, ``*.py`` unless
+set): by default every module the simulation imports, torch's and numpy's included, is
+rewritten anew at each start (no cached result), about 10 s of CPU a simulation."""
 SIMULATION_SPEED_ARGS = ["-CFLAGS", "-O2"]
 """For long simulations of small designs: the model's C++ compiled -O2 instead of Verilator's
 -Os (after it on the command line, so it wins). The trigger core's 56-frame stream: 1.58
@@ -186,7 +190,7 @@ def run_cocotb(
     build_dir, results = work / "build", work / "results"
     runner = _TopOnlyVerilator() if simulator.name == "verilator" else get_runner(simulator.name)
     sources = [Path(p).resolve() for p in sources]
-    design, env = top, dict(env)
+    design, env = top, simulation_env(test_module, env)
     if clock is not None:
         top, wrapper = clocked_top(sources[0].read_text(), design, *clock, packed)
         (work / f"{top}.v").write_text(wrapper)
@@ -252,6 +256,14 @@ def run_cocotb(
         log=work / "sim.log",
         waves=wave_file if waves else None,
     )
+
+
+def simulation_env(test_module: str, env: dict[str, str]) -> dict[str, str]:
+    """``env`` for a simulation of ``test_module``'s tests: pytest's assert rewriting limited
+    to that module's own file (its failed asserts still show their values), unless the
+    caller's environment or ``env`` chooses (``REWRITE_ENV``)."""
+    own = test_module.rsplit(".", 1)[-1] + ".py"
+    return {REWRITE_ENV: os.environ.get(REWRITE_ENV, own), **env}
 
 
 def _tail(log: Path, lines: int = 15) -> str:

@@ -148,3 +148,14 @@ def test_waves_on_request_hold_the_top_level(rtl, window_folder, tmp_path):
     for port in ("clk", "rst", "in_valid", "in_data", "out_valid", "out_data"):
         assert f" {port} " in vcd
     assert "stage0" not in vcd  # da4ml's internal nets are not traced
+
+
+def test_asserts_are_rewritten_in_the_test_module_only_unless_the_user_chooses(monkeypatch):
+    from uvhunt.sim.runner import REWRITE_ENV, simulation_env
+
+    monkeypatch.delenv(REWRITE_ENV, raising=False)
+    env = simulation_env("uvhunt.firmware_tests.seu_tests", {"UVHUNT_SEU": "c.json"})
+    assert env == {REWRITE_ENV: "seu_tests.py", "UVHUNT_SEU": "c.json"}  # not torch's, numpy's
+    assert simulation_env("m", {REWRITE_ENV: "*.py"})[REWRITE_ENV] == "*.py"
+    monkeypatch.setenv(REWRITE_ENV, "")
+    assert simulation_env("m", {})[REWRITE_ENV] == ""  # the user's: no rewriting at all
