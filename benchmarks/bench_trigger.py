@@ -62,7 +62,7 @@ from uvhunt.euso.session import SessionSimulator
 from uvhunt.euso.session_set import session_configs, session_seed
 from uvhunt.euso.store import write_session
 from uvhunt.quant.golden import read_export
-from uvhunt.quant.preprocess import raw_counts
+from uvhunt.quant.preprocess import movie_raw_counts
 
 CANDIDATES = 200_000
 """Highest scores (network) and significances (conventional) kept per session for the
@@ -103,7 +103,7 @@ def main() -> int:
     tuning = []
     for path in stored["sessions"]:
         movie = open_movie(Path(path))
-        raw = raw_counts(movie.read(0, movie.frames), movie.units)
+        raw = movie_raw_counts(movie)
         tuning.append((conventional_top(raw, first), movie.events, movie.frames))
         print(f"training session {path}: conventional trigger scored", file=sys.stderr)
     target = stored["false_events_per_hour_target"]
@@ -130,7 +130,7 @@ def main() -> int:
             network_top.append(
                 (top_detections(scores, CANDIDATES, first), movie.events, movie.frames)
             )
-            raw = raw_counts(movie.read(0, movie.frames), movie.units)
+            raw = movie_raw_counts(movie)
             z = trigger.significance(raw)
             z[:, excluded] = np.nan
             conventional.append((top_detections(z, CANDIDATES, first), movie.events, movie.frames))

@@ -224,3 +224,28 @@ def test_float_series_residual_equals_every_window_alone(p):
     got = float_series_residual(series, 48, p)
     assert got.dtype == np.float32 and got.shape == (300 * 453, 48)
     np.testing.assert_array_equal(got, float_residual(windows, "raw", p))
+
+
+@pytest.mark.parametrize("frames", [1, 63, 64, 65, 200])
+@pytest.mark.parametrize("units", ["raw", "per_gtu"])
+def test_a_movie_read_in_blocks_gives_the_integers_of_one_whole_read(tmp_path, frames, units):
+    from uvhunt.euso.readers import open_movie
+    from uvhunt.quant.preprocess import READ_FRAMES, movie_raw_counts, movie_series
+
+    assert READ_FRAMES == 64  # the frame counts above straddle its blocks
+    rng = np.random.default_rng(frames)
+    values = rng.uniform(0, 1.2 * MAX_RAW, (frames, 48, 48))
+    values.flat[:6] = [0.0, 0.5, 1.5, 2.5, MAX_RAW, 10.0 * MAX_RAW]  # ties, the top, beyond
+    if units == "per_gtu":
+        values /= 128.0
+    np.save(tmp_path / "movie.npy", values.astype(np.float32))
+    movie = open_movie(tmp_path / "movie.npy", units)
+    whole = raw_counts(movie.read(0, frames), units)
+    got = movie_raw_counts(movie)
+    assert got.dtype == np.int64 and got.shape == (frames, 48, 48)
+    np.testing.assert_array_equal(got, whole)
+    third = frames // 3
+    np.testing.assert_array_equal(movie_raw_counts(movie, third, frames), whole[third:])
+    series = movie_series(movie)
+    assert series.flags["C_CONTIGUOUS"] and series.dtype == np.int64
+    np.testing.assert_array_equal(series, whole.reshape(frames, -1).T)

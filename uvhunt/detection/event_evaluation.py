@@ -69,7 +69,8 @@ from uvhunt.quant.preprocess import (
     Preprocessing,
     float_residual,
     float_series_residual,
-    raw_counts,
+    movie_raw_counts,
+    movie_series,
 )
 from uvhunt.quant.qonnx_io import export_qonnx_model
 
@@ -143,7 +144,7 @@ def conventional_top(raw: np.ndarray, first: int) -> list[Detections]:
 
 def _raw(movie) -> np.ndarray:
     """A whole session's raw counts (frames, 48, 48) int64."""
-    return raw_counts(movie.read(0, movie.frames), movie.units)
+    return movie_raw_counts(movie)
 
 
 def trigger_candidates(movie_path: Path, first: int, out: Path, config: ModelConfig) -> None:
@@ -356,7 +357,7 @@ class EventLevel:
     @staticmethod
     def _series(movie) -> np.ndarray:
         """(pixels, frames) int64 raw counts of a whole session."""
-        return np.ascontiguousarray(_raw(movie).reshape(movie.frames, -1).T)
+        return movie_series(movie)
 
     def _tune(self, sessions: list, first: int) -> tuple[int, list[dict]]:
         return tune_conventional(sessions, self.per_hour, first)

@@ -16,7 +16,7 @@ from uvhunt.detection.scoring import score_all
 from uvhunt.euso.readers import open_movie
 from uvhunt.quant.config import ModelConfig
 from uvhunt.quant.golden import GoldenMLP
-from uvhunt.quant.preprocess import raw_counts
+from uvhunt.quant.preprocess import movie_raw_counts
 
 DEFAULT_FALSE_EVENTS_PER_HOUR = 10.0
 """The default operating point: at most 10 false events per hour of data (lights, hot
@@ -66,9 +66,7 @@ def operating_threshold(
             parts.append(
                 (top_detections(scores, CANDIDATES_PER_SESSION, first), movie.events, movie.frames)
             )
-            codes = gate.codes(
-                raw_counts(movie.read(0, movie.frames), movie.units), config.preprocessing
-            )
+            codes = gate.codes(movie_raw_counts(movie), config.preprocessing)
             gate_parts.append(
                 (top_detections(codes, CANDIDATES_PER_SESSION, first), movie.events, movie.frames)
             )

@@ -34,7 +34,7 @@ from uvhunt.euso.pixel_mask import PixelMask, no_mask, write_mask
 from uvhunt.euso.readers import open_movie, row_reader
 from uvhunt.quant.golden import read_export
 from uvhunt.quant.metrics import threshold_for_rate
-from uvhunt.quant.preprocess import raw_counts
+from uvhunt.quant.preprocess import movie_raw_counts
 
 DEFAULT_FPR = 1e-4
 """Fraction of windows allowed above the threshold: about 20,000 windows in an hour of D3
@@ -216,7 +216,7 @@ def _conventional(
     first = max(length, trigger.history) - 1
     late = [e for e in events if e.last_frame >= first]
     network = quality(outcome_of(late), movie.events, movie.frames, first)
-    z = trigger.significance(raw_counts(movie.read(0, movie.frames), movie.units))
+    z = trigger.significance(movie_raw_counts(movie))
     z[:, excluded] = -np.inf
     threshold, figures = threshold_for_false_rate(
         [(top_detections(z, CONVENTIONAL_CANDIDATES, first), movie.events, movie.frames)],
