@@ -1,9 +1,14 @@
 """A single-event-upset campaign on the trigger core ``uvhunt_core``, in cocotb.
 
-Each fault of the plan (``seu_plan.plan_faults``) gets its own trial: reset, a stream of
-frames from the first (the history fills, 47 frames give no window), one bit flipped in a
-register or memory word while the core works on a pixel of the injection frame, and every
-output of every frame compared with the golden scoring (``CoreReference``). A flip is a
+Each fault of the plan (``seu_plan.plan_faults``) gets its own trial: the core as a clean
+stream of the frames before the injection frame leaves it (the history full), the stream
+going on from there, one bit flipped in a register or memory word while the core works on a
+pixel of the injection frame, and every output compared with the golden scoring
+(``CoreReference``). The clean stream is simulated once: its end state (every register and
+every word of the memories the core writes, ``campaign["state"]``, and the input ports) is
+read once and written back at the start of each trial, after a reset: the same state as
+streaming those frames again, without simulating them in every trial. ``campaign["refill"]``: stream
+them again in every trial instead (the reference the tests compare with). A flip is a
 write through the simulator's VPI of the stored value with one bit inverted: the register or
 word keeps it until the core writes it again, as an upset cell does. The read-only memories
 (weight and bias ROMs, the pixel mask) are restored after each trial, as reconfiguration
@@ -25,7 +30,7 @@ from pathlib import Path
 
 import cocotb
 import numpy as np
-from cocotb.triggers import ClockCycles, Event, First, RisingEdge, Timer
+from cocotb.triggers import ClockCycles, Event, FallingEdge, First, RisingEdge, Timer
 
 from uvhunt.firmware_tests.core_reference import CoreReference
 from uvhunt.firmware_tests.core_testbench import (
@@ -85,19 +90,100 @@ async def _inject(dut, handle, fault: dict, outputs_before: int, flipped: list) 
     flipped.append(_flip(handle, fault))
 
 
-async def _trial(dut, tb, campaign, stream, expected, handles, fault) -> dict:
-    """One fault's trial; ``stream``: (raw, thresholds, gate thresholds) arrays."""
-    pixels = stream[0].shape[1]
+async def _clean_start(dut, tb, handles) -> None:
+    """Reset, and the history emptied: no trial inherits the last one's flipped word."""
     await tb.reset()
-    history = handles["hist"]  # emptied: no trial inherits the last one's flipped word
+    history = handles["hist"]
     for word in range(len(history)):
         history[word].value = 0  # 0 is a clean word under every code (check and parity bits 0)
+
+
+def _read_state(handles, names: list[str]) -> dict:
+    """The values of the registers and memory words ``names``."""
+    state = {}
+    for name in names:
+        handle = handles[name]
+        if _is_memory(handle):
+            state[name] = [int(handle[i].value) for i in range(len(handle))]
+        else:
+            state[name] = int(handle.value)
+    return state
+
+
+def _write_state(handles, state: dict) -> None:
+    for name, value in state.items():
+        handle = handles[name]
+        if isinstance(value, list):
+            for i, word in enumerate(value):
+                handle[i].value = word
+        else:
+            handle.value = value
+
+
+def _is_memory(handle) -> bool:
+    try:
+        len(handle[0])  # a memory's word; a register's bit has no length
+    except (IndexError, TypeError, AttributeError):
+        return False
+    return True
+
+
+async def _checkpoint(dut, tb, campaign, stream, expected, handles) -> tuple[dict, int]:
+    """The clean stream of the frames before the injection frame, once: the core's state
+    at the falling edge where the driver would begin the injection frame, and the outputs
+    it gave by then, every one exact."""
+    pixels, frames = stream[0].shape[1], campaign["inject_frame"]
+    await _clean_start(dut, tb, handles)
     board = _TrialBoard(expected, pixels)
+    watcher = cocotb.start_soon(StreamMonitor(dut, board).run())
+    await StreamDriver(dut).send(*(a[:frames] for a in stream))
+    busy = int(dut.m_tvalid.value) or int(dut.m_tready.value)
+    assert not busy, "an output handshake at the checkpoint: its state is not the ports'"
+    state = _read_state(handles, campaign["state"])
+    watcher.cancel()
+    assert not board.mismatches, board.mismatches[:3]
+    return state, board.next
+
+
+async def _restore(dut, tb, handles, checkpoint: tuple[dict, int], stream, frames: int) -> None:
+    """The checkpoint's state, at a falling edge, settled: written just after a rising
+    edge (over what the core clocked in), with the input ports as the driver left them after
+    ``frames`` frames (s_tvalid low, the last pixel's data, the last frame's thresholds)."""
+    raw, thresholds, gate_thresholds = stream
+    await tb.reset()
+    await RisingEdge(dut.clk)
+    _write_state(handles, checkpoint[0])
+    pixels = raw.shape[1]
+    for port, value in (
+        ("s_tvalid", 0),
+        ("s_tdata", int(raw[frames - 1, -1])),
+        ("s_tuser", int(pixels == 1)),
+        ("s_tlast", 1),
+        ("threshold", int(thresholds[frames - 1])),
+        ("gate_threshold", int(gate_thresholds[frames - 1])),
+    ):
+        getattr(dut, port).value = value
+    await FallingEdge(dut.clk)
+
+
+async def _trial(dut, tb, campaign, stream, expected, handles, fault, checkpoint) -> dict:
+    """One fault's trial; ``stream``: (raw, thresholds, gate thresholds) arrays;
+    ``checkpoint``: ``_checkpoint``'s state and outputs, or None (stream from the first
+    frame)."""
+    pixels = stream[0].shape[1]
+    board = _TrialBoard(expected, pixels)
+    frames = 0
+    if checkpoint is None:
+        await _clean_start(dut, tb, handles)
+    else:
+        frames = campaign["inject_frame"]
+        await _restore(dut, tb, handles, checkpoint, stream, frames)
+        board.next = checkpoint[1]
     monitor = cocotb.start_soon(StreamMonitor(dut, board).run())
     flipped: list[int] = []
-    before = campaign["inject_frame"] * pixels + fault["pixel"]
+    before = campaign["inject_frame"] * pixels + fault["pixel"] - board.next
     injector = cocotb.start_soon(_inject(dut, handles[fault["target"]], fault, before, flipped))
-    driver = cocotb.start_soon(StreamDriver(dut).send(*stream))
+    driver = cocotb.start_soon(StreamDriver(dut).send(*(a[frames:] for a in stream)))
     frame_ns = campaign["cycles_per_pixel"] * pixels * CLOCK_NS
     last_seen, hang = -1, False
     while not board.done:  # no new output for two frames' clocks: the stream has stopped
@@ -150,8 +236,13 @@ async def seu_campaign(dut):
     missing = sorted({f["target"] for f in campaign["faults"]} - set(handles))
     assert not missing, f"the simulation does not expose {missing}"
     start = time.perf_counter()
+    checkpoint = None
+    if not campaign.get("refill"):
+        missing = sorted(set(campaign["state"]) - set(handles))
+        assert not missing, f"the simulation does not expose {missing}"
+        checkpoint = await _checkpoint(dut, tb, campaign, stream, expected, handles)
     outcomes = [
-        await _trial(dut, tb, campaign, stream, expected, handles, fault)
+        await _trial(dut, tb, campaign, stream, expected, handles, fault, checkpoint)
         for fault in campaign["faults"]
     ]
     folder = Path(os.environ["UVHUNT_RESULTS"])

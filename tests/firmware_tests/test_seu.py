@@ -93,6 +93,12 @@ def test_a_campaign_in_verilator_classifies_every_fault(small_core, tmp_path):
     assert bias["injected"] == 1 and bias["silent"] == 1  # every later score off by one
     assert remainder["injected"] == 1 and remainder["masked"] == 1  # reloaded before use
     campaign = campaign_of("r", 12, 1)
+    # each trial starts from the clean stream's end state, written back: the same outcomes,
+    # record for record, as streaming those frames again in every trial
+    refilled = campaign_of("r_refill", 12, 1, refill=True)
+    assert refilled["places"] == campaign["places"]
+    outcomes = [(tmp_path / f / "outcomes.json").read_text() for f in ("r", "r_refill")]
+    assert outcomes[0] == outcomes[1]
     assert list(campaign["places"]) == list(PLACES)
     for place, counts in campaign["places"].items():
         assert counts["injected"] == 12 == sum(counts[o] for o in OUTCOMES), place

@@ -13,7 +13,14 @@ import numpy as np
 from uvhunt._core.simulators import Simulator
 from uvhunt.firmware_tests.core_reference import CoreReference
 from uvhunt.firmware_tests.core_testbench import CLOCK_NS, PACKED_OUTPUTS
-from uvhunt.firmware_tests.seu_plan import PLACES, Fault, find_targets, plan_faults, tally
+from uvhunt.firmware_tests.seu_plan import (
+    PLACES,
+    READ_ONLY,
+    Fault,
+    find_targets,
+    plan_faults,
+    tally,
+)
 from uvhunt.hls.core_build import SYNTHESIS_READ, make_core, write_core
 from uvhunt.hls.netlist import logic_levels
 from uvhunt.hls.resources import run_synthesis
@@ -71,6 +78,7 @@ def run_campaign(
     places: tuple[str, ...] = PLACES,
     faults: list[Fault] | None = None,
     mitigation: str = "none",
+    refill: bool = False,
 ) -> dict:
     """``per_place`` faults in each of ``places`` of a ``pixels``-pixel core, injected in the
     first frame with full windows; ``frames_after`` frames (after that one) observed.
@@ -78,7 +86,9 @@ def run_campaign(
     ``length + 1 + frames_after`` frames of ``pixels`` pixels. The network's and the peak
     gate's thresholds are the medians of the stream's own scores and codes, so that trigger
     bits go both ways. ``faults``: the faults to inject instead of a seeded plan;
-    ``mitigation``: the core's level (``hls.core_build.MITIGATIONS``). Returns the counts per
+    ``mitigation``: the core's level (``hls.core_build.MITIGATIONS``); ``refill``: each trial
+    streams the frames before the injection frame again instead of starting from their end
+    state, simulated once (the same outcomes, each trial simulating those frames too). Returns the counts per
     place and how the campaign ran."""
     length = model["sizes"][0]
     frames = length + 1 + frames_after
@@ -104,6 +114,8 @@ def run_campaign(
         "inject_frame": length,
         "cycles_per_pixel": int(cycles_per_pixel),
         "faults": [f.to_dict() for f in faults],
+        "state": [t.name for t in targets if t.name not in READ_ONLY],
+        "refill": refill,
     }
     (work / "campaign.json").write_text(json.dumps(campaign))
     start = time.perf_counter()
