@@ -109,6 +109,7 @@ def test_run_chains_the_stages_into_one_folder(tmp_path, capsys, monkeypatch):
     assert code == 0, err[-3000:]  # the failing stage's message
     assert "run folder: run" in out and "report: run/report/report.html" in out
     assert "stage times: simulate " in out and "evaluate " in out and "(in the background)" in out
+    assert "windows ran, evaluate ran, train ran" in out  # begun beside the training
     assert "brevitas = QONNX = golden" in out
     assert "hls4ml C simulation = golden, bit for bit" in out
     assert "hls4ml C simulation = golden, bit for bit" in out

@@ -146,37 +146,46 @@ def main(args) -> int:
             raise _failed(name, exc, args.out) from exc
         record(name, result)
 
+    def begin(stage: Stage) -> None:
+        """Reuse, start in the background, or run ``stage`` (its inputs done)."""
+        name = stage.name
+        for waited in [n for n in running if n in plan.inputs[name]]:
+            finish(waited)
+        arguments = stage_args(stage, args, folders)
+        plan.key(name, stage.settings_of(stage_parser(name), arguments))
+        cached = plan.cached(name, folders[name])
+        if cached is not None:
+            summary[name] = cached
+            summary["stages"][name] = "cached"
+            say(f"{name}: unchanged, reused from {folders[name]}", args.quiet)
+            return
+        summary["stages"][name] = "running"
+        started[name] = time.perf_counter()
+        if stage.background and args.only is None:
+            running[name] = Background(run_by_name, name, arguments)
+            backgrounded.add(name)
+            say(
+                f"{name}: running in the background beside the next stages; its progress "
+                "shows when the run waits for it",
+                args.quiet,
+            )
+            return
+        try:
+            result = run_stage(stage, arguments, progress)
+        except UvhuntError as exc:
+            raise _failed(name, exc, args.out) from exc
+        record(name, result)
+
     try:
         for stage in STAGES:
-            name = stage.name
-            if plan.skipped(name) or (stage.optional and args.only != name):
+            if stage.name in summary["stages"] or plan.skipped(stage.name):
+                continue  # begun early (below), or after --only's stage
+            if stage.optional and args.only != stage.name:
                 continue
-            for waited in [n for n in running if n in plan.inputs[name]]:
-                finish(waited)
-            arguments = stage_args(stage, args, folders)
-            plan.key(name, stage.settings_of(stage_parser(name), arguments))
-            cached = plan.cached(name, folders[name])
-            if cached is not None:
-                summary[name] = cached
-                summary["stages"][name] = "cached"
-                say(f"{name}: unchanged, reused from {folders[name]}", args.quiet)
-                continue
-            summary["stages"][name] = "running"
-            started[name] = time.perf_counter()
-            if stage.background and args.only is None:
-                running[name] = Background(run_by_name, name, arguments)
-                backgrounded.add(name)
-                say(
-                    f"{name}: running in the background beside the next stages; its progress "
-                    "shows when the run waits for it",
-                    args.quiet,
-                )
-                continue
-            try:
-                result = run_stage(stage, arguments, progress)
-            except UvhuntError as exc:
-                raise _failed(name, exc, args.out) from exc
-            record(name, result)
+            if args.only is None:  # a later background stage whose inputs are done starts now
+                for early in _ready_in_background(stage, summary["stages"], plan.inputs):
+                    begin(early)
+            begin(stage)
         for name in list(running):
             finish(name)
     except UvhuntError:
@@ -221,6 +230,23 @@ def _failed(name: str, exc: UvhuntError, out: Path) -> UvhuntError:
         fix=f"{exc.fix + '; then ' if exc.fix else ''}resume with `uvhunt run --out "
         f"{out} --from {name}` (the earlier stages' results are kept)",
     )
+
+
+def _ready_in_background(
+    stage: Stage, begun: dict[str, str], inputs: dict[str, list[str]]
+) -> list[Stage]:
+    """The background stages after ``stage`` not yet begun whose inputs are all begun and
+    none of them running in the foreground: they can start before ``stage`` (the evaluation
+    beside the training)."""
+    later = STAGES[STAGES.index(stage) + 1 :]
+    return [
+        s
+        for s in later
+        if s.background
+        and not s.optional
+        and s.name not in begun
+        and all(begun.get(n) in ("ran", "cached") for n in inputs[s.name])
+    ]
 
 
 def _depends(stage: Stage) -> list[str]:

@@ -162,6 +162,7 @@ def test_library_warnings_only_with_verbose(model_folder, window_folder, tmp_pat
         (["train", "--negatives", "0"], ["negatives"]),
         (["export", "--model", "NOWHERE"], ["model folder lacks", "uvhunt train"]),
         (["evaluate", "--model", "NOWHERE"], ["model folder lacks"]),
+        (["evaluate", "--model", "NOWHERE", "--hidden", "8"], ["both given", "drop --model"]),
     ],
 )
 def test_bad_settings_exit_2(window_folder, tmp_path, capsys, args, words):

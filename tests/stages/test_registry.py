@@ -104,3 +104,23 @@ def test_run_options_reach_only_the_stages_they_mean(tmp_path):
     core = stage_args(BY_NAME["core"], run, folders)
     assert core.stream_frames == 56 and core.pixels == 2304
     assert core.movie == tmp_path / "sessions" / "session_00"
+
+
+def test_the_evaluation_starts_beside_the_training_from_the_run_options(tmp_path):
+    """The evaluation reads the window data set and the run's model and training options,
+    not the trained model: the run starts it before training (one core would idle)."""
+    from uvhunt.pipeline import _depends, _ready_in_background
+    from uvhunt.stages.evaluate import configs
+    from uvhunt.stages.model_options import model_config, train_config
+
+    inputs = {s.name: _depends(s) for s in STAGES}
+    assert inputs["evaluate"] == ["windows"]
+    begun = {"simulate": "ran", "windows": "cached"}
+    assert _ready_in_background(BY_NAME["train"], begun, inputs) == [BY_NAME["evaluate"]]
+    assert _ready_in_background(BY_NAME["windows"], {"simulate": "ran"}, inputs) == []
+    assert _ready_in_background(BY_NAME["train"], {**begun, "evaluate": "running"}, inputs) == []
+    run = build_parser().parse_args(["run", "--out", str(tmp_path), "--hidden", "16,8"])
+    evaluate = stage_args(BY_NAME["evaluate"], run, {s.name: tmp_path / s.folder for s in STAGES})
+    model, training = configs(evaluate)
+    assert evaluate.model is None and model == model_config(run) and training == train_config(run)
+    assert model.hidden == (16, 8)

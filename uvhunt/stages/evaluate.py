@@ -2,7 +2,6 @@
 and the study's baselines (KNN, random forest, XGBoost, logistic regression on raw vectors,
 five features and both) on the other sessions, and score the held-out one."""
 
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -18,14 +17,32 @@ from uvhunt.detection.event_evaluation_report import (
     write_event_report,
 )
 from uvhunt.quant.checkpoint import load_models
+from uvhunt.quant.config import ModelConfig, TrainConfig
 from uvhunt.quant.evaluation import DEFAULT_TEST_NEGATIVES, MIN_TEST_NEGATIVES, evaluate
 from uvhunt.quant.evaluation_report import write_report
+from uvhunt.stages.model_options import (
+    DEFAULT_MODEL,
+    DEFAULT_TRAIN,
+    add_model_arguments,
+    add_train_arguments,
+    model_config,
+    train_config,
+)
 from uvhunt.stages.stage import Input, Stage
 
 
 def add_options(p) -> None:
+    p.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="a trained model folder whose configs (config.json) are evaluated instead of the "
+        "model and training options below, which then keep their defaults",
+    )
     add_test_negatives(p)
     p.add_argument("--workers", type=int, default=2, help="folds evaluated at once")
+    add_model_arguments(p)
+    add_train_arguments(p)
 
 
 def add_test_negatives(p) -> None:
@@ -46,15 +63,32 @@ def check_test_negatives(test_negatives: int) -> None:
         )
 
 
+def configs(args) -> tuple[ModelConfig, TrainConfig]:
+    """The configs evaluated: the model and training options', or those of ``--model``'s
+    folder (the options then at their defaults)."""
+    options = model_config(args), train_config(args)
+    if args.model is None:
+        return options
+    if [c.to_dict() for c in options] != [DEFAULT_MODEL.to_dict(), DEFAULT_TRAIN.to_dict()]:
+        raise UvhuntError(
+            "--model and model or training options both given: the configs come from one",
+            path=args.model,
+            fix="drop --model to evaluate the options, or drop the options to evaluate the "
+            "model folder's configs",
+        )
+    model, training, *_ = load_models(args.model)
+    return model, training
+
+
 def run(args, progress) -> dict:
-    """Evaluate with the configs of a trained model folder; write the report folder."""
+    """Evaluate the configs (options or a model folder's); write the report folder."""
     check_test_negatives(args.test_negatives)
     if args.workers < 1:
         raise UvhuntError(
             f"--workers must be >= 1 (got {args.workers})", fix="use --workers 1 or 2"
         )
-    check_output(args.out, [args.windows, args.model])
-    model_config, train_config, *_ = load_models(args.model)
+    check_output(args.out, [args.windows, *([args.model] if args.model else [])])
+    model_config, train_config = configs(args)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="uvhunt-events-") as cache:
         hook = event_evaluation.prepare(
@@ -77,10 +111,10 @@ def run(args, progress) -> dict:
             {
                 "event_level": event_level,
                 "windows": str(args.windows),
-                "model": str(args.model),
+                "model": None if args.model is None else str(args.model),
                 "test_negatives": args.test_negatives,
                 "seconds": round(time.perf_counter() - start, 1),
-                "config": json.loads((Path(args.model) / "config.json").read_text()),
+                "config": {"model": model_config.to_dict(), "train": train_config.to_dict()},
             }
         )
         write_json(tmp / "summary.json", summary)
@@ -118,10 +152,7 @@ STAGE = Stage(
     add_options=add_options,
     run=run,
     render=render,
-    inputs=(
-        Input("windows", "windows", "window data set written by `uvhunt windows`"),
-        Input("model", "train", "model folder whose configs are evaluated"),
-    ),
+    inputs=(Input("windows", "windows", "window data set written by `uvhunt windows`"),),
     out_help="report folder (replaced)",
     background=True,
 )
