@@ -88,8 +88,8 @@ def run_campaign(
     bits go both ways. ``faults``: the faults to inject instead of a seeded plan;
     ``mitigation``: the core's level (``hls.core_build.MITIGATIONS``); ``refill``: each trial
     streams the frames before the injection frame again instead of starting from their end
-    state, simulated once (the same outcomes, each trial simulating those frames too). Returns the counts per
-    place and how the campaign ran."""
+    state, simulated once (the same outcomes, each trial simulating those frames too).
+    Returns the counts per place and how the campaign ran."""
     length = model["sizes"][0]
     frames = length + 1 + frames_after
     if raw.shape[0] < frames or raw.shape[1] < pixels:
