@@ -31,6 +31,7 @@ from pathlib import Path
 import cocotb
 import numpy as np
 from cocotb.triggers import ClockCycles, Event, FallingEdge, First, RisingEdge, Timer
+from cocotb.utils import get_sim_time
 
 from uvhunt.firmware_tests.core_reference import CoreReference
 from uvhunt.firmware_tests.core_testbench import (
@@ -49,12 +50,13 @@ TRIGGER, GATE_TRIGGER = COMPARED.index("trigger"), COMPARED.index("gate_trigger"
 
 
 class _TrialBoard(CoreScoreboard):
-    """The scoreboard, with an event when the last output has come and the trigger bits
-    remembered (which faults changed a trigger)."""
+    """The scoreboard, with an event when the last output has come, the time of the latest
+    (ns) and the trigger bits remembered (which faults changed a trigger)."""
 
     def __init__(self, expected, pixels):
         super().__init__(expected, pixels)
         self.finished = Event()
+        self.last_output_ns = get_sim_time("ns")
         self.trigger_changed = False
 
     def observe(self, beat: tuple[int, ...]) -> None:
@@ -63,6 +65,7 @@ class _TrialBoard(CoreScoreboard):
             self.trigger_changed |= beat[TRIGGER] != want[TRIGGER]
             self.trigger_changed |= beat[GATE_TRIGGER] != want[GATE_TRIGGER]
         super().observe(beat)
+        self.last_output_ns = get_sim_time("ns")
         if self.done:
             self.finished.set()
 
@@ -185,13 +188,13 @@ async def _trial(dut, tb, campaign, stream, expected, handles, fault, checkpoint
     injector = cocotb.start_soon(_inject(dut, handles[fault["target"]], fault, before, flipped))
     driver = cocotb.start_soon(StreamDriver(dut).send(*(a[frames:] for a in stream)))
     frame_ns = campaign["cycles_per_pixel"] * pixels * CLOCK_NS
-    last_seen, hang = -1, False
-    while not board.done:  # no new output for two frames' clocks: the stream has stopped
-        await First(board.finished.wait(), Timer(2 * frame_ns, unit="ns"))
-        if board.next == last_seen:
-            hang = not board.done
+    hang, board.last_output_ns = False, get_sim_time("ns")
+    while not board.done:  # no output for two frames' clocks since the last: stopped
+        quiet = get_sim_time("ns") - board.last_output_ns
+        if quiet >= 2 * frame_ns:
+            hang = True
             break
-        last_seen = board.next
+        await First(board.finished.wait(), Timer(2 * frame_ns - quiet, unit="ns"))
     for task in (monitor, injector, driver):
         task.cancel()
     if flipped and fault["target"] in READ_ONLY:

@@ -173,7 +173,8 @@ def main(args) -> int:
         try:
             result = run_stage(stage, arguments, progress)
         except UvhuntError as exc:
-            raise _failed(name, exc, args.out) from exc
+            later = [n for n in running if NAMES.index(n) > NAMES.index(name)]
+            raise _failed(name, exc, args.out, later) from exc
         record(name, result)
 
     try:
@@ -222,13 +223,22 @@ def _timing_line(seconds: dict[str, float], background: set[str]) -> list[str]:
     return ["stage times: " + ", ".join(parts)]
 
 
-def _failed(name: str, exc: UvhuntError, out: Path) -> UvhuntError:
-    """A stage's error as the run reports it, with the command that resumes the run."""
+def _failed(name: str, exc: UvhuntError, out: Path, kept: list[str] = ()) -> UvhuntError:
+    """A stage's error as the run reports it, with the command that resumes the run.
+    ``kept``: later stages running in the background, which finish and are kept: ``--from``
+    would run them again, so the advice is a plain run (the failed stage has no result)."""
+    if kept:
+        resume = (
+            f"resume with `uvhunt run --out {out}` (the earlier stages' results, and "
+            f"{', '.join(kept)} finished in the background, are kept and reused)"
+        )
+    else:
+        resume = f"resume with `uvhunt run --out {out} --from {name}` (the earlier stages' "
+        resume += "results are kept)"
     return UvhuntError(
         f"stage '{name}' failed: {exc.problem}",
         path=exc.path,
-        fix=f"{exc.fix + '; then ' if exc.fix else ''}resume with `uvhunt run --out "
-        f"{out} --from {name}` (the earlier stages' results are kept)",
+        fix=f"{exc.fix + '; then ' if exc.fix else ''}{resume}",
     )
 
 

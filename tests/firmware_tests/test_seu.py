@@ -108,6 +108,16 @@ def test_a_campaign_in_verilator_classifies_every_fault(small_core, tmp_path):
     protected = campaign_of(
         "e", 12, 1, places=("weight_rom", "history", "control"), mitigation="ecc_tmr"
     )
+    refilled = campaign_of(
+        "e_refill",
+        12,
+        1,
+        places=("weight_rom", "history", "control"),
+        mitigation="ecc_tmr",
+        refill=True,
+    )  # the protected core's state (check bits, three copies) written back as well
+    outcomes = [(tmp_path / f / "outcomes.json").read_text() for f in ("e", "e_refill")]
+    assert outcomes[0] == outcomes[1]
     assert protected["bits"]["history"] == 2 * 16 * (36 + 7)  # SECDED: 7 check bits a word
     control = [
         t for t in find_targets((tmp_path / "e" / f"{TOP}.v").read_text()) if t.place == "control"

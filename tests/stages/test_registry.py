@@ -124,3 +124,23 @@ def test_the_evaluation_starts_beside_the_training_from_the_run_options(tmp_path
     model, training = configs(evaluate)
     assert evaluate.model is None and model == model_config(run) and training == train_config(run)
     assert model.hidden == (16, 8)
+
+
+def test_only_reads_the_stages_the_chosen_one_reads_and_a_failure_keeps_the_background(
+    tmp_path,
+):
+    from uvhunt.pipeline import NAMES, _depends, _failed
+    from uvhunt.stages.cache import StagePlan
+
+    inputs = {s.name: _depends(s) for s in STAGES}
+    only_evaluate = StagePlan(NAMES, inputs, tmp_path, "0", only="evaluate")
+    assert only_evaluate.read_by("evaluate") == {"simulate", "windows"}
+    assert only_evaluate.skipped("train") and not only_evaluate.skipped("windows")
+    only_export = StagePlan(NAMES, inputs, tmp_path, "0", only="export")
+    assert not only_export.skipped("train") and only_export.skipped("evaluate")
+    assert only_export.skipped("cosim") and not only_export.skipped("export")
+    error = UvhuntError("out of memory", fix="free some")
+    plain = _failed("train", error, Path("run"), ["evaluate"]).fix
+    assert "resume with `uvhunt run --out run` (" in plain and "--from" not in plain
+    assert "evaluate finished in the background" in plain
+    assert "`uvhunt run --out run --from cosim`" in _failed("cosim", error, Path("run")).fix

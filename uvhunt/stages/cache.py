@@ -66,8 +66,20 @@ class StagePlan:
         return None
 
     def skipped(self, stage: str) -> bool:
-        """With ``--only``, every stage after the chosen one is left alone."""
-        return self.only is not None and self.names.index(stage) > self.names.index(self.only)
+        """With ``--only``, every stage but the chosen one and those it reads (directly or
+        through others) is left alone."""
+        return self.only is not None and stage != self.only and stage not in self.read_by(self.only)
+
+    def read_by(self, stage: str) -> set[str]:
+        """The stages whose results ``stage`` reads, directly or through others."""
+        found: set[str] = set()
+        todo = list(self.inputs.get(stage, []))
+        while todo:
+            name = todo.pop()
+            if name not in found:
+                found.add(name)
+                todo.extend(self.inputs.get(name, []))
+        return found
 
     def record(self, stage: str, summary: dict) -> None:
         self._stamp(stage).parent.mkdir(parents=True, exist_ok=True)
