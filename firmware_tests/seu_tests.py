@@ -7,8 +7,9 @@ pixel of the injection frame, and every output compared with the golden scoring
 (``CoreReference``). The clean stream is simulated once: its end state (every register and
 every word of the memories the core writes, ``campaign["state"]``, and the input ports) is
 read once and written back at the start of each trial, after a reset: the same state as
-streaming those frames again, without simulating them in every trial. ``campaign["refill"]``: stream
-them again in every trial instead (the reference the tests compare with). A flip is a
+streaming those frames again, without simulating them in every trial.
+``campaign["refill"]``: stream them again in every trial instead (the reference the tests
+compare with). A flip is a
 write through the simulator's VPI of the stored value with one bit inverted: the register or
 word keeps it until the core writes it again, as an upset cell does. The read-only memories
 (weight and bias ROMs, the pixel mask) are restored after each trial, as reconfiguration
@@ -174,13 +175,14 @@ async def _trial(dut, tb, campaign, stream, expected, handles, fault, checkpoint
     ``checkpoint``: ``_checkpoint``'s state and outputs, or None (stream from the first
     frame)."""
     pixels = stream[0].shape[1]
-    board = _TrialBoard(expected, pixels)
     frames = 0
     if checkpoint is None:
         await _clean_start(dut, tb, handles)
     else:
         frames = campaign["inject_frame"]
         await _restore(dut, tb, handles, checkpoint, stream, frames)
+    board = _TrialBoard(expected, pixels)  # its quiet time counts from here
+    if checkpoint is not None:
         board.next = checkpoint[1]
     monitor = cocotb.start_soon(StreamMonitor(dut, board).run())
     flipped: list[int] = []
@@ -188,7 +190,7 @@ async def _trial(dut, tb, campaign, stream, expected, handles, fault, checkpoint
     injector = cocotb.start_soon(_inject(dut, handles[fault["target"]], fault, before, flipped))
     driver = cocotb.start_soon(StreamDriver(dut).send(*(a[frames:] for a in stream)))
     frame_ns = campaign["cycles_per_pixel"] * pixels * CLOCK_NS
-    hang, board.last_output_ns = False, get_sim_time("ns")
+    hang = False
     while not board.done:  # no output for two frames' clocks since the last: stopped
         quiet = get_sim_time("ns") - board.last_output_ns
         if quiet >= 2 * frame_ns:
@@ -236,13 +238,13 @@ async def seu_campaign(dut):
     expected = reference.expected(raw, thresholds, None, gate_thresholds)
     tb = CoreTestbench(dut)
     handles = _handles(core_of(dut))
-    missing = sorted({f["target"] for f in campaign["faults"]} - set(handles))
+    refill = campaign.get("refill", False)
+    needed = {f["target"] for f in campaign["faults"]} | set([] if refill else campaign["state"])
+    missing = sorted(needed - set(handles))
     assert not missing, f"the simulation does not expose {missing}"
     start = time.perf_counter()
     checkpoint = None
-    if not campaign.get("refill"):
-        missing = sorted(set(campaign["state"]) - set(handles))
-        assert not missing, f"the simulation does not expose {missing}"
+    if not refill:
         checkpoint = await _checkpoint(dut, tb, campaign, stream, expected, handles)
     outcomes = [
         await _trial(dut, tb, campaign, stream, expected, handles, fault, checkpoint)

@@ -131,9 +131,10 @@ def test_the_baseline_scan_scores_every_window_as_alone(hook, fold):
     from numpy.lib.stride_tricks import sliding_window_view
 
     from uvhunt.euso.readers import open_movie
+    from uvhunt.quant.preprocess import movie_series
 
     movie = open_movie(hook.movies[HELD_OUT])
-    series = ev.EventLevel._series(movie)[:, :250]
+    series = movie_series(movie)[:, :250]
     p, length = CONFIG.preprocessing, CONFIG.length
     entry = fold.baselines[ev.BASELINE]
     got = ev.baseline_scan(entry, series, p, length).reshape(250, -1)

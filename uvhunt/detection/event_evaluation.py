@@ -142,16 +142,11 @@ def conventional_top(raw: np.ndarray, first: int) -> list[Detections]:
     ]
 
 
-def _raw(movie) -> np.ndarray:
-    """A whole session's raw counts (frames, 48, 48) int64."""
-    return movie_raw_counts(movie)
-
-
 def trigger_candidates(movie_path: Path, first: int, out: Path, config: ModelConfig) -> None:
     """Each conventional setting's highest pixel-frames of one session (from ``first`` on),
     and the peak-gated trigger's, saved to ``out`` (.npz): computed once for all folds, since
     neither trigger learns anything."""
-    raw = _raw(open_movie(Path(movie_path)))
+    raw = movie_raw_counts(open_movie(Path(movie_path)))
     found = conventional_top(raw, first)
     gate = PeakGateTrigger(config.length).codes(raw, config.preprocessing)
     found.append(top_detections(gate, CANDIDATES_PER_SESSION, first))
@@ -273,7 +268,7 @@ class EventLevel:
             )
             pick = _candidates(qat, first)
             pixel = pick.row * N_SIDE + pick.col
-            windows = _windows(self._series(movie), pick.frame, pixel, length)
+            windows = _windows(movie_series(movie), pick.frame, pixel, length)
             base = _blocked(lambda w, p: baseline_scores(baseline, w, p), windows, p)
             found = _top_of(pick.frame, pixel, base, CANDIDATES_PER_SESSION)
             base_train.append((found, movie.events, movie.frames))
@@ -285,7 +280,7 @@ class EventLevel:
 
         movie = open_movie(Path(self.movies[fold.held_out]))
         truth, frames = movie.events, movie.frames
-        series = self._series(movie)
+        series = movie_series(movie)
         held = {
             "qat_mlp": _qat_scan(movie, golden, config),
             BASELINE: baseline_scan(baseline, series, p, length),
@@ -309,12 +304,15 @@ class EventLevel:
             if name == "conventional":
                 top = conv_held[trigger_index]
                 above = _saved_above(
-                    top, threshold, first, lambda: trigger.significance(_raw(movie))
+                    top, threshold, first, lambda: trigger.significance(movie_raw_counts(movie))
                 )
             elif name == "peak_gate":
                 top = gate_held
                 above = _saved_above(
-                    top, threshold, first, lambda: PeakGateTrigger(length).codes(_raw(movie), p)
+                    top,
+                    threshold,
+                    first,
+                    lambda: PeakGateTrigger(length).codes(movie_raw_counts(movie), p),
                 )
             else:
                 top = top_detections(held[name], CANDIDATES_PER_SESSION, first)
@@ -353,11 +351,6 @@ class EventLevel:
             "candidate_check": check,
             "seconds": round(time.perf_counter() - start, 1),
         }
-
-    @staticmethod
-    def _series(movie) -> np.ndarray:
-        """(pixels, frames) int64 raw counts of a whole session."""
-        return movie_series(movie)
 
     def _tune(self, sessions: list, first: int) -> tuple[int, list[dict]]:
         return tune_conventional(sessions, self.per_hour, first)
