@@ -2,7 +2,7 @@
 clone, timed.
 
 Clones this repository's HEAD (or ``--commit``) into a new folder, then runs the README's
-quick start there exactly: ``python3 -m venv .venv && .venv/bin/pip install -e . &&
+quick start there exactly: ``python3 -m venv .venv && .venv/bin/pip install --no-compile -e . &&
 .venv/bin/uvhunt run``, and reports the wall-clock time of the whole (install included) and
 of each stage (``uvhunt run --json``'s ``seconds``). Run it on an otherwise idle machine:
 ``python benchmarks/bench_run.py [--keep] [--json]``. Floor: the whole within 20 minutes.
@@ -54,7 +54,9 @@ def main() -> int:
     ).stdout.strip()
     print(f"bench_run: {commit} cloned into {clone}; installing and running", file=sys.stderr)
     install, done = _timed(
-        "python3 -m venv .venv && .venv/bin/pip install -e .", clone, folder / "install.log"
+        "python3 -m venv .venv && .venv/bin/pip install --no-compile -e .",
+        clone,
+        folder / "install.log",
     )
     if done.returncode:
         print(f"bench_run: the install failed, see {folder / 'install.log'}", file=sys.stderr)
