@@ -33,6 +33,7 @@ import math
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -182,10 +183,16 @@ def _candidates(qat_scores: np.ndarray, first: int) -> Detections:
     return top_detections(qat_scores, count, first)
 
 
+SCAN_THREADS = 2
+"""Threads of a fold's whole-session scans (QAT MLP and baseline), each on its share of the
+pixels with one BLAS thread: while the folds fill the cores they only take turns (they wait
+on a lock, not in a spin), and the last fold, alone at the end of the evaluation, scans on
+both cores. The scores do not depend on the count."""
+
+
 def _qat_scan(movie, golden: GoldenMLP, config: ModelConfig) -> np.ndarray:
-    """Every window of a session scored as ``uvhunt detect`` does (one thread: the folds
-    already fill the cores): (frames, 48, 48) int32."""
-    blocks = score_movie(movie, golden, config.preprocessing, config.length, workers=1)
+    """Every window of a session scored as ``uvhunt detect`` does: (frames, 48, 48) int32."""
+    blocks = score_movie(movie, golden, config.preprocessing, config.length, workers=SCAN_THREADS)
     return np.concatenate([b.scores for b in blocks])
 
 
@@ -216,14 +223,20 @@ def _blocked(score, windows: np.ndarray, p: Preprocessing) -> np.ndarray:
 
 def baseline_scan(entry: tuple, series: np.ndarray, p: Preprocessing, length: int):
     """Every window of a movie scored by a baseline, block by block (``BLOCK_FRAMES`` end
-    frames at a time): (frames, 48, 48) float32, NaN before the first full window."""
+    frames at a time, the pixels split over ``SCAN_THREADS``): (frames, 48, 48) float32, NaN
+    before the first full window."""
     pixels, frames = series.shape
     out = np.full((frames, pixels), np.nan, np.float32)
-    for start in range(length - 1, frames, BLOCK_FRAMES):
-        stop = min(start + BLOCK_FRAMES, frames)
-        residual = float_series_residual(series[:, start - length + 1 : stop], length, p)
-        scores = _scores_of_residual(entry, residual).reshape(pixels, stop - start)
-        out[start:stop] = scores.T
+    parts = np.array_split(np.arange(pixels), SCAN_THREADS)
+
+    def score(part, start, stop):
+        residual = float_series_residual(series[part, start - length + 1 : stop], length, p)
+        out[start:stop, part] = _scores_of_residual(entry, residual).reshape(-1, stop - start).T
+
+    with ThreadPoolExecutor(SCAN_THREADS) as pool:
+        for start in range(length - 1, frames, BLOCK_FRAMES):
+            stop = min(start + BLOCK_FRAMES, frames)
+            list(pool.map(score, parts, [start] * len(parts), [stop] * len(parts)))
     return out.reshape(frames, N_SIDE, N_SIDE)
 
 
