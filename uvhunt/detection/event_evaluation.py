@@ -187,7 +187,8 @@ SCAN_THREADS = 2
 """Threads of a fold's whole-session scans (QAT MLP and baseline), each on its share of the
 pixels with one BLAS thread: while the folds fill the cores they only take turns (they wait
 on a lock, not in a spin), and the last fold, alone at the end of the evaluation, scans on
-both cores. The scores do not depend on the count."""
+both cores. The scores do not depend on the count. XGBoost's prediction is thread-safe
+since 1.4 (its own tests predict from ten threads at once)."""
 
 
 def _qat_scan(movie, golden: GoldenMLP, config: ModelConfig) -> np.ndarray:
