@@ -10,6 +10,7 @@ import pytest
 from tests.fast_training import fast_train_config
 from uvhunt.detection import event_evaluation as ev
 from uvhunt.detection.event_evaluation_report import write_event_report
+from uvhunt.detection.scoring import NO_WINDOW
 from uvhunt.euso.window_store import open_window_dataset
 from uvhunt.quant.baselines import fit_baselines
 from uvhunt.quant.config import ModelConfig
@@ -125,9 +126,12 @@ def test_the_report_sums_the_folds(figures, tmp_path):
     assert "## Event level" in (tmp_path / "report.md").read_text()
 
 
-def test_the_baseline_scan_scores_every_window_as_alone(hook, fold):
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_the_baseline_scan_scores_every_window_as_alone(hook, fold, threads, monkeypatch):
     """The held-out scan's running-sum residuals give each window the score the baseline
-    gives that window alone (and NaN before the first full window)."""
+    gives that window alone (and NaN before the first full window), however many threads
+    share the pixels."""
+    monkeypatch.setattr(ev, "SCAN_THREADS", threads)
     from numpy.lib.stride_tricks import sliding_window_view
 
     from uvhunt.euso.readers import open_movie
@@ -142,3 +146,17 @@ def test_the_baseline_scan_scores_every_window_as_alone(hook, fold):
     alone = ev.baseline_scores(entry, windows, p).reshape(len(series), -1).T
     assert np.isnan(got[: length - 1]).all()
     np.testing.assert_array_equal(got[length - 1 :], alone.astype(np.float32))
+
+
+def test_the_qat_scan_does_not_depend_on_its_threads(hook, fold, monkeypatch):
+    """A session's QAT scan on one thread and on several: equal integers, every window."""
+    from uvhunt.euso.readers import open_movie
+
+    movie = open_movie(hook.movies[HELD_OUT])
+    golden = ev.fold_golden(fold.quant_model, CONFIG)
+    monkeypatch.setattr(ev, "SCAN_THREADS", 1)
+    one = ev._qat_scan(movie, golden, CONFIG)
+    monkeypatch.setattr(ev, "SCAN_THREADS", 2)
+    two = ev._qat_scan(movie, golden, CONFIG)
+    assert one.shape == (movie.frames, 48, 48) and (one[CONFIG.length - 1 :] != NO_WINDOW).all()
+    np.testing.assert_array_equal(one, two)
