@@ -94,8 +94,11 @@ class TrainConfig:
     max_epochs: int = 40
     qat_epochs: int = 15
     """Epochs of quantization-aware fine-tuning, starting from the float weights."""
-    qat_learning_rate_factor: float = 0.1
-    """QAT fine-tuning runs at this fraction of the float model's learning rate."""
+    qat_learning_rate_factor: float = 0.3
+    """QAT fine-tuning runs at this fraction of the float model's learning rate (the first
+    layer's weights at a further ``input_scale``: ``QuantMLP.parameter_groups``). Over the nine
+    folds of the default run's data, 0.1 / 0.3 / 0.5 / 1.0 gave a mean QAT AUC of 0.9065 /
+    0.9152 / 0.9100 / 0.9075 against the float model's 0.9139."""
     patience: int = 6
     """Epochs without a better validation ROC AUC before stopping."""
     validation_fraction: float = 0.2

@@ -137,7 +137,7 @@ def _fit(
     positives = float(y_train.sum())
     pos_weight = torch.tensor((len(y_train) - positives) / max(positives, 1.0))
     loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
-    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+    optimizer = torch.optim.Adam(model.parameter_groups(learning_rate))
     schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=config.decay)
     generator = torch.Generator().manual_seed(config.seed)
 

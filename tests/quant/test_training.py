@@ -11,6 +11,8 @@ from uvhunt.quant.evaluation import evaluate
 from uvhunt.quant.evaluation_report import write_report
 from uvhunt.quant.hard_negatives import hardest_negatives, train_mined
 from uvhunt.quant.metrics import efficiency_at, efficiency_by_magnitude, threshold_at
+from uvhunt.quant.models import FloatMLP, QuantMLP
+from uvhunt.quant.preprocess import Preprocessing
 from uvhunt.quant.training import prepare, scores, train
 
 FAST = fast_train_config(negatives=3000, max_epochs=4, hard=500)
@@ -26,6 +28,33 @@ def test_training_is_deterministic_and_learns(window_folder):
     ):
         torch.testing.assert_close(x, y, rtol=0, atol=0)
     assert a.history["float"]["best_validation_auc"] > 0.7  # chance is 0.5; 4 epochs only
+
+
+@pytest.mark.parametrize("bits", [8, 6])
+def test_qat_steps_on_the_first_weights_shrink_as_the_weights_do(bits):
+    """The QAT model's first weights are the float model's × input_scale; Adam's first step
+    moves every weight by about the learning rate whatever its gradient, so the first layer's
+    steps must shrink by input_scale too, or fine-tuning moves them 2**(bits-1) times too far."""
+    config = ModelConfig(hidden=(8, 4), preprocessing=Preprocessing(bits=bits))
+    torch.manual_seed(0)
+    model = QuantMLP(config)
+    model.load_float(FloatMLP(config))
+    groups = model.parameter_groups(1e-3)
+    grouped = [id(p) for g in groups for p in g["params"]]
+    assert sorted(grouped) == sorted(id(p) for p in model.parameters())  # each once
+    linear = [m for m in model.net if isinstance(m, torch.nn.Linear)]
+    weights = [m.weight.detach().clone() for m in linear]
+    optimizer = torch.optim.Adam(groups)
+    x = torch.randint(-(2 ** (bits - 1)), 2 ** (bits - 1), (256, config.length)).float()
+    model(x).square().mean().backward()
+    optimizer.step()
+    steps = [
+        float((m.weight.detach() - w).abs().max()) for m, w in zip(linear, weights, strict=True)
+    ]
+    assert model.input_scale == 2.0 ** -(bits - 1)
+    assert steps[0] == pytest.approx(1e-3 * model.input_scale, rel=0.01)
+    assert steps[1] == pytest.approx(1e-3, rel=0.01)
+    assert FloatMLP(config).parameter_groups(1e-3)[0]["lr"] == 1e-3
 
 
 def test_test_sessions_are_never_trained_on(window_folder):
