@@ -5,7 +5,7 @@ the float weights. Deterministic for a seed at a given number of threads (seeded
 import copy
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -95,7 +95,7 @@ def train(
             inputs.integer.astype(np.float32),
             inputs.label,
             validation,
-            train_config,
+            replace(train_config, batch_size=train_config.qat_batch_size),
             train_config.qat_epochs,
             train_config.learning_rate * train_config.qat_learning_rate_factor,
             bar.update,
