@@ -93,20 +93,15 @@ class TrainConfig:
     batch_size: int = 128
     max_epochs: int = 40
     qat_batch_size: int = 512
-    """Windows per batch of the QAT fine-tuning. brevitas costs about 6 ms a batch on one
-    core, nearly whatever its size; fine-tuning runs 6 to 15 epochs since the first layer's
-    rate is scaled (before, it always stopped after 6). At 512 a fold trains in less time
-    than before the fix; at 128 or 256 the default run missed its 20 minutes (1,287.5 s at
-    128, 1,252.7 s at 256), for 0.003–0.004 more AUC (``qat_learning_rate_factor``)."""
+    """Windows per batch of the QAT fine-tuning (brevitas costs about 6 ms a batch on one
+    core, nearly whatever its size; the choice: docs/quantization.md, "The first layer's
+    rate")."""
     qat_epochs: int = 15
     """Epochs of quantization-aware fine-tuning, starting from the float weights."""
     qat_learning_rate_factor: float = 0.6
-    """QAT fine-tuning runs at this fraction of the float model's learning rate (the first
-    layer's weights at a further ``input_scale``: ``QuantMLP.parameter_groups``). Mean QAT
-    AUC over the nine folds of the default run's data (float 0.9139), and seconds a fold on
-    a busy 2-core machine: batch 128 at 0.1 / 0.3 / 0.5 / 1.0: 0.9065 / 0.9152 / 0.9100 /
-    0.9075, 34–37 s; batch 256 at 0.3 / 0.6: 0.9113 / 0.9138, 26 / 28 s; batch 512 at 0.3 /
-    0.6: 0.9081 / 0.9109, 24 / 21 s. Before the fix, batch 128 at 0.1: 0.8943, 28 s."""
+    """QAT fine-tuning runs at this fraction of the float model's learning rate, the first
+    layer's weights at a further ``input_scale`` (``QuantMLP.parameter_groups``; the settings
+    measured: docs/quantization.md, "The first layer's rate")."""
     patience: int = 6
     """Epochs without a better validation ROC AUC before stopping."""
     validation_fraction: float = 0.2

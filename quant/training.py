@@ -5,7 +5,7 @@ the float weights. Deterministic for a seed at a given number of threads (seeded
 import copy
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -70,6 +70,7 @@ def train(
             train_config,
             train_config.max_epochs,
             train_config.learning_rate,
+            train_config.batch_size,
             bar.update,
         )
     if not quantize:
@@ -95,9 +96,10 @@ def train(
             inputs.integer.astype(np.float32),
             inputs.label,
             validation,
-            replace(train_config, batch_size=train_config.qat_batch_size),
+            train_config,
             train_config.qat_epochs,
             train_config.learning_rate * train_config.qat_learning_rate_factor,
+            train_config.qat_batch_size,
             bar.update,
             pruner if pruner.active else None,
             regularizer,
@@ -124,6 +126,7 @@ def _fit(
     config: TrainConfig,
     epochs: int,
     learning_rate: float,
+    batch_size: int,
     advance: Callable[[int], object],
     pruner: Pruner | None = None,
     regularizer: Callable[[], torch.Tensor] | None = None,
@@ -162,8 +165,8 @@ def _fit(
         if pruner is not None:
             pruner.start_epoch(epoch)
         order = torch.randperm(len(y_train), generator=generator)
-        for start in range(0, len(order), config.batch_size):
-            batch = order[start : start + config.batch_size]
+        for start in range(0, len(order), batch_size):
+            batch = order[start : start + batch_size]
             optimizer.zero_grad()
             loss = loss_fn(model(x_train[batch]), y_train[batch])
             if regularizer is not None:
