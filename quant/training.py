@@ -80,7 +80,8 @@ def train(
     quant_model.train()
     with torch.no_grad():  # let the activation quantizers see data before they are used
         quant_model(torch.from_numpy(inputs.integer[~validation][:4096].astype(np.float32)))
-    pruner = Pruner(quant_model, train_config.sparsity, train_config.prune_epochs)
+    prune_epochs = min(train_config.prune_epochs, train_config.qat_epochs)
+    pruner = Pruner(quant_model, train_config.sparsity, prune_epochs)
     regularizer = None
     if train_config.resource_penalty > 0:
         with torch.no_grad():

@@ -18,6 +18,8 @@ from uvhunt.quant.training import prepare, train
 from uvhunt.quant.vectors import make_vectors
 
 FAST = replace(fast_train_config(negatives=3000, max_epochs=3, hard=0), qat_epochs=4)
+DENSE = replace(FAST, sparsity=0.0)
+"""Fine-tuning that prunes nothing (the default prunes half)."""
 CONFIG = ModelConfig(hidden=(16, 8), layer_weight_bits=(3, 6, 4))
 
 
@@ -88,16 +90,26 @@ def test_pruned_models_keep_their_zeros_and_stay_exact(inputs, tmp_path):
         assert (layer.weight == 0).mean() >= np.floor(0.5 * layer.weight.size) / layer.weight.size
     # the kept state is one at the final sparsity, not the unpruned start
     assert result.history["qat"]["best_epoch"] >= pruned.prune_epochs
-    dense = train(inputs, CONFIG, FAST).quant_model
+    dense = train(inputs, CONFIG, DENSE).quant_model
     assert (
         quantized_cost(result.quant_model, CONFIG)["digit_bits"]
         < quantized_cost(dense, CONFIG)["digit_bits"]
     )
 
 
+def test_fewer_qat_epochs_than_prune_epochs_still_end_at_the_final_sparsity(inputs):
+    short = replace(FAST, sparsity=0.5, prune_epochs=99).validate()
+    result = train(inputs, CONFIG, short)
+    for layer in result.quant_model.net:
+        if hasattr(layer, "quant_weight"):
+            w = layer.quant_weight().value
+            assert (w == 0).sum().item() >= np.floor(0.5 * w.numel()), layer
+    assert result.history["qat"]["best_epoch"] == short.qat_epochs
+
+
 def test_the_resource_penalty_lowers_the_digit_cost(inputs, tmp_path):
-    plain = train(inputs, CONFIG, FAST).quant_model
-    charged = train(inputs, CONFIG, replace(FAST, resource_penalty=2.0)).quant_model
+    plain = train(inputs, CONFIG, DENSE).quant_model
+    charged = train(inputs, CONFIG, replace(DENSE, resource_penalty=2.0)).quant_model
     _exact(charged, CONFIG, tmp_path)
     a, b = quantized_cost(plain, CONFIG), quantized_cost(charged, CONFIG)
     assert b["digit_bits"] < a["digit_bits"], (a, b)
@@ -108,7 +120,6 @@ def test_bad_resource_settings_are_refused():
         dict(sparsity=1.0),
         dict(sparsity=-0.1),
         dict(prune_epochs=0),
-        dict(prune_epochs=99),
         dict(resource_penalty=-1.0),
     ):
         with pytest.raises(ValueError):

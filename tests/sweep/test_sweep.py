@@ -12,9 +12,11 @@ import pytest
 
 from tests.fast_training import TRAIN_FLAGS
 from uvhunt.cli import main
+from uvhunt.quant.config import ModelConfig, TrainConfig, replace
 from uvhunt.stages.report import _sweep_section
 from uvhunt.sweep.pareto import near_front, pareto_front
-from uvhunt.sweep.space import Point, SweepSpace
+from uvhunt.sweep.runner import SweepConfig, sweep_context
+from uvhunt.sweep.space import Point, SweepSpace, point_key
 
 SMALL = [
     "--trials", "5", "--batch", "3", "--fold-negatives", "1000", "--space-sizes", "4,8,16",
@@ -45,6 +47,28 @@ def test_a_points_parameters_give_the_point_back():
     assert space.suggest(study.ask()) == point
     with pytest.raises(ValueError, match="weight_bits"):
         SweepSpace(weight_bits=(1, 4)).validate()
+
+
+def test_a_points_key_names_what_its_results_depend_on():
+    point, model, train, config = (
+        Point((16, 8), (3, 5, 3), 0.5),
+        ModelConfig(),
+        TrainConfig(),
+        SweepConfig(),
+    )
+    key = point_key(point, sweep_context("data", model, train, config))
+    # the point sets its own sparsity and penalty: the training defaults' change nothing
+    same = replace(train, sparsity=0.25, resource_penalty=0.1)
+    assert point_key(point, sweep_context("data", model, same, config)) == key
+    for other in (
+        sweep_context("other data", model, train, config),
+        sweep_context("data", model, replace(train, qat_epochs=3), config),
+        sweep_context("data", model, train, replace(config, folds=2)),
+    ):
+        assert point_key(point, other) != key
+    assert (
+        point_key(replace(point, sparsity=0.25), sweep_context("data", model, same, config)) != key
+    )
 
 
 def _sweep(windows, out, *extra) -> int:

@@ -56,10 +56,7 @@ def fold_groups(sessions: list[int], folds: int) -> list[list[int]]:
 def point_configs(task: PointTask) -> tuple[ModelConfig, TrainConfig]:
     p = task.point
     model = replace(task.model, hidden=p.hidden, layer_weight_bits=p.weight_bits).validate()
-    prune_epochs = min(task.train.prune_epochs, task.train.qat_epochs)
-    train = replace(
-        task.train, sparsity=p.sparsity, resource_penalty=p.penalty, prune_epochs=prune_epochs
-    ).validate()
+    train = replace(task.train, sparsity=p.sparsity, resource_penalty=p.penalty).validate()
     return model, train
 
 

@@ -13,7 +13,7 @@ import json
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from uvhunt._core.atomic import atomic_dir, check_output, write_json
@@ -121,6 +121,19 @@ def _in_space(point: Point, space: SweepSpace) -> bool:
     )
 
 
+def sweep_context(data: str, model: ModelConfig, train: TrainConfig, config: SweepConfig) -> dict:
+    """What every point's results depend on besides the point (``point_key``): the data set's
+    identity and the settings. Each point sets its own sparsity and penalty, so the training
+    defaults' do not enter."""
+    return {
+        "data": data,
+        "model": model.to_dict(),
+        "train": replace(train, sparsity=0.0, resource_penalty=0.0).to_dict(),
+        "folds": config.folds,
+        "test_negatives": config.test_negatives,
+    }
+
+
 def run_sweep(
     windows: Path,
     out: Path,
@@ -139,13 +152,7 @@ def run_sweep(
     config.validate()
     check_output(out, [windows, cache])
     store = PointCache(cache)
-    context = {
-        "data": dataset_identity(windows),
-        "model": model.to_dict(),
-        "train": train.to_dict(),
-        "folds": config.folds,
-        "test_negatives": config.test_negatives,
-    }
+    context = sweep_context(dataset_identity(windows), model, train, config)
     progress = progress or no_progress
     grid = space.grid() if config.sampler == "grid" else None
     trials = (len(grid) if not config.trials else min(config.trials, len(grid))) if grid else None
