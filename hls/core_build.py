@@ -83,10 +83,10 @@ def core_model(golden: GoldenMLP, preprocessing: Preprocessing) -> dict:
         why.append(f"one output is needed (the model has {golden.sizes[-1]})")
     for index, layer in enumerate(golden.layers[:-1]):
         out = layer.output_quant
-        if out.bits != 8 or out.signed or layer.shift is None or layer.shift < 0:
+        if out.bits != 8 or out.signed or layer.shift is None:
             why.append(
-                f"hidden layer {index} must give 8-bit unsigned activations by a right shift "
-                f"or none (it has {out.bits} bits, shift {layer.shift})"
+                f"hidden layer {index} must give 8-bit unsigned activations by a power-of-two "
+                f"shift (it has {out.bits} bits, shift {layer.shift})"
             )
     weight_bits = max(layer.weight_quant.bits for layer in golden.layers)
     if weight_bits > 6:

@@ -32,7 +32,8 @@ Architecture (one pixel at a time, time-multiplexed MLP):
   post : per finished group, a serial post-processor (one neuron per cycle, overlapping the
          next group's MACs) unpacks acc_lo = sext(P[0:k]), acc_hi = P[k:] + P[k-1], adds the
          bias (bias ROM), and for hidden layers does ReLU, round-half-even shift
-         floor((a + 2^(s-1) - 1 + a[s]) / 2^s) and clip to 255 into a ping-pong activation
+         floor((a + 2^(s-1) - 1 + a[s]) / 2^s) (a left shift a * 2^-s when s < 0: nothing
+         to round) and clip to 255 into a ping-pong activation
          buffer; for the last layer it stores the score (accumulator, no activation).
   DRAIN: wait for the MAC pipeline and post-processor to empty before the next layer.
   OUT  : present one output beat per input pixel; hold until m_tready.
@@ -934,11 +935,16 @@ class TriggerCore(wiring.Component):
             s = self.model["shifts"][li]
             t = Signal(self.post_bits + 1, name=f"rnd{li}")
             y = Signal(8, name=f"y{li}")
-            if s == 0:  # nothing to round: the accumulator is the activation, clipped
+            if s <= 0:  # nothing to round: the accumulator, times 2**-s, is the activation
                 m.d.sync += t.eq(pos)
             else:
                 m.d.sync += t.eq(pos + ((1 << (s - 1)) - 1) + pos[s])
-            m.d.comb += y.eq(Mux(t[s + 8 :] != 0, 255, t[s : s + 8]))
+            if s >= 0:
+                m.d.comb += y.eq(Mux(t[s + 8 :] != 0, 255, t[s : s + 8]))
+            elif -s < 8:  # a left shift: clip when a set bit would pass bit 7
+                m.d.comb += y.eq(Mux(t[8 + s :] != 0, 255, Cat(C(0, -s), t[: 8 + s])))
+            else:  # any non-zero accumulator times 2**8 or more clips
+                m.d.comb += y.eq(Mux(t != 0, 255, 0))
             ys.append(y)
         with m.If(vb & (lay_b == nl - 1) & (n_b == 0)):
             m.d.sync += score.eq(acc_b)
