@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from uvhunt.console import progress_bars
+from uvhunt.console import progress_bars, warnings_off
 from uvhunt.stages import run_named
 
 FLOORS = {"luts": 1572, "dsps": 4, "bram36_weights": 2, "bram36_history": 30, "logic_levels": 6}
@@ -121,4 +121,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with warnings_off():  # the libraries' warnings, in workers too: not our output
+        sys.exit(main())

@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from uvhunt.console import warnings_off
 from uvhunt.stages import run_named
 
 MAX_SECONDS = 600.0
@@ -90,4 +91,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with warnings_off():  # the libraries' warnings, in workers too: not our output
+        sys.exit(main())

@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from uvhunt.console import warnings_off
 from uvhunt.hls.parts import PARTS
 from uvhunt.stages import run_named
 
@@ -103,4 +104,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with warnings_off():  # the libraries' warnings, in workers too: not our output
+        sys.exit(main())

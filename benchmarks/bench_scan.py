@@ -14,6 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from uvhunt.console import warnings_off
 from uvhunt.stages import run_named
 
 
@@ -58,4 +59,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with warnings_off():  # the libraries' warnings, in workers too: not our output
+        sys.exit(main())

@@ -21,7 +21,7 @@ import json
 import sys
 from pathlib import Path
 
-from uvhunt.console import progress_bars
+from uvhunt.console import progress_bars, warnings_off
 from uvhunt.stages import run_named
 from uvhunt.stages.sweep import render
 
@@ -63,4 +63,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with warnings_off():  # the libraries' warnings, in workers too: not our output
+        sys.exit(main())

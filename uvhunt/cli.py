@@ -2,7 +2,6 @@
 of the registry (``uvhunt.stages.STAGES``)."""
 
 import argparse
-import contextlib
 import functools
 import os
 import sys
@@ -14,7 +13,7 @@ with warnings.catch_warnings(record=True) as IMPORT_WARNINGS:
     warnings.simplefilter("always")
     from uvhunt import __version__, pipeline
     from uvhunt._core.errors import UvhuntError
-    from uvhunt.console import emit, progress_bars
+    from uvhunt.console import emit, progress_bars, warnings_off
     from uvhunt.stages import STAGES, add_common_arguments, add_stage_arguments, run_stage
     from uvhunt.stages.stage import Stage
 
@@ -55,23 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         for w in IMPORT_WARNINGS:
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
         return _handle(args)
-    with warnings.catch_warnings(), _quiet_child_processes():
-        warnings.simplefilter("ignore")
+    with warnings_off():
         return _handle(args)
-
-
-@contextlib.contextmanager
-def _quiet_child_processes():
-    """Worker processes (the evaluation's, the simulator's Python) start with warnings off,
-    unless the user's environment says otherwise."""
-    if "PYTHONWARNINGS" in os.environ:
-        yield
-        return
-    os.environ["PYTHONWARNINGS"] = "ignore"
-    try:
-        yield
-    finally:
-        del os.environ["PYTHONWARNINGS"]
 
 
 def _handle(args: argparse.Namespace) -> int:

@@ -1,7 +1,10 @@
 """What commands show a person: progress bars on stderr, a summary table, or JSON."""
 
+import contextlib
 import json
+import os
 import sys
+import warnings
 
 from tqdm import tqdm
 
@@ -25,6 +28,23 @@ def progress_bars(quiet: bool = False) -> ProgressFactory:
         )
 
     return bar
+
+
+@contextlib.contextmanager
+def warnings_off():
+    """Python warnings off, here and in the processes started meanwhile (the evaluation's
+    workers, Dask's, the simulator's Python), unless the environment's ``PYTHONWARNINGS``
+    says otherwise: foreign libraries' warnings are not a command's output."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if "PYTHONWARNINGS" in os.environ:
+            yield
+            return
+        os.environ["PYTHONWARNINGS"] = "ignore"
+        try:
+            yield
+        finally:
+            del os.environ["PYTHONWARNINGS"]
 
 
 def table(rows: list[list], headers: list[str]) -> str:
