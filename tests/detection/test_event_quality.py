@@ -17,7 +17,7 @@ from uvhunt.detection.event_quality import (
     threshold_for_false_rate,
     top_detections,
 )
-from uvhunt.detection.events import group, match_truth
+from uvhunt.detection.events import Detections, group, match_truth
 from uvhunt.euso.events import EventRecord
 from uvhunt.euso.timing import D3_S
 
@@ -74,6 +74,35 @@ def test_threshold_for_a_false_event_rate():
     assert figures["false_events"] == 1 and figures["meteors_caught"] == 1
     threshold, figures = threshold_for_false_rate(movies, 0.0, length=4)
     assert threshold == 7.0 and figures["false_events"] == 0 and figures["meteors_caught"] == 1
+
+
+def test_the_threshold_search_finds_the_lowest_passing_score_when_the_count_is_monotone():
+    """Isolated detections (one event each, so no grouping wiggles): the galloping search
+    must land where an exhaustive scan of every score does, for every rate tried."""
+    rng = np.random.default_rng(11)
+    n = 300
+    frame = np.arange(n) * 6 + 10  # more than the 4-frame gap apart: one event each
+    row, col = rng.integers(0, 48, n), rng.integers(0, 48, n)
+    score = rng.permutation(n).astype(np.float64)
+    found = Detections(frame, row, col, score)
+    truth = [  # every third detection lies on a meteor
+        EventRecord(
+            i, "meteor", int(frame[i]) - 2, int(frame[i]), *[float(row[i]), float(col[i])] * 2
+        )
+        for i in range(0, n, 3)
+    ]
+    frames = int(frame[-1]) + 10
+    hours = frames * D3_S / 3600
+
+    def false_events(threshold):
+        keep = score > threshold
+        above = Detections(frame[keep], row[keep], col[keep], score[keep])
+        return fast_outcome(above, truth, 4).false_events
+
+    for allowed in (0, 1, 5, 37, 150, 199, 1000):
+        threshold, figures = threshold_for_false_rate([(found, truth, frames)], allowed / hours, 4)
+        assert threshold == min(t for t in score if false_events(t) <= allowed), allowed
+        assert figures["false_events"] == false_events(threshold) <= allowed
 
 
 def test_the_fast_outcome_equals_grouping_and_matching_event_by_event():

@@ -95,16 +95,15 @@ def fast_outcome(found: Detections, truth: list[EventRecord], length: int) -> Ou
     last = np.maximum.reduceat(frames, first_of)
     point = np.stack([np.asarray(found.row)[peak], np.asarray(found.col)[peak]], 1).astype(float)
     meteor = np.full(n, -1)
-    for record in truth:
+    for record in truth:  # the first meteor in the truth's order wins, as in match_truth
         if record.kind != "meteor":
             continue
-        near = (
-            (record.end_frame >= start)
-            & (record.start_frame <= last)
-            & (distances_to_track(record, point) <= MATCH_PIXELS)
-            & (meteor < 0)
+        at = np.flatnonzero(
+            (record.end_frame >= start) & (record.start_frame <= last) & (meteor < 0)
         )
-        meteor[near] = record.id
+        if at.size:
+            near = at[distances_to_track(record, point[at]) <= MATCH_PIXELS]
+            meteor[near] = record.id
     caught = frozenset(int(i) for i in np.unique(meteor[meteor >= 0]))
     return Outcome(n, int((meteor < 0).sum()), caught)
 
@@ -169,9 +168,10 @@ def threshold_for_false_rate(
 ) -> tuple[float, dict]:
     """The lowest of the detections' own scores that, as the threshold (a detection passes
     when its score is above it), leaves the movies' false events at most ``per_hour`` per
-    hour of data; by bisection (the count falls with the threshold, up to grouping's small
-    wiggles). ``movies``: each movie's detections above some floor (from ``first_frame`` on),
-    truth and frame count. Returns (threshold, the combined quality there)."""
+    hour of data: galloping down from the highest score, then halving (the count falls with
+    the threshold, up to grouping's small wiggles). ``movies``: each movie's detections above
+    some floor (from ``first_frame`` on), truth and frame count. Returns (threshold, the
+    combined quality there)."""
     candidates = np.unique(np.concatenate([np.asarray(d.score, np.float64) for d, _, _ in movies]))
     if not candidates.size:
         raise ValueError("no detections to choose a threshold from")
@@ -188,6 +188,16 @@ def threshold_for_false_rate(
 
     lo, hi = -1, len(candidates) - 1  # candidates[hi] passes (nothing is above it)
     best = measure(candidates[hi])
+    # gallop down from the top, then bisect: the thresholds tried stay near the answer, where
+    # few detections pass, instead of starting at the candidates' median
+    step = 1
+    while hi - step > lo:
+        figures = measure(candidates[hi - step])
+        if figures["false_events_per_hour"] > per_hour:
+            lo = hi - step
+            break
+        hi, best = hi - step, figures
+        step *= 2
     while hi - lo > 1:
         mid = (lo + hi) // 2
         figures = measure(candidates[mid])
