@@ -95,15 +95,16 @@ def fast_outcome(found: Detections, truth: list[EventRecord], length: int) -> Ou
     last = np.maximum.reduceat(frames, first_of)
     point = np.stack([np.asarray(found.row)[peak], np.asarray(found.col)[peak]], 1).astype(float)
     meteor = np.full(n, -1)
-    for record in truth:  # the first meteor in the truth's order wins, as in match_truth
+    for record in truth:
         if record.kind != "meteor":
             continue
-        at = np.flatnonzero(
-            (record.end_frame >= start) & (record.start_frame <= last) & (meteor < 0)
+        near = (
+            (record.end_frame >= start)
+            & (record.start_frame <= last)
+            & (distances_to_track(record, point) <= MATCH_PIXELS)
+            & (meteor < 0)
         )
-        if at.size:
-            near = at[distances_to_track(record, point[at]) <= MATCH_PIXELS]
-            meteor[near] = record.id
+        meteor[near] = record.id
     caught = frozenset(int(i) for i in np.unique(meteor[meteor >= 0]))
     return Outcome(n, int((meteor < 0).sum()), caught)
 
