@@ -13,7 +13,8 @@ catches. The peak-gated trigger (``detection.peak_gate``, nothing learned, the i
 trigger core computes) is measured beside them: at its threshold code stored in the export
 (set on the training sessions for the stored false-event rate, as the network's is), and on
 the same ROC; and so are the core's two trigger bits together (the network's or the peak
-gate's, each at its stored threshold). Each
+gate's, each at its stored threshold), also session by session with each session's
+background and sky, since faint meteors are lost under bright skies first. Each
 session's dead and hot pixels are masked in both triggers, found (``euso.bad_pixels``) from its
 own first ``MASK_FRAMES`` frames, as a mask on board would be found from the data before.
 
@@ -73,10 +74,41 @@ CURVE_RATES = (10.0, 30.0, 100.0, 300.0, 1000.0)
 """False events per hour of the event-level ROC: both triggers' thresholds set on the fresh
 sessions themselves for each rate (the operating point uses the stored threshold)."""
 
+SKY = ("moonlight_per_gtu", "airglow_per_gtu", "cloud_cover")
+"""The session conditions reported beside each session's figures."""
+
 
 def _caught_fraction(rows: list[dict]) -> float:
     """Meteors caught over meteors simulated, in the magnitude bins ``rows``."""
     return sum(r["caught"] for r in rows) / max(1, sum(r["meteors"] for r in rows))
+
+
+def _bright(q: dict) -> list[dict]:
+    """Magnitude rows of meteors brighter than +5."""
+    return [r for r in q["by_magnitude"] if float(r["magnitude"].split("…")[1]) <= 5]
+
+
+def _faint(q: dict) -> list[dict]:
+    """The +5…+6 magnitude row (empty if no meteor)."""
+    return [r for r in q["by_magnitude"] if r["magnitude"] == "+5…+6"]
+
+
+def _session_row(index: int, path: Path, raw: np.ndarray, core: dict) -> dict:
+    """One session's sky (its background, raw D3 counts a frame, the median over pixels
+    and frames; moonlight and airglow, counts per GTU; cloud cover, fraction) and the core's
+    figures there."""
+    sky = json.loads((path / "session.json").read_text())["conditions"]
+    counts = {}
+    for name, rows in (("brighter_than_5", _bright(core)), ("between_5_and_6", _faint(core))):
+        counts[name] = [sum(r["caught"] for r in rows), sum(r["meteors"] for r in rows)]
+    return {
+        "session": index,
+        "background_median": float(np.median(raw[:: max(1, len(raw) // 64)])),
+        **{k: round(float(sky[k]), 3) for k in SKY},
+        "false_events": core["false_events"],
+        "hours": core["hours"],
+        **counts,
+    }
 
 
 def main() -> int:
@@ -112,6 +144,7 @@ def main() -> int:
     gate_threshold, gate_trained = stored["peak_gate"]["code"], stored["peak_gate"]["measured"]
     network, conventional, network_top, masked, gated, gate_top = [], [], [], [], [], []
     either = []  # the core's two trigger bits together: m_trig or m_gate_trig
+    by_session = []  # the core's figures and each session's sky
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         configs = session_configs(args.sessions, args.frames, args.meteor_rate, args.seed)
@@ -144,6 +177,7 @@ def main() -> int:
             both = detections(np.where(fired, 1, 0), 0, first)
             outcome = fast_outcome(both, movie.events, config.length)
             either.append(quality(outcome, movie.events, movie.frames, first))
+            by_session.append(_session_row(index, path, raw, either[-1]))
             print(
                 f"session {index}: {network[-1]['false_events']} false events, "
                 f"{network[-1]['meteors_caught']} of {network[-1]['meteors']} meteors",
@@ -168,12 +202,6 @@ def main() -> int:
             }
         )
     core = combined(either)  # what the core flies: either bit
-
-    def bright(q):
-        return [r for r in q["by_magnitude"] if float(r["magnitude"].split("…")[1]) <= 5]
-
-    def faint(q):
-        return [r for r in q["by_magnitude"] if r["magnitude"] == "+5…+6"]
 
     result = {
         "seconds": round(time.perf_counter() - start, 1),
@@ -200,11 +228,12 @@ def main() -> int:
             **combined(gated),
         },
         "network_or_gate": core,
+        "network_or_gate_by_session": by_session,
         "curve": curve,
-        "brighter_than_5": _caught_fraction(bright(net)),
-        "between_5_and_6": _caught_fraction(faint(net)),
-        "core_brighter_than_5": _caught_fraction(bright(core)),
-        "core_between_5_and_6": _caught_fraction(faint(core)),
+        "brighter_than_5": _caught_fraction(_bright(net)),
+        "between_5_and_6": _caught_fraction(_faint(net)),
+        "core_brighter_than_5": _caught_fraction(_bright(core)),
+        "core_between_5_and_6": _caught_fraction(_faint(core)),
     }
     floors = {  # on the core's trigger as it flies (either bit), and on the network alone
         "core: false events per hour <= 10": core["false_events_per_hour"] <= 10,
@@ -243,6 +272,15 @@ def main() -> int:
             f"(z > {float(gate.z(gate_threshold, gate.fraction_bits)):.3f}) "
             f"(set on the training sessions); {result['seconds']} s"
         )
+        print("the core's two bits, session by session (caught / meteors):")
+        for row in by_session:
+            b5, f56 = row["brighter_than_5"], row["between_5_and_6"]
+            print(
+                f"  session {row['session']}: background {row['background_median']:,.0f} "
+                f"counts a frame (moonlight {row['moonlight_per_gtu']:.2f} per GTU, clouds "
+                f"{row['cloud_cover']:.0%}): false events {row['false_events']}, brighter "
+                f"than +5 {b5[0]}/{b5[1]}, +5…+6 {f56[0]}/{f56[1]}"
+            )
         for point in curve:
             print(
                 f"at most {point['false_events_per_hour']:g} false events per hour: network "
