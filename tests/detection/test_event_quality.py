@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 
+from uvhunt.console import quality_sentence
 from uvhunt.detection.conventional import ConventionalTrigger, running_sum
 from uvhunt.detection.event_quality import (
     combined,
@@ -56,6 +57,22 @@ def test_false_events_per_hour_and_meteors_by_magnitude():
     # meteors that end before the first scored frame are not counted
     late = quality(events, _truth(), FRAMES, first_frame=250)
     assert late["meteors"] == 1 and late["false_events"] == 2
+
+
+def test_meteors_that_lit_no_pixel_are_out_of_view_not_missed():
+    events = outcome_of(events_at(_scores(), 5.0, _truth(), length=4))
+    outside = EventRecord(4, "meteor", 100, 120, -3.0, 20.0, -2.5, 24.0, magnitude=3.5)
+    outside.peak_pixel_counts = 0.0  # drawn beyond the focal surface's edge
+    dim = EventRecord(5, "meteor", 100, 120, 1.0, 20.0, 1.5, 24.0, magnitude=3.5)
+    dim.peak_pixel_counts = 0.5  # some light, however little: a meteor the trigger missed
+    q = quality(events, _truth() + [outside, dim], FRAMES)
+    assert q["meteors"] == 3 and q["meteors_out_of_view"] == 1
+    assert q["by_magnitude"][0] == {"magnitude": "+3…+4", "meteors": 1, "caught": 0}
+    # unknown light (NaN, the default) counts as in view
+    assert quality(events, _truth(), FRAMES)["meteors_out_of_view"] == 0
+    both = combined([q, q])
+    assert both["meteors"] == 6 and both["meteors_out_of_view"] == 2
+    assert "1 more out of view, not counted" in quality_sentence(q)
 
 
 def test_combined_quality_adds_hours_and_meteors():

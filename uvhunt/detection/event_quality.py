@@ -4,7 +4,8 @@ of meteors caught, by magnitude, for a movie with simulated truth.
 An event is what ``events.group`` makes of the triggered pixel-frames; it is a meteor event
 when ``events.match_truth`` ties it to a simulated meteor, else a false event (city and ship
 lights, hot pixels, noise: anything a meteor trigger should not fire on). A meteor is caught
-when at least one event is tied to it.
+when at least one event is tied to it. Efficiencies count the meteors in view only: one that
+put no light into any pixel (``in_view``) cannot be missed by a trigger.
 """
 
 from dataclasses import dataclass
@@ -109,11 +110,21 @@ def fast_outcome(found: Detections, truth: list[EventRecord], length: int) -> Ou
     return Outcome(n, int((meteor < 0).sum()), caught)
 
 
+def in_view(record: EventRecord) -> bool:
+    """Whether a simulated event put light into some pixel. A meteor drawn outside the field
+    of view, or whose light falls only on PMT gaps and dead pixels, has ``peak_pixel_counts``
+    0: no trigger can see it, so it is not a meteor the trigger missed. Unknown (NaN) counts
+    as in view."""
+    return not record.peak_pixel_counts <= 0
+
+
 def quality(outcome: Outcome, truth: list[EventRecord], frames: int, first_frame: int = 0) -> dict:
     """False events per hour of the ``frames - first_frame`` frames scored, and the meteors
-    caught per magnitude bin (meteors lit after ``first_frame`` only)."""
+    caught per magnitude bin: meteors lit after ``first_frame`` that put light into some pixel
+    (``in_view``); ``meteors_out_of_view`` counts the others."""
     hours = (frames - first_frame) * D3_S / 3600.0
-    meteors = [r for r in truth if r.kind == "meteor" and r.end_frame >= first_frame]
+    late = [r for r in truth if r.kind == "meteor" and r.end_frame >= first_frame]
+    meteors = [r for r in late if in_view(r)]
     rows = []
     for lo in MAGNITUDE_BINS:
         inside = [m for m in meteors if lo <= m.magnitude < lo + 1]
@@ -125,7 +136,7 @@ def quality(outcome: Outcome, truth: list[EventRecord], frames: int, first_frame
                     "caught": sum(1 for m in inside if m.id in outcome.caught),
                 }
             )
-    return _figures(hours, outcome.events, outcome.false_events, rows)
+    return _figures(hours, outcome.events, outcome.false_events, rows, len(late) - len(meteors))
 
 
 def combined(parts: list[dict]) -> dict:
@@ -145,10 +156,11 @@ def combined(parts: list[dict]) -> dict:
         sum(p["events"] for p in parts),
         sum(p["false_events"] for p in parts),
         rows,
+        sum(p["meteors_out_of_view"] for p in parts),
     )
 
 
-def _figures(hours: float, events: int, false: int, rows: list[dict]) -> dict:
+def _figures(hours: float, events: int, false: int, rows: list[dict], out_of_view: int) -> dict:
     return {
         "hours": hours,
         "events": events,
@@ -156,6 +168,7 @@ def _figures(hours: float, events: int, false: int, rows: list[dict]) -> dict:
         "false_events_per_hour": false / hours if hours > 0 else float("nan"),
         "meteors": sum(r["meteors"] for r in rows),
         "meteors_caught": sum(r["caught"] for r in rows),
+        "meteors_out_of_view": out_of_view,
         "by_magnitude": rows,
         "efficiency_by_magnitude": {r["magnitude"]: r["caught"] / r["meteors"] for r in rows},
     }
