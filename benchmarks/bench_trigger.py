@@ -78,9 +78,15 @@ SKY = ("moonlight_per_gtu", "airglow_per_gtu", "cloud_cover")
 """The session conditions reported beside each session's figures."""
 
 
+def _caught_and_meteors(rows: list[dict]) -> list[int]:
+    """[meteors caught, meteors in view] in the magnitude bins ``rows``."""
+    return [sum(r["caught"] for r in rows), sum(r["meteors"] for r in rows)]
+
+
 def _caught_fraction(rows: list[dict]) -> float:
-    """Meteors caught over meteors simulated, in the magnitude bins ``rows``."""
-    return sum(r["caught"] for r in rows) / max(1, sum(r["meteors"] for r in rows))
+    """Meteors caught over meteors in view, in the magnitude bins ``rows``."""
+    caught, meteors = _caught_and_meteors(rows)
+    return caught / max(1, meteors)
 
 
 def _bright(q: dict) -> list[dict]:
@@ -98,16 +104,14 @@ def _session_row(index: int, path: Path, raw: np.ndarray, core: dict) -> dict:
     and frames; moonlight and airglow, counts per GTU; cloud cover, fraction) and the core's
     figures there."""
     sky = json.loads((path / "session.json").read_text())["conditions"]
-    counts = {}
-    for name, rows in (("brighter_than_5", _bright(core)), ("between_5_and_6", _faint(core))):
-        counts[name] = [sum(r["caught"] for r in rows), sum(r["meteors"] for r in rows)]
     return {
         "session": index,
         "background_median": float(np.median(raw[:: max(1, len(raw) // 64)])),
         **{k: round(float(sky[k]), 3) for k in SKY},
         "false_events": core["false_events"],
         "hours": core["hours"],
-        **counts,
+        "brighter_than_5": _caught_and_meteors(_bright(core)),
+        "between_5_and_6": _caught_and_meteors(_faint(core)),
     }
 
 

@@ -36,6 +36,13 @@ class EventRecord:
     peak_pixel_counts: float = float("nan")
     """Brightest expected light in one pixel and frame, raw D3 counts (after efficiency)."""
 
+    @property
+    def in_view(self) -> bool:
+        """Whether the event put light into some pixel. One drawn outside the field of view,
+        or whose light falls only on PMT gaps and dead pixels, has ``peak_pixel_counts`` 0:
+        no trigger can see it. Unknown (NaN, e.g. not simulated here) counts as in view."""
+        return not self.peak_pixel_counts <= 0
+
     def to_dict(self) -> dict:
         return asdict(self)
 

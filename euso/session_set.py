@@ -86,7 +86,7 @@ def simulate_sessions(
 
 
 def _session_summary(meta: dict, sim: SessionSimulator) -> dict:
-    visible = [e for e in sim.events if e.kind == "meteor" and e.peak_pixel_counts > 0]
+    visible = [e for e in sim.events if e.kind == "meteor" and e.in_view]
     return {
         "seed": meta["seed"],
         "frames": meta["frames"],

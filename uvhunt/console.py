@@ -98,8 +98,8 @@ def quality_sentence(q: dict) -> str:
     """A trigger's event-level figures (``detection.event_quality.quality``) in one line:
     false events per hour, meteors caught, and per magnitude bin ``+4…+5 3/4``."""
     bins = ", ".join(f"{r['magnitude']} {r['caught']}/{r['meteors']}" for r in q["by_magnitude"])
-    unseen = q.get("meteors_out_of_view", 0)
-    unseen = f" ({unseen} more out of view, not counted)" if unseen else ""
+    out_of_view = q.get("meteors_out_of_view", 0)  # absent in exports made before it was counted
+    unseen = f" ({out_of_view} more out of view, not counted)" if out_of_view else ""
     return (
         f"{q['false_events_per_hour']:.1f} false events per hour ({q['false_events']} in "
         f"{q['hours']:.2f} h), {q['meteors_caught']} of {q['meteors']} meteors caught{unseen}; "

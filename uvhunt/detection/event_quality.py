@@ -5,7 +5,7 @@ An event is what ``events.group`` makes of the triggered pixel-frames; it is a m
 when ``events.match_truth`` ties it to a simulated meteor, else a false event (city and ship
 lights, hot pixels, noise: anything a meteor trigger should not fire on). A meteor is caught
 when at least one event is tied to it. Efficiencies count the meteors in view only: one that
-put no light into any pixel (``in_view``) cannot be missed by a trigger.
+put no light into any pixel (``EventRecord.in_view``) cannot be missed by a trigger.
 """
 
 from dataclasses import dataclass
@@ -110,21 +110,13 @@ def fast_outcome(found: Detections, truth: list[EventRecord], length: int) -> Ou
     return Outcome(n, int((meteor < 0).sum()), caught)
 
 
-def in_view(record: EventRecord) -> bool:
-    """Whether a simulated event put light into some pixel. A meteor drawn outside the field
-    of view, or whose light falls only on PMT gaps and dead pixels, has ``peak_pixel_counts``
-    0: no trigger can see it, so it is not a meteor the trigger missed. Unknown (NaN) counts
-    as in view."""
-    return not record.peak_pixel_counts <= 0
-
-
 def quality(outcome: Outcome, truth: list[EventRecord], frames: int, first_frame: int = 0) -> dict:
     """False events per hour of the ``frames - first_frame`` frames scored, and the meteors
     caught per magnitude bin: meteors lit after ``first_frame`` that put light into some pixel
-    (``in_view``); ``meteors_out_of_view`` counts the others."""
+    (``EventRecord.in_view``); ``meteors_out_of_view`` counts the others."""
     hours = (frames - first_frame) * D3_S / 3600.0
     late = [r for r in truth if r.kind == "meteor" and r.end_frame >= first_frame]
-    meteors = [r for r in late if in_view(r)]
+    meteors = [r for r in late if r.in_view]
     rows = []
     for lo in MAGNITUDE_BINS:
         inside = [m for m in meteors if lo <= m.magnitude < lo + 1]
