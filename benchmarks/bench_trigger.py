@@ -44,6 +44,7 @@ from uvhunt.detection.event_evaluation import (
     first_scored_frame,
     tune_conventional,
 )
+from uvhunt.detection.event_evaluation_report import BRIGHT, FAINT, group_counts
 from uvhunt.detection.event_quality import (
     combined,
     detections,
@@ -78,25 +79,10 @@ SKY = ("moonlight_per_gtu", "airglow_per_gtu", "cloud_cover")
 """The session conditions reported beside each session's figures."""
 
 
-def _caught_and_meteors(rows: list[dict]) -> list[int]:
-    """[meteors caught, meteors in view] in the magnitude bins ``rows``."""
-    return [sum(r["caught"] for r in rows), sum(r["meteors"] for r in rows)]
-
-
-def _caught_fraction(rows: list[dict]) -> float:
-    """Meteors caught over meteors in view, in the magnitude bins ``rows``."""
-    caught, meteors = _caught_and_meteors(rows)
+def _caught_fraction(q: dict, group: str) -> float:
+    """Meteors caught over meteors in view in the magnitude group ``group`` of ``q``."""
+    caught, meteors = group_counts(q["by_magnitude"])[group]
     return caught / max(1, meteors)
-
-
-def _bright(q: dict) -> list[dict]:
-    """Magnitude rows of meteors brighter than +5."""
-    return [r for r in q["by_magnitude"] if float(r["magnitude"].split("…")[1]) <= 5]
-
-
-def _faint(q: dict) -> list[dict]:
-    """The +5…+6 magnitude row (empty if no meteor)."""
-    return [r for r in q["by_magnitude"] if r["magnitude"] == "+5…+6"]
 
 
 def _session_row(index: int, path: Path, raw: np.ndarray, core: dict) -> dict:
@@ -104,14 +90,15 @@ def _session_row(index: int, path: Path, raw: np.ndarray, core: dict) -> dict:
     and frames; moonlight and airglow, counts per GTU; cloud cover, fraction) and the core's
     figures there."""
     sky = json.loads((path / "session.json").read_text())["conditions"]
+    counts = group_counts(core["by_magnitude"])
     return {
         "session": index,
         "background_median": float(np.median(raw[:: max(1, len(raw) // 64)])),
         **{k: round(float(sky[k]), 3) for k in SKY},
         "false_events": core["false_events"],
         "hours": core["hours"],
-        "brighter_than_5": _caught_and_meteors(_bright(core)),
-        "between_5_and_6": _caught_and_meteors(_faint(core)),
+        "brighter_than_5": list(counts[BRIGHT]),
+        "between_5_and_6": list(counts[FAINT]),
     }
 
 
@@ -234,10 +221,10 @@ def main() -> int:
         "network_or_gate": core,
         "network_or_gate_by_session": by_session,
         "curve": curve,
-        "brighter_than_5": _caught_fraction(_bright(net)),
-        "between_5_and_6": _caught_fraction(_faint(net)),
-        "core_brighter_than_5": _caught_fraction(_bright(core)),
-        "core_between_5_and_6": _caught_fraction(_faint(core)),
+        "brighter_than_5": _caught_fraction(net, BRIGHT),
+        "between_5_and_6": _caught_fraction(net, FAINT),
+        "core_brighter_than_5": _caught_fraction(core, BRIGHT),
+        "core_between_5_and_6": _caught_fraction(core, FAINT),
     }
     floors = {  # on the core's trigger as it flies (either bit), and on the network alone
         "core: false events per hour <= 10": core["false_events_per_hour"] <= 10,

@@ -33,14 +33,22 @@ def _upper(magnitude: str) -> float:
     return float(magnitude.split("…")[1])
 
 
+def group_counts(rows: list[dict]) -> dict[str, tuple[int, int]]:
+    """(meteors caught, meteors) in the groups ``BRIGHT`` and ``FAINT`` of the magnitude rows
+    ``rows`` (``event_quality.quality``'s ``by_magnitude``)."""
+    out = {}
+    for name, inside in ((BRIGHT, lambda m: _upper(m) <= 5), (FAINT, lambda m: m == FAINT)):
+        chosen = [r for r in rows if inside(r["magnitude"])]
+        out[name] = (sum(r["caught"] for r in chosen), sum(r["meteors"] for r in chosen))
+    return out
+
+
 def group_efficiency(rows: list[dict]) -> dict[str, float | None]:
     """Caught over meteors in the groups ``BRIGHT`` and ``FAINT`` (None when empty)."""
-    out = {}
-    for name, inside in ((BRIGHT, lambda m: _upper(m) <= 5), (FAINT, lambda m: m == "+5…+6")):
-        chosen = [r for r in rows if inside(r["magnitude"])]
-        meteors = sum(r["meteors"] for r in chosen)
-        out[name] = sum(r["caught"] for r in chosen) / meteors if meteors else None
-    return out
+    return {
+        name: caught / meteors if meteors else None
+        for name, (caught, meteors) in group_counts(rows).items()
+    }
 
 
 def summary(extras: list[dict], rate: float) -> dict:
