@@ -79,6 +79,11 @@ def core_model(golden: GoldenMLP, preprocessing: Preprocessing) -> dict:
             f"history_bits {preprocessing.history_bits} is not one the core stores "
             f"({', '.join(map(str, HISTORY_BITS))})"
         )
+    if preprocessing.peak_input:
+        why.append(
+            "the core does not compute the peak input (⌊S/5⌋ after the window's inputs) yet; "
+            "train and export without --peak-input for the core"
+        )
     if golden.sizes[-1] != 1:
         why.append(f"one output is needed (the model has {golden.sizes[-1]})")
     for index, layer in enumerate(golden.layers[:-1]):

@@ -13,7 +13,8 @@ compute it exactly."""
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Architecture and bit widths of the meteor MLP (48 inputs → hidden … → one logit)."""
+    """Architecture and bit widths of the meteor MLP (48 inputs, or 49 with the
+    preprocessing's peak input → hidden … → one logit)."""
 
     length: int = 48
     """Frames per window (network inputs)."""
@@ -27,6 +28,12 @@ class ModelConfig:
     layer_weight_bits: tuple[int, ...] = ()
     """Bits of each layer's weights (hidden layers, then the output layer), or () for
     ``weight_bits`` everywhere."""
+
+    @property
+    def inputs(self) -> int:
+        """Network inputs: the window's frames, and the peak input if the preprocessing
+        gives it."""
+        return self.preprocessing.inputs(self.length)
 
     @property
     def layers(self) -> int:
@@ -59,7 +66,7 @@ class ModelConfig:
                 f"layers (got {list(self.layer_weight_bits)})"
             )
         widths = [self.preprocessing.bits - 1] + [self.activation_bits] * len(self.hidden)
-        fan_in = [self.length, *self.hidden]
+        fan_in = [self.inputs, *self.hidden]
         for layer, (bits, n) in enumerate(zip(widths, fan_in, strict=True)):
             w = self.weight_bits_of(layer)
             bound = (2**bits) * (2 ** (w - 1)) * n + 2 ** (self.bias_bits - 1)

@@ -107,8 +107,12 @@ def _evaluate_fold(folder, held_out, model_config, train_config, test_negatives,
         "float_mlp": scores(result.float_model, test_inputs.real),
         "qat_mlp": scores(result.quant_model, test_inputs.integer),
     }
-    fitted = fit_baselines(train_inputs.real, training.label, training.session, train_config.seed)
-    method_scores.update(baseline_scores(fitted, test_inputs.real))
+    # the baselines see the window's residual only (its frames: no peak input)
+    frames = model_config.length
+    fitted = fit_baselines(
+        train_inputs.real[:, :frames], training.label, training.session, train_config.seed
+    )
+    method_scores.update(baseline_scores(fitted, test_inputs.real[:, :frames]))
     sample, label = test.in_sample, test.label
     fold = FoldResult(
         sampler.names[held_out],

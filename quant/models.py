@@ -16,7 +16,7 @@ from uvhunt.quant.recipes import bias_quant, input_quant, relu_quant, weight_qua
 class FloatMLP(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
-        sizes = [config.length, *config.hidden]
+        sizes = [config.inputs, *config.hidden]
         layers: list[nn.Module] = []
         for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
             layers += [nn.Linear(n_in, n_out), nn.ReLU()]
@@ -45,7 +45,7 @@ class QuantMLP(nn.Module):
                 act_quant=input_quant(config.preprocessing.bits), return_quant_tensor=True
             )
         ]
-        sizes = [config.length, *config.hidden]
+        sizes = [config.inputs, *config.hidden]
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
             w = weight_quant(config.weight_bits_of(i))
             layers += [

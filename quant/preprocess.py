@@ -22,6 +22,12 @@ model's window efficiency at 10^-3 false positives fell from 0.26 to 0.08). ``hi
 = 0 is the form before that, which needs the raw history (22 bits per sample):
 ``q = clip(floor((raw - floor(sum(raw) / length)) / 2**shift))`` (baseline first, then the
 shift). ``q`` are the network's integer inputs (scale 1). All steps are integer arithmetic.
+
+With ``peak_input``, the network gets one input more, after the window's: ``⌊S/5⌋``, S the
+largest sum of 5 consecutive ``q`` (``five_frame_peak``; the peak-gated trigger's S). It lies
+in ``q``'s own range, so it needs no saturation. A small ReLU network cannot form a maximum
+over its window; as an input, the peak's height lifts the QAT MLP's nine-fold AUC by 0.017
+(docs/quantization.md, "The window AUC: the peak's height as an input").
 """
 
 from dataclasses import asdict, dataclass
@@ -35,6 +41,8 @@ from uvhunt.euso.units import PER_GTU, check_units
 
 MAX_RAW = D3_GTUS * 255
 """Largest possible raw D3 value: 16,384 GTUs of at most 255 counts (uint8 D1)."""
+PEAK_FRAMES = 5
+"""Frames of the moving sum whose largest value is the peak input (and the peak gate's S)."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,13 @@ class Preprocessing:
     """Bits kept per pixel and frame of the shifted history (samples clipped to
     ``2**history_bits - 1``); 0: the earlier form, baseline of the raw counts before the
     shift."""
+    peak_input: bool = False
+    """Append ``⌊S/5⌋`` (S: ``five_frame_peak`` of the window's codes) as the network's last
+    input."""
+
+    def inputs(self, length: int) -> int:
+        """Network inputs for windows of ``length`` frames."""
+        return length + int(self.peak_input)
 
     def validate(self) -> "Preprocessing":
         if not 0 <= self.shift <= 24:
@@ -71,8 +86,17 @@ class Preprocessing:
         return asdict(self)
 
     def __call__(self, windows: np.ndarray, units: str) -> np.ndarray:
-        """Integer network inputs (N, length) int32 from windows (N, length) in ``units``."""
-        return self.codes(raw_counts(windows, units))
+        """Integer network inputs (N, ``inputs(length)``) int32 from windows (N, length) in
+        ``units``."""
+        return self.network_inputs(self.codes(raw_counts(windows, units)))
+
+    def network_inputs(self, q: np.ndarray) -> np.ndarray:
+        """The network's integer inputs (..., ``inputs(length)``) int32 from a window's codes
+        ``q`` (..., length): ``q``, then ``⌊S/5⌋`` with ``peak_input``."""
+        if not self.peak_input:
+            return q
+        peak, _ = five_frame_peak(q)
+        return np.concatenate([q, (peak // PEAK_FRAMES).astype(np.int32)[..., None]], axis=-1)
 
     def codes(self, raw: np.ndarray) -> np.ndarray:
         """Integer network inputs (..., length) int32 from integer raw counts (..., length)
@@ -105,6 +129,23 @@ class Preprocessing:
     def _samples(self, raw: np.ndarray) -> np.ndarray:
         """Step 2: the shifted samples clipped to ``history_bits`` (int32)."""
         return np.minimum(raw.astype(np.int32) >> self.shift, (1 << self.history_bits) - 1)
+
+
+def five_frame_peak(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The largest sum of ``PEAK_FRAMES`` consecutive values of integer windows ``q`` (...,
+    length) (int64), and the first frame of the first such sum (the first, on ties). Summed
+    in int32 where no sum can leave it (8-bit codes: 5× less time than in int64 on a
+    movie)."""
+    q = np.asarray(q)
+    largest = max(abs(int(q.min())), abs(int(q.max()))) if q.size else 0
+    dtype = np.int32 if PEAK_FRAMES * largest < 2**31 else np.int64
+    q = q.astype(dtype, copy=False)
+    last = q.shape[-1] - PEAK_FRAMES + 1
+    sums = q[..., :last].copy()  # the 5-frame sums, one shifted slice at a time
+    for k in range(1, PEAK_FRAMES):
+        sums += q[..., k : last + k]
+    start = np.argmax(sums, axis=-1)
+    return sums.max(axis=-1).astype(np.int64), start
 
 
 def raw_counts(windows: np.ndarray, units: str) -> np.ndarray:
@@ -147,6 +188,17 @@ def movie_series(movie) -> np.ndarray:
         end = min(at + READ_FRAMES, movie.frames)
         out[:, at:end] = movie_raw_counts(movie, at, end).reshape(end - at, -1).T
     return out
+
+
+def float_inputs(windows: np.ndarray, units: str, preprocessing: Preprocessing) -> np.ndarray:
+    """The float model's inputs (N, ``inputs(length)``) float32: ``float_residual``, then
+    (with ``peak_input``) the integer model's own peak input ``⌊S/5⌋``, an integer already,
+    so both models learn the same one."""
+    residual = float_residual(windows, units, preprocessing)
+    if not preprocessing.peak_input:
+        return residual
+    peak = preprocessing(windows, units)[:, -1:]
+    return np.concatenate([residual, peak.astype(np.float32)], axis=1)
 
 
 def float_residual(windows: np.ndarray, units: str, preprocessing: Preprocessing) -> np.ndarray:

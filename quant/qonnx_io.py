@@ -162,7 +162,7 @@ def _brevitas_export(net: torch.nn.Module, config: ModelConfig, path: Path) -> N
 
     # The TorchScript exporter gives the same clean graph as the dynamo one (checked), about
     # 15x faster (0.15 s against 2.3 s) and without progress chatter.
-    export_qonnx(net, input_t=torch.zeros(1, config.length), export_path=str(path), dynamo=False)
+    export_qonnx(net, input_t=torch.zeros(1, config.inputs), export_path=str(path), dynamo=False)
 
 
 def clean_qonnx(model: ModelWrapper) -> ModelWrapper:
@@ -364,7 +364,7 @@ def _foreign(problem: str, path: object) -> None:
 
 
 def _check_matches_config(parsed: QonnxMLP, config: ModelConfig, path: Path) -> None:
-    expected = [config.length, *config.hidden, 1]
+    expected = [config.inputs, *config.hidden, 1]
     problems = []
     if parsed.sizes != expected:
         problems.append(f"layer sizes {parsed.sizes} (config: {expected})")

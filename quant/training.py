@@ -16,7 +16,7 @@ from uvhunt._core.progress import ProgressFactory, no_progress
 from uvhunt.quant.config import ModelConfig, TrainConfig
 from uvhunt.quant.data import WindowSet
 from uvhunt.quant.models import FloatMLP, QuantMLP
-from uvhunt.quant.preprocess import float_residual
+from uvhunt.quant.preprocess import float_inputs
 from uvhunt.quant.resource_aware import Pruner, digit_cost
 
 
@@ -25,9 +25,9 @@ class Inputs:
     """A window set prepared for both models."""
 
     integer: np.ndarray
-    """(N, length) int32: the QAT model's inputs."""
+    """(N, inputs) int32: the QAT model's inputs."""
     real: np.ndarray
-    """(N, length) float32: the float model's inputs."""
+    """(N, inputs) float32: the float model's inputs (``float_inputs``)."""
     label: np.ndarray
 
 
@@ -35,7 +35,7 @@ def prepare(windows: WindowSet, config: ModelConfig) -> Inputs:
     p = config.preprocessing
     return Inputs(
         p(windows.values, windows.units),
-        float_residual(windows.values, windows.units, p),
+        float_inputs(windows.values, windows.units, p),
         windows.label.astype(np.float32),
     )
 
@@ -209,4 +209,4 @@ def scores(model: nn.Module, x: np.ndarray, batch: int = 65536) -> np.ndarray:
 
 def float_logits(model: nn.Module, config: ModelConfig, windows: np.ndarray, units: str):
     """The float model's logits (float64) on raw ``windows`` in ``units``."""
-    return scores(model, float_residual(windows, units, config.preprocessing))
+    return scores(model, float_inputs(windows, units, config.preprocessing))

@@ -13,7 +13,7 @@ from uvhunt.quant.golden import GoldenMLP, IntegerLayer
 def make_vectors(golden: GoldenMLP, config: ModelConfig, seed: int) -> dict[str, np.ndarray]:
     """Named groups of (N, length) int32 input vectors."""
     rng = np.random.default_rng(seed)
-    n, low, high = config.length, golden.input_quant.low, golden.input_quant.high
+    n, low, high = config.inputs, golden.input_quant.low, golden.input_quant.high
     alternating = np.where(np.arange(n) % 2 == 0, high, low)
     first = golden.layers[0].weight  # (inputs, outputs)
     extremes = np.stack(
@@ -97,7 +97,7 @@ def stimulus(
     if missing > 0:
         rng = np.random.default_rng(seed + 1)
         low, high = golden.input_quant.low, golden.input_quant.high
-        groups["random_fill"] = rng.integers(low, high + 1, (missing, config.length)).astype(
+        groups["random_fill"] = rng.integers(low, high + 1, (missing, config.inputs)).astype(
             np.int32
         )
     return groups

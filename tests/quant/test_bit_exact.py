@@ -31,6 +31,7 @@ CONFIGS = {
         hidden=(16, 8), preprocessing=Preprocessing(bits=10), weight_bits=5, activation_bits=7
     ),
     "per_layer_bits": ModelConfig(hidden=(16, 8), layer_weight_bits=(3, 7, 4)),
+    "peak_input": ModelConfig(hidden=(16, 8), preprocessing=Preprocessing(peak_input=True)),
 }
 
 
@@ -53,7 +54,7 @@ def calibrated_model(config: ModelConfig, seed: int) -> QuantMLP:
     torch.manual_seed(seed)
     model = QuantMLP(config.validate())
     bits = config.preprocessing.bits
-    x = torch.randint(-(2 ** (bits - 1)), 2 ** (bits - 1), (2048, config.length)).float()
+    x = torch.randint(-(2 ** (bits - 1)), 2 ** (bits - 1), (2048, config.inputs)).float()
     model.train()
     with torch.no_grad():
         for _ in range(3):
@@ -184,7 +185,7 @@ def test_non_integer_inputs_round_half_to_even_everywhere(case):
     """Inputs are integers in the pipeline, but all three treat x.5 inputs alike."""
     rng = np.random.default_rng(5)
     high = case.golden.input_quant.high
-    q = (rng.integers(-high - 3, high + 3, (256, case.config.length)) + 0.5).astype(np.float32)
+    q = (rng.integers(-high - 3, high + 3, (256, case.config.inputs)) + 0.5).astype(np.float32)
     exponent = case.golden.output_exponent
     with torch.no_grad():
         brevitas = case.model(torch.from_numpy(q)).numpy()
@@ -218,7 +219,7 @@ def test_valid_configs_compile_to_float32(case):
 
 
 def test_any_integer_dtype_saturates_alike(case):
-    n, high = case.config.length, case.golden.input_quant.high
+    n, high = case.config.inputs, case.golden.input_quant.high
     rng = np.random.default_rng(9)
     big = rng.integers(-(2**40), 2**40, (200, n))
     big[:, ::3] = rng.integers(-3, 3, (200, (n + 2) // 3))
@@ -280,9 +281,9 @@ def test_shift_round_half_even_matches_numpy():
 
 def test_golden_rejects_bad_inputs_and_layers(case):
     with pytest.raises(ValueError, match="inputs must be"):
-        case.golden.predict(np.zeros((3, case.config.length + 1)))
+        case.golden.predict(np.zeros((3, case.config.inputs + 1)))
     with pytest.raises(ValueError, match="inputs must be finite"):
-        case.golden.predict(np.full((3, case.config.length), np.nan))
+        case.golden.predict(np.full((3, case.config.inputs), np.nan))
     layer = case.golden.layers[0]
     too_big = IntegerLayer(
         layer.weight * 0 + layer.weight_quant.high + 1,

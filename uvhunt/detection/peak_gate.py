@@ -25,9 +25,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from uvhunt.detection.scoring import NO_WINDOW
-from uvhunt.quant.preprocess import Preprocessing
+from uvhunt.quant.preprocess import PEAK_FRAMES, Preprocessing, five_frame_peak
 
-SUM_FRAMES = 5
+SUM_FRAMES = PEAK_FRAMES
 """Frames of the moving sum whose peak the rule looks at (the five features' smoothing)."""
 BLOCK_FRAMES = 64
 """End frames computed at once (bounds memory: 64 × 2,304 windows)."""
@@ -70,12 +70,7 @@ class PeakGateTrigger:
         # L·Σq² and (Σq)² are at most L²·largest², and so is V = L·Σq² − (Σq)² ≥ 0
         dtype = np.int32 if length * length * largest * largest < 2**31 else np.int64
         q = q.astype(dtype, copy=False)
-        last = length - SUM_FRAMES + 1
-        sums = q[..., :last].copy()  # the 5-frame sums, one shifted slice at a time
-        for k in range(1, SUM_FRAMES):
-            sums += q[..., k : last + k]
-        start = np.argmax(sums, axis=-1)
-        peak = sums.max(axis=-1).astype(np.int64)  # the sum at ``start``
+        peak, start = five_frame_peak(q)
         total = q.sum(axis=-1, dtype=dtype)
         spread = length * np.einsum("...i,...i->...", q, q) - total * total
         return peak, start + SUM_FRAMES // 2, spread.astype(np.int64)

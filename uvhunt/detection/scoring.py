@@ -57,8 +57,8 @@ def score_movie(
 
                 def score(part, series=series):
                     codes = window_codes(series[part], preprocessing, length)
-                    n = codes.shape[1]
-                    return golden.predict_int(codes.reshape(len(part) * n, length)).reshape(
+                    n, inputs = codes.shape[1:]
+                    return golden.predict_int(codes.reshape(len(part) * n, inputs)).reshape(
                         len(part), n
                     )
 
@@ -83,6 +83,7 @@ def score_all(
 
 
 def window_codes(series: np.ndarray, preprocessing: Preprocessing, length: int) -> np.ndarray:
-    """(pixels, windows, length) int32 network inputs of every full window of ``series``
-    (pixels, frames) int32 raw counts: ``Preprocessing`` applied to each window at once."""
-    return preprocessing.series_codes(series, length)
+    """(pixels, windows, inputs) int32 network inputs of every full window of ``series``
+    (pixels, frames) int32 raw counts: ``Preprocessing`` applied to each window at once (the
+    peak input last, if it gives one)."""
+    return preprocessing.network_inputs(preprocessing.series_codes(series, length))

@@ -151,7 +151,7 @@ def run(args, progress) -> dict:
         raise UvhuntError(f"invalid core setting: {exc}", fix="see `uvhunt core --help`") from exc
     mask = no_mask() if args.mask is None else read_mask(Path(args.mask))
     golden, model_config = read_export(Path(args.export))
-    length = golden.sizes[0]
+    length = model_config.length
     if args.stream_frames < length:
         raise UvhuntError(
             f"--stream-frames {args.stream_frames} is shorter than one window ({length} frames)",
@@ -485,7 +485,7 @@ def _stimulus(
     the one the run-time test writes (every other pixel that triggers in the extreme-count
     stream, the initial mask's pixels live)."""
     reference = CoreReference(golden, model_config.preprocessing)
-    length = golden.sizes[0]
+    length = model_config.length
     scores = reference.scores(raw)[length - 1 :]
     codes = reference.gate_parts(raw)[3][length - 1 :]
     positive = codes[codes >= 0]

@@ -77,7 +77,7 @@ def run(args, progress) -> dict:
             .integers(
                 golden.input_quant.low,
                 golden.input_quant.high + 1,
-                (THROUGHPUT_VECTORS, model_config.length),
+                (THROUGHPUT_VECTORS, model_config.inputs),
             )
             .astype(np.int32)
         )

@@ -33,6 +33,12 @@ def add_model_arguments(p) -> None:
         "from the newest frame wrap beyond them); 0: baseline of the raw counts, then the shift",
     )
     p.add_argument(
+        "--peak-input",
+        action="store_true",
+        help="give the network one input more: the window's peak, ⌊S/5⌋ (S: its largest sum "
+        "of 5 consecutive inputs); not yet computed by the trigger core",
+    )
+    p.add_argument(
         "--weight-bits",
         type=int,
         default=d.weight_bits,
@@ -136,7 +142,10 @@ def model_config(args) -> ModelConfig:
         activation_bits=args.activation_bits,
         bias_bits=args.bias_bits,
         preprocessing=Preprocessing(
-            shift=args.input_shift, bits=args.input_bits, history_bits=args.history_bits
+            shift=args.input_shift,
+            bits=args.input_bits,
+            history_bits=args.history_bits,
+            peak_input=args.peak_input,
         ),
     )
     try:

@@ -13,6 +13,7 @@ from uvhunt._core.cluster import DEFAULT_WORKERS, check_workers
 from uvhunt._core.errors import UvhuntError
 from uvhunt.console import table
 from uvhunt.quant.config import ModelConfig
+from uvhunt.quant.preprocess import Preprocessing
 from uvhunt.stages.model_options import add_train_arguments, train_config
 from uvhunt.stages.stage import Input, Stage
 from uvhunt.sweep.runner import SAMPLERS, SweepConfig, run_sweep
@@ -57,6 +58,12 @@ def add_options(p) -> None:
         choices=("front", "none", "all"),
         default=CONFIG.synthesize,
         help="Yosys for the points on or near the front, none or all",
+    )
+    p.add_argument(
+        "--peak-input",
+        action="store_true",
+        help="every point's network gets the window's peak as one input more (⌊S/5⌋, as "
+        "`uvhunt train --peak-input`); the trigger core cannot map such points yet",
     )
     p.add_argument(
         "--no-core",
@@ -123,7 +130,7 @@ def run(args, progress) -> dict:
         cache,
         space,
         config,
-        ModelConfig(),
+        ModelConfig(preprocessing=Preprocessing(peak_input=args.peak_input)),
         train_config(args),
         args.workers,
         args.scheduler,

@@ -115,7 +115,7 @@ def chain_check(model, onnx: Path, golden: GoldenMLP, config: ModelConfig) -> di
     vectors = make_vectors(golden, config, seed=7)
     spec = golden.input_quant
     rng = np.random.default_rng(8)
-    vectors["random"] = rng.integers(spec.low, spec.high + 1, (RANDOM_VECTORS, config.length))
+    vectors["random"] = rng.integers(spec.low, spec.high + 1, (RANDOM_VECTORS, config.inputs))
     rows = compare_chain(model, onnx, golden, vectors)
     comb = trace_network(golden)
     mismatches = sum(r["brevitas_mismatches"] + r["qonnx_mismatches"] for r in rows)
