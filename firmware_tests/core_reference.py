@@ -55,7 +55,7 @@ class CoreReference:
         self, golden: GoldenMLP, preprocessing: Preprocessing, gate: PeakGateTrigger | None = None
     ):
         self.golden, self.preprocessing = golden.compile(), preprocessing
-        self.length = golden.sizes[0]
+        self.length = golden.sizes[0] - int(preprocessing.peak_input)  # window, frames
         self.gate = (gate or PeakGateTrigger(self.length)).validate()
 
     @classmethod
@@ -63,7 +63,8 @@ class CoreReference:
         return cls(GoldenMLP.read(Path(golden_path)), Preprocessing(**preprocessing))
 
     def _inputs(self, raw: np.ndarray) -> np.ndarray:
-        """(pixels, windows, length) network inputs of every full window of a raw stream."""
+        """(pixels, windows, inputs) network inputs of every full window of a raw stream (the
+        peak input last, if the preprocessing gives it)."""
         series = np.ascontiguousarray(np.asarray(raw, np.int64).T, dtype=np.int32)
         return window_codes(series, self.preprocessing, self.length)
 
@@ -82,7 +83,7 @@ class CoreReference:
         if frames < self.length:
             return np.zeros((frames, pixels), np.int64)
         codes = self._inputs(raw)
-        acc = self.golden.predict_int(codes.reshape(-1, self.length))
+        acc = self.golden.predict_int(codes.reshape(-1, codes.shape[-1]))
         return self._per_window(raw, acc.reshape(pixels, -1))
 
     def gate_parts(self, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -91,7 +92,7 @@ class CoreReference:
         if len(raw) < self.length:
             zero = np.zeros(np.shape(raw), np.int64)
             return zero, zero, zero, zero - 1
-        q = self._inputs(raw)
+        q = self._inputs(raw)[..., : self.length]  # the window's codes
         peak, centre, spread = self.gate.window_parts(q)
         code = self._per_window(raw, self.gate.window_codes(q))
         code[: self.length - 1] = -1

@@ -79,11 +79,6 @@ def core_model(golden: GoldenMLP, preprocessing: Preprocessing) -> dict:
             f"history_bits {preprocessing.history_bits} is not one the core stores "
             f"({', '.join(map(str, HISTORY_BITS))})"
         )
-    if preprocessing.peak_input:
-        why.append(
-            "the core does not compute the peak input (⌊S/5⌋ after the window's inputs) yet; "
-            "train and export without --peak-input for the core"
-        )
     if golden.sizes[-1] != 1:
         why.append(f"one output is needed (the model has {golden.sizes[-1]})")
     for index, layer in enumerate(golden.layers[:-1]):
@@ -106,6 +101,7 @@ def core_model(golden: GoldenMLP, preprocessing: Preprocessing) -> dict:
         "wbits": int(weight_bits),
         "shift": preprocessing.shift,
         "history_bits": preprocessing.history_bits,
+        "peak_input": preprocessing.peak_input,
     }
 
 
@@ -125,7 +121,7 @@ def make_core(
         return TriggerCore(
             model,
             P=pixels,
-            L=model["sizes"][0],
+            L=model["sizes"][0] - int(model.get("peak_input", False)),
             lanes=lanes,
             history_bits=model["history_bits"],
             shift=model["shift"],
@@ -133,6 +129,7 @@ def make_core(
             ecc=mitigation != "none",
             history_check="parity" if mitigation == "parity_tmr" else "secded",
             tmr=mitigation.endswith("_tmr"),
+            peak_input=bool(model.get("peak_input", False)),
         )
     except AssertionError as exc:
         raise ValueError(str(exc) or "the model does not fit the core's arithmetic") from exc

@@ -22,7 +22,7 @@ import numpy as np
 
 from uvhunt.hls.project import FirmwareConfig, convert_project, quiet_hls4ml
 from uvhunt.quant.golden import GoldenMLP
-from uvhunt.quant.preprocess import MAX_RAW, Preprocessing
+from uvhunt.quant.preprocess import MAX_RAW, PEAK_FRAMES, Preprocessing
 
 TOP = "uvhunt_core"
 HEADER_WORDS = 2
@@ -186,7 +186,8 @@ def run_csim(
 
 
 def _header(golden, preprocessing, pixels, score_bits, interval, mask: np.ndarray) -> str:
-    length = golden.sizes[0]
+    peak = int(preprocessing.peak_input)
+    length = golden.sizes[0] - peak
     init = ", ".join(f"0x{int(w):08x}u" for w in mask)
     history = preprocessing.history_bits
     count_bits = max(1, pixels.bit_length())
@@ -200,6 +201,9 @@ def _header(golden, preprocessing, pixels, score_bits, interval, mask: np.ndarra
 
 static const int N_PIXELS = {pixels};          // pixels per frame, row by row
 static const int N_FRAMES = {length};          // frames per window
+#define PEAK_INPUT {peak}  // 1: the network's last input is the window's floor(S / 5)
+static const int N_INPUTS = N_FRAMES + PEAK_INPUT;  // network inputs
+static const int PEAK_FRAMES = {PEAK_FRAMES};  // S: the largest sum of this many inputs
 static const int SHIFT = {preprocessing.shift};  // raw >> SHIFT before the history
 static const int Q_LOW = {preprocessing.low}, Q_HIGH = {preprocessing.high};  // input range
 static const int PIXEL_II = {interval};        // clocks per pixel: the largest reuse factor
@@ -292,12 +296,26 @@ pixels:
             }}
             sum_t baseline = sum / N_FRAMES;  // floor, also below zero
             if (sum < 0 && baseline * N_FRAMES != sum) baseline -= 1;
-            input_t {names["inputs"]}[N_FRAMES];
+            input_t {names["inputs"]}[N_INPUTS];
+            sum_t q[N_FRAMES];
         inputs:
             for (int k = 0; k < N_FRAMES; k++) {{
-                sum_t q = d[k] - baseline;
-                {names["inputs"]}[k] = q < Q_LOW ? sum_t(Q_LOW) : q > Q_HIGH ? sum_t(Q_HIGH) : q;
+                const sum_t r = d[k] - baseline;
+                q[k] = r < Q_LOW ? sum_t(Q_LOW) : r > Q_HIGH ? sum_t(Q_HIGH) : r;
+                {names["inputs"]}[k] = q[k];
             }}
+#if PEAK_INPUT
+            sum_t peak = 0;  // the first of the largest PEAK_FRAMES-input sums
+        peak_sums:
+            for (int k = 0; k + PEAK_FRAMES <= N_FRAMES; k++) {{
+                sum_t run = 0;
+                for (int j = 0; j < PEAK_FRAMES; j++) run += q[k + j];
+                if (k == 0 || run > peak) peak = run;
+            }}
+            sum_t quotient = peak / PEAK_FRAMES;  // floor, also below zero
+            if (peak < 0 && quotient * PEAK_FRAMES != peak) quotient -= 1;
+            {names["inputs"]}[N_FRAMES] = quotient;
+#endif
             result_t {names["outputs"]}[1];
             myproject({names["inputs"]}, {names["outputs"]});
             out.score = score_of({names["outputs"]}[0]);

@@ -37,6 +37,11 @@ Architecture (one pixel at a time, time-multiplexed MLP):
          buffer; for the last layer it stores the score (accumulator, no activation).
   DRAIN: wait for the MAC pipeline and post-processor to empty before the next layer.
   OUT  : present one output beat per input pixel; hold until m_tready.
+Peak input (``peak_input``, ``quant.preprocess.Preprocessing.peak_input``): layer 0 has L + 1
+inputs, the last ⌊S/5⌋ with S the peak gate's largest 5-frame sum. The gate finds S on group
+0's pass over q_0 … q_{L-1}; the sequencer holds input L of group 0 until S is final and
+divided (3 clocks), the accumulators keep their value through the gap, and every later group
+takes the stored quotient at once.
 Frames with t < L-1 skip HIST..DRAIN (K = 12: skip DIV..DRAIN) and emit a beat with
 m_window_valid=0, score=0, trig=0.
 Frame position comes from an internal pixel counter (P pixels per frame); s_tuser=1 forces
@@ -52,6 +57,7 @@ not touch it.
 """
 
 import math
+from contextlib import nullcontext
 from typing import NamedTuple
 
 import numpy as np
@@ -114,8 +120,11 @@ class TriggerCore(wiring.Component):
         ecc=False,
         history_check="secded",
         tmr=False,
+        peak_input=False,
     ):
         self.shift = shift
+        self.peak = bool(peak_input)
+        """Layer 0's input L is the window's ⌊S/5⌋ (see the module docstring)."""
         self.tmr = bool(tmr)
         """Triple modular redundancy of the control registers (``hls/tmr.py``): the state
         machine, the frame, pixel, slot, layer, input and group counters, the addresses, the
@@ -147,7 +156,9 @@ class TriggerCore(wiring.Component):
         self.P, self.L, self.N = P, L, lanes
         self.nl = len(sizes) - 1
         self.wbits = model.get("wbits", 5)
-        assert sizes[0] == L, "first layer width must equal the window length"
+        assert sizes[0] == L + self.peak, (
+            "first layer width must equal the window length" + " + 1 (peak input)" * self.peak
+        )
         assert lanes % 2 == 0, "lanes are used in pairs (two products per multiplier)"
         assert all(sizes[li] >= lanes for li in range(self.nl)), (
             "post-processing overlap needs n_in >= lanes"
@@ -443,6 +454,15 @@ class TriggerCore(wiring.Component):
         lay_a, lay_b = Signal.like(layer, name="lay_a"), Signal.like(layer, name="lay_b")
         acc_b = Signal(signed(self.post_bits))
 
+        # the peak input: stage flags (input L; the window's last input), its quotient, and
+        # whether it is ready for this pixel; ``hold`` stalls input L of group 0 until it is
+        pk1, pk2, gl1, gl2 = (Signal(name=n) for n in ("peak1", "peak2", "wlast1", "wlast2"))
+        peak_in = Signal(signed(9))
+        pk_ok = Signal()
+        hold = Signal()
+        if self.peak:
+            m.d.comb += hold.eq((layer == 0) & (i_cnt == L) & ~pk_ok)
+            tmr(pk_ok)
         busy = Signal()
         tmr(p_cnt, t_word, t_fld, nfr, cur_p, cur_first, cur_last)
         if pack == 1:  # (12-bit samples: the slot is t_word, t_fld; t_slot is not kept)
@@ -601,12 +621,16 @@ class TriggerCore(wiring.Component):
                     wa.eq(0),
                     bc.eq(0),
                 ]
+                if self.peak:
+                    m.d.sync += pk_ok.eq(0)
                 if pack > 1:
                     st_w = Mux(t_fld == pack - 1, Mux(t_word == WPP - 1, 0, t_word + 1), t_word)
                     st_f = Mux(t_fld == pack - 1, 0, t_fld + 1)
                     m.d.sync += [dw.eq(st_w), df.eq(st_f), dw0.eq(st_w), df0.eq(st_f)]
                 m.d.sync += state.eq(STATES["MAC"])
-            with m.Case(STATES["MAC"]):
+            with m.Case(STATES["MAC"]), m.If(~hold) if self.peak else nullcontext():
+                if self.peak:
+                    m.d.sync += [pk1.eq((layer == 0) & (i_cnt == L)), gl1.eq(i_cnt == L - 1)]
                 m.d.sync += [
                     v1.eq(1),
                     first1.eq(i_cnt == 0),
@@ -756,8 +780,10 @@ class TriggerCore(wiring.Component):
             last2.eq(last1),
             lay2.eq(lay1),
             g2.eq(g1),
-            B_r.eq(Mux(lay1 == 0, q, act_x)),
+            B_r.eq(Mux(lay1 == 0, Mux(pk1, peak_in, q) if self.peak else q, act_x)),
         ]
+        if self.peak:
+            m.d.sync += [pk2.eq(pk1), gl2.eq(gl1)]
         for mm in range(NPAIR):
             fld = w_data[self.fw * mm : self.fw * (mm + 1)]
             lo, hip = fld[:wb], fld[wb:]
@@ -769,12 +795,18 @@ class TriggerCore(wiring.Component):
         # s3: accumulate
         m.d.sync += [v4.eq(v3), last4.eq(last3), lay4.eq(lay3), g4.eq(g3)]
         for mm in range(NPAIR):
-            m.d.sync += P_r[mm].eq(Mux(first3, 0, P_r[mm]) + M_r[mm])
+            accumulate = P_r[mm].eq(Mux(first3, 0, P_r[mm]) + M_r[mm])
+            if self.peak:  # the held peak input leaves bubbles: keep the sums through them
+                with m.If(v3):
+                    m.d.sync += accumulate
+            else:
+                m.d.sync += accumulate
 
         # ---------------- peak gate (``detection.peak_gate``) on layer 0's inputs, group 0 pass
         SF = GATE_SUM_FRAMES
         gate_in = Signal()
-        m.d.comb += gate_in.eq(v2 & (lay2 == 0) & (g2 == 0))
+        pass0 = v2 & (lay2 == 0) & (g2 == 0)  # group 0's pass over layer 0's inputs
+        m.d.comb += gate_in.eq(pass0 & ~pk2 if self.peak else pass0)
         g_i = Signal(range(L + 1))
         tmr(g_i)
         i_now = Signal(range(L + 1))
@@ -815,7 +847,10 @@ class TriggerCore(wiring.Component):
         g_load = Signal()
         g_end = Signal()
         tmr(mul_run, g_step, g_load, g_end)
-        m.d.sync += g_end.eq(gate_in & last2)
+        m.d.sync += g_end.eq(gate_in & (gl2 if self.peak else last2))
+        if self.peak:  # S is final one clock after its last sum: ⌊S/5⌋, floor also below 0
+            with m.If(g_end):
+                m.d.sync += [peak_in.eq(g_best // SF), pk_ok.eq(1)]
         m.d.comb += gate_busy.eq(g_end | (g_step != 0))
         pos_best = Signal(range(128 * SF + 1))  # max(S, 0): S² = 0 when S <= 0 (no trigger)
         abs_total = Signal(range(128 * L + 1))

@@ -96,13 +96,7 @@ def stage_args(stage: Stage, args: argparse.Namespace, folders: dict[str, Path])
 def check(args) -> None:
     """Everything that can be checked before the first stage runs."""
     check_output(args.out)
-    if model_config(args).preprocessing.peak_input:
-        raise UvhuntError(
-            "--peak-input: the run builds the trigger core, which does not compute the peak "
-            "input yet",
-            fix="run without --peak-input, or run its stages one by one (train, evaluate, "
-            "export, firmware, rtl, cosim, resources, sweep take it)",
-        )
+    model_config(args)
     train_config(args)
     check_test_negatives(args.test_negatives)
     session_configs(args.sessions, args.frames, args.meteor_rate, args.seed)

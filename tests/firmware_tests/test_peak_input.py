@@ -1,8 +1,8 @@
 """The peak input (``--peak-input``: ⌊S/5⌋ as the network's 49th input) through the chain: a
 briefly trained 49-input model exported (brevitas = QONNX = golden), C-simulated by hls4ml,
 generated as unrolled RTL and co-simulated in Verilator, every output equal to the golden
-model's integer; a movie scored with it; and the trigger core, which does not compute the
-peak input yet, refusing it with the fix."""
+model's integer; a movie scored with it; the streaming trigger core and the HLS core
+computing it."""
 
 import json
 
@@ -14,6 +14,7 @@ from uvhunt.cli import main
 from uvhunt.detection.peak_gate import PeakGateTrigger
 from uvhunt.detection.scoring import score_all
 from uvhunt.euso.readers import open_movie
+from uvhunt.firmware_tests.core_reference import CoreReference
 from uvhunt.quant.golden import read_export
 from uvhunt.quant.preprocess import movie_raw_counts
 
@@ -106,17 +107,28 @@ def test_verilator_rtl_equals_golden(peak_model, window_folder, capsys):
     assert {"extremes", "saturating", "windows"} <= set(summary["groups"])
 
 
-def test_the_core_refuses_the_peak_input_with_the_fix(peak_model, window_folder, capsys):
+def test_the_core_computes_the_peak_input(peak_model, window_folder, capsys):
+    """The streaming core with the peak input, co-simulated in Verilator (64 pixels, every
+    test of ``firmware_tests.core_tests``: gaps, back-pressure, extreme counts, a reset, the
+    mask port), equal to the golden scoring on every output; and the HLS core's C
+    simulation."""
     out = peak_model / "core"
     movie = str(window_folder.parent / "session_00")
     export = str(peak_model / "export")
-    code = main(["core", "--export", export, "--movie", movie, "--out", str(out)])
-    assert code != 0 and not out.exists()
-    err = capsys.readouterr().err
-    assert "peak input" in err and "--peak-input" in err
-
-
-def test_run_refuses_the_peak_input_before_the_first_stage(tmp_path, capsys):
-    out = tmp_path / "run"
-    assert main(["run", "--out", str(out), "--peak-input", "--quiet"]) != 0
-    assert "--peak-input" in capsys.readouterr().err and not out.exists()
+    args = ["--export", export, "--movie", movie, "--out", str(out), "--pixels", "64"]
+    args += ["--stream-frames", "120", "--seu-faults", "10", "--json", "--quiet"]
+    code = main(["core", *args])
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert summary["mismatches"] == 0 and set(summary["tests"].values()) == {"passed"}
+    session = summary["results"]["session_back_to_back"]
+    assert session["windows"] == (120 - 47) * 64
+    assert sum(r["triggers"] for r in summary["results"].values()) > 0
+    golden, config = read_export(peak_model / "export")
+    assert np.count_nonzero(golden.layers[0].weight[48]) >= 2  # the peak input counts
+    # the extreme counts reach both ends of ⌊S/5⌋, and S < 0 off a multiple of 5 (the floor)
+    reference = CoreReference(golden, config.preprocessing)
+    with np.load(out / "stream.npz") as streams:
+        peak = reference.gate_parts(streams["extremes"])[0][47:]
+    assert peak.max() == 635 and np.count_nonzero((peak < 0) & (peak % 5 != 0)) >= 10
+    assert summary["hls"]["mismatches"] == 0

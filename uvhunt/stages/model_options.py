@@ -36,7 +36,7 @@ def add_model_arguments(p) -> None:
         "--peak-input",
         action="store_true",
         help="give the network one input more: the window's peak, ⌊S/5⌋ (S: its largest sum "
-        "of 5 consecutive inputs); not yet computed by the trigger core",
+        "of 5 consecutive inputs), computed in the trigger core beside the peak gate",
     )
     p.add_argument(
         "--weight-bits",

@@ -63,7 +63,7 @@ def add_options(p) -> None:
         "--peak-input",
         action="store_true",
         help="every point's network gets the window's peak as one input more (⌊S/5⌋, as "
-        "`uvhunt train --peak-input`); the trigger core cannot map such points yet",
+        "`uvhunt train --peak-input`)",
     )
     p.add_argument(
         "--no-core",
