@@ -47,15 +47,15 @@ flipped word after each trial, as reconfiguration would."""
 CONTROL = re.compile(
     r"^(ctrl_state|p_cnt|base_cnt|t_slot|t_word|t_fld|nfr|cur_p|cur_base|m_tuser|m_tlast|"
     r"m_window_valid|rd_slot|rcnt|dcnt|layer|i_cnt|g_cnt|(r|b|d|rc|bc)_rp__addr|dw0?|df0?|pp_j|"
-    r"pp_active|pp_lay|pp_nbase|g_step|g_load|g_end|g_i|mul_run|busy|cnt)$"
+    r"pp_active|pp_lay|pp_nbase|g_step|g_load|g_end|g_i|mul_run|busy|cnt|pk_ok)$"
 )
 """The registers that sequence the core from clock to clock (names from
 ``hls/trigger_core.py``): the state machine, the frame, pixel, history-slot, layer, input
 and group counters, the ROM and buffer addresses, the post-processor's and the peak gate's
-sequencers, the trigger count; the history write port's address and enable (Yosys names
-them after the port: ``_port_place``). The flags and tags that travel down the pipeline
-beside the values (valid bits, first/last, layer and group tags, a buffer's write index) are
-pipeline registers: ``datapath``."""
+sequencers, the trigger count, the peak input's ready flag; the history write port's
+address and enable (Yosys names them after the port: ``_port_place``). The flags and tags
+that travel down the pipeline beside the values (valid bits, first/last, layer and group
+tags, a buffer's write index) are pipeline registers: ``datapath``."""
 
 _MEMORY = re.compile(r"^\s*reg (?:signed )?\[(\d+):0\] (\S+) \[(\d+):0\];", re.M)
 _FLIP_FLOP = re.compile(r"^\s*(\\\S+ |[A-Za-z_][\w$]*)\s*<=", re.M)
