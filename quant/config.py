@@ -17,7 +17,7 @@ class ModelConfig:
     preprocessing's peak input → hidden … → one logit)."""
 
     length: int = 48
-    """Frames per window (network inputs)."""
+    """Frames per window (the network's inputs, and the peak input if ``inputs`` counts it)."""
     hidden: tuple[int, ...] = (64, 32)
     """Units of each hidden layer."""
     preprocessing: Preprocessing = field(default_factory=Preprocessing)
