@@ -1,5 +1,7 @@
-"""Training settings small enough for tests (the defaults train for minutes)."""
+"""Training settings small enough for tests (the defaults train for minutes), and a model
+trained and exported with them."""
 
+from uvhunt.cli import main
 from uvhunt.quant.config import TrainConfig
 
 HARD_NEGATIVE_FLAGS = ["--confuser-negatives", "500", "--mined-negatives", "500"]
@@ -18,3 +20,14 @@ def fast_train_config(negatives: int, max_epochs: int, hard: int) -> TrainConfig
         qat_epochs=2,
         patience=2,
     )
+
+
+def train_and_export(window_folder, root, train_flags):
+    """``root`` holding ``model/`` (uvhunt train with ``train_flags``) and ``export/``
+    (uvhunt export)."""
+    w = ["--windows", str(window_folder)]
+    assert main(["train", *w, "--out", str(root / "model"), *train_flags]) == 0
+    sessions = ["--sessions", str(window_folder.parent)]
+    out = ["--out", str(root / "export"), "--quiet"]
+    assert main(["export", "--model", str(root / "model"), *w, *sessions, *out]) == 0
+    return root

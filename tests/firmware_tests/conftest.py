@@ -2,8 +2,7 @@
 
 import pytest
 
-from tests.fast_training import TRAIN_FLAGS
-from uvhunt.cli import main
+from tests.fast_training import TRAIN_FLAGS, train_and_export
 
 TRAIN = [*TRAIN_FLAGS, "--hidden", "16,8"]
 """The default bit widths on a 48-16-8-1 network: fast to build and to simulate."""
@@ -12,10 +11,4 @@ TRAIN = [*TRAIN_FLAGS, "--hidden", "16,8"]
 @pytest.fixture(scope="session")
 def trained(window_folder, tmp_path_factory):
     """A folder holding ``model/`` (uvhunt train) and ``export/`` (uvhunt export)."""
-    root = tmp_path_factory.mktemp("trained")
-    w = ["--windows", str(window_folder)]
-    assert main(["train", *w, "--out", str(root / "model"), *TRAIN]) == 0
-    sessions = ["--sessions", str(window_folder.parent)]
-    out = ["--out", str(root / "export"), "--quiet"]
-    assert main(["export", "--model", str(root / "model"), *w, *sessions, *out]) == 0
-    return root
+    return train_and_export(window_folder, tmp_path_factory.mktemp("trained"), TRAIN)

@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from tests.fast_training import TRAIN_FLAGS
+from tests.fast_training import TRAIN_FLAGS, train_and_export
 from uvhunt.cli import main
 from uvhunt.detection.peak_gate import PeakGateTrigger
 from uvhunt.detection.scoring import score_all
@@ -24,13 +24,7 @@ TRAIN = [*TRAIN_FLAGS, "--hidden", "8,4", "--peak-input"]
 @pytest.fixture(scope="module")
 def peak_model(window_folder, tmp_path_factory):
     """``model/`` and ``export/`` of a 49-8-4-1 network trained with the peak input."""
-    root = tmp_path_factory.mktemp("peak")
-    w = ["--windows", str(window_folder)]
-    assert main(["train", *w, "--out", str(root / "model"), *TRAIN]) == 0
-    sessions = ["--sessions", str(window_folder.parent)]
-    out = ["--out", str(root / "export"), "--quiet"]
-    assert main(["export", "--model", str(root / "model"), *w, *sessions, *out]) == 0
-    return root
+    return train_and_export(window_folder, tmp_path_factory.mktemp("peak"), TRAIN)
 
 
 def test_export_is_bit_exact_at_49_inputs(peak_model):
