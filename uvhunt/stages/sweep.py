@@ -63,7 +63,8 @@ def add_options(p) -> None:
         "--peak-input",
         action="store_true",
         help="every point's network gets the window's peak as one input more (⌊S/5⌋, as "
-        "`uvhunt train --peak-input`)",
+        "`uvhunt train --peak-input`); the unrolled LUTs count the network, not the circuit "
+        "that computes the peak in front of it",
     )
     p.add_argument(
         "--no-core",
