@@ -69,6 +69,7 @@ from amaranth.lib.wiring import In, Out
 from uvhunt.hls.parity_pair import PairReader, pair_image
 from uvhunt.hls.secded import Decoder, check_bits, correction_masks, encoder
 from uvhunt.hls.tmr import Tripler
+from uvhunt.quant.preprocess import PEAK_FRAMES
 
 STATES = {
     name: code
@@ -79,8 +80,9 @@ RAW_BITS = 22
 """Raw D3 sums: 16,384 GTUs × 255 counts < 2**22."""
 TOP = "uvhunt_core"
 """The top module's name in the generated Verilog and RTLIL."""
-GATE_SUM_FRAMES = 5
-"""Frames of the peak gate's moving sum (``detection.peak_gate.SUM_FRAMES``)."""
+GATE_SUM_FRAMES = PEAK_FRAMES
+"""Frames of the peak gate's moving sum, and the peak input's divisor
+(``quant.preprocess.PEAK_FRAMES``, as ``detection.peak_gate.SUM_FRAMES``)."""
 BLOCK_RAM = {"rom_style": "block", "ram_style": "block"}
 """Attributes that keep a small ROM in block RAM (Yosys would build it of LUTs)."""
 GATE_THRESHOLD_BITS = 24

@@ -131,14 +131,15 @@ class Preprocessing:
         return np.minimum(raw.astype(np.int32) >> self.shift, (1 << self.history_bits) - 1)
 
 
-def five_frame_peak(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def five_frame_peak(q: np.ndarray, dtype=None) -> tuple[np.ndarray, np.ndarray]:
     """The largest sum of ``PEAK_FRAMES`` consecutive values of integer windows ``q`` (...,
     length) (int64), and the first frame of the first such sum (the first, on ties). Summed
-    in int32 where no sum can leave it (8-bit codes: 5× less time than in int64 on a
-    movie)."""
+    in ``dtype`` if the caller knows no sum leaves it, else in int32 where none can (8-bit
+    codes: 5× less time than in int64 on a movie)."""
     q = np.asarray(q)
-    largest = max(abs(int(q.min())), abs(int(q.max()))) if q.size else 0
-    dtype = np.int32 if PEAK_FRAMES * largest < 2**31 else np.int64
+    if dtype is None:
+        largest = max(abs(int(q.min())), abs(int(q.max()))) if q.size else 0
+        dtype = np.int32 if PEAK_FRAMES * largest < 2**31 else np.int64
     q = q.astype(dtype, copy=False)
     last = q.shape[-1] - PEAK_FRAMES + 1
     sums = q[..., :last].copy()  # the 5-frame sums, one shifted slice at a time
@@ -190,15 +191,22 @@ def movie_series(movie) -> np.ndarray:
     return out
 
 
-def float_inputs(windows: np.ndarray, units: str, preprocessing: Preprocessing) -> np.ndarray:
+def float_inputs(
+    windows: np.ndarray,
+    units: str,
+    preprocessing: Preprocessing,
+    integer: np.ndarray | None = None,
+) -> np.ndarray:
     """The float model's inputs (N, ``inputs(length)``) float32: ``float_residual``, then
     (with ``peak_input``) the integer model's own peak input ``⌊S/5⌋``, an integer already,
-    so both models learn the same one."""
+    so both models learn the same one; taken from ``integer``, the integer inputs
+    (``preprocessing(windows, units)``), when the caller has them."""
     residual = float_residual(windows, units, preprocessing)
     if not preprocessing.peak_input:
         return residual
-    peak = preprocessing(windows, units)[:, -1:]
-    return np.concatenate([residual, peak.astype(np.float32)], axis=1)
+    if integer is None:
+        integer = preprocessing(windows, units)
+    return np.concatenate([residual, integer[:, -1:].astype(np.float32)], axis=1)
 
 
 def float_residual(windows: np.ndarray, units: str, preprocessing: Preprocessing) -> np.ndarray:

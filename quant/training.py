@@ -33,9 +33,10 @@ class Inputs:
 
 def prepare(windows: WindowSet, config: ModelConfig) -> Inputs:
     p = config.preprocessing
+    integer = p(windows.values, windows.units)
     return Inputs(
-        p(windows.values, windows.units),
-        float_inputs(windows.values, windows.units, p),
+        integer,
+        float_inputs(windows.values, windows.units, p, integer),
         windows.label.astype(np.float32),
     )
 

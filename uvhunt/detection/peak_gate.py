@@ -70,7 +70,7 @@ class PeakGateTrigger:
         # L·Σq² and (Σq)² are at most L²·largest², and so is V = L·Σq² − (Σq)² ≥ 0
         dtype = np.int32 if length * length * largest * largest < 2**31 else np.int64
         q = q.astype(dtype, copy=False)
-        peak, start = five_frame_peak(q)
+        peak, start = five_frame_peak(q, dtype)  # no 5-frame sum leaves ``dtype``
         total = q.sum(axis=-1, dtype=dtype)
         spread = length * np.einsum("...i,...i->...", q, q) - total * total
         return peak, start + SUM_FRAMES // 2, spread.astype(np.int64)
