@@ -1,7 +1,8 @@
 """cocotb tests of ``uvhunt_top``: every stimulus vector back to back, gaps in the input
 valid, a reset in the middle of a stream, and idle inputs. Every output is compared exactly
 with the golden model. Paths come from the environment (set by ``sim.runner``):
-``UVHUNT_GOLDEN`` (golden model file), ``UVHUNT_STIMULUS`` (groups of vectors),
+``UVHUNT_GOLDEN`` (golden model file), ``UVHUNT_PEAK_INPUT`` (1: the design computes the
+peak input), ``UVHUNT_STIMULUS`` (groups of vectors),
 ``UVHUNT_RESULTS`` (folder for each test's outputs and figures)."""
 
 import json
@@ -22,7 +23,9 @@ quarter of the stimulus when it is small)."""
 
 
 def _setup(dut):
-    reference = MlpReference(Path(os.environ["UVHUNT_GOLDEN"]))
+    reference = MlpReference(
+        Path(os.environ["UVHUNT_GOLDEN"]), os.environ.get("UVHUNT_PEAK_INPUT") == "1"
+    )
     groups = load_stimulus(Path(os.environ["UVHUNT_STIMULUS"]))
     return MlpTestbench(dut, reference), reference, groups
 

@@ -9,17 +9,20 @@ from pathlib import Path
 import numpy as np
 
 from uvhunt.quant.golden import GoldenMLP
+from uvhunt.quant.preprocess import append_peak
 
 
 class MlpReference:
-    """Expected behaviour of ``uvhunt_top`` for the golden model in ``golden_path``."""
+    """Expected behaviour of ``uvhunt_top`` for the golden model in ``golden_path``; with
+    ``peak_input`` the design takes the window's codes and computes the last input itself."""
 
-    def __init__(self, golden_path: Path):
+    def __init__(self, golden_path: Path, peak_input: bool = False):
         self.golden = GoldenMLP.read(Path(golden_path)).compile()
+        self.peak_input = peak_input
 
     @property
     def inputs(self) -> int:
-        return self.golden.sizes[0]
+        return self.golden.sizes[0] - int(self.peak_input)
 
     @property
     def input_bits(self) -> int:
@@ -27,10 +30,15 @@ class MlpReference:
 
     def input_codes(self, q: np.ndarray) -> np.ndarray:
         """(vectors, inputs) int64: the input quantizer's integers (saturated, rounded)."""
+        if self.peak_input:  # integer codes (the trace requires them): saturation is a clip
+            spec = self.golden.input_quant
+            return np.clip(q, spec.low, spec.high).astype(np.int64)
         return self.golden.input_codes(q)
 
     def expected(self, q: np.ndarray) -> np.ndarray:
         """(vectors,) int64: the last accumulator the RTL must put on ``out_data``."""
+        if self.peak_input:
+            return self.golden.predict_int(append_peak(self.input_codes(q)))
         return self.golden.predict_int(q)
 
     def pack(self, codes: np.ndarray) -> list[int]:

@@ -4,7 +4,8 @@ thin top level (clock, reset, input and output valid).
 The top module ``uvhunt_top`` takes one vector per clock:
 
 * ``in_data``: the input codes (the golden model's input integers), input ``j`` in bits
-  ``[B*j + B-1 : B*j]``, two's complement, ``B`` = the input quantizer's bits;
+  ``[B*j + B-1 : B*j]``, two's complement, ``B`` = the input quantizer's bits; with the peak
+  input, the window's codes only (the design computes the network's last input, ``⌊S/5⌋``);
 * ``out_data``: the last layer's accumulator integer (two's complement); the logit is
   ``out_data × 2**output_exponent``;
 * ``out_valid`` follows ``in_valid`` by ``latency`` clocks; ``rst`` (synchronous, active
@@ -23,7 +24,10 @@ from da4ml.types import CombLogic, minimal_kif
 
 from uvhunt._core.atomic import write_json
 from uvhunt.hls.parts import DEFAULT_PART, PARTS
+from uvhunt.quant.chain import compare_groups
 from uvhunt.quant.golden import GoldenMLP
+from uvhunt.quant.preprocess import append_peak
+from uvhunt.quant.vectors import peak_window_groups
 
 TOP = "uvhunt_top"
 CORE = "uvhunt_mlp"
@@ -70,6 +74,9 @@ class RtlDesign:
     estimate: dict
     """da4ml's own estimate: ``luts`` (its cost figure), ``flip_flops``, ``stages``."""
     config: dict
+    peak_input: bool = False
+    """The design computes the network's last input (``⌊S/5⌋``) from the ``inputs`` window
+    codes it takes."""
 
     @property
     def source_paths(self) -> list[Path]:
@@ -87,7 +94,7 @@ class RtlDesign:
 
 
 def generate_rtl(golden: GoldenMLP, comb: CombLogic, folder: Path, config: RtlConfig) -> RtlDesign:
-    """Pipeline ``comb`` (``trace_network(golden)``), let da4ml write it into
+    """Pipeline ``comb`` (``trace_network(golden, peak_input)``), let da4ml write it into
     ``folder/da4ml`` and write the top level ``folder/uvhunt_top.v``. Raises ValueError when
     the network cannot be mapped."""
     config.validate()
@@ -95,6 +102,8 @@ def generate_rtl(golden: GoldenMLP, comb: CombLogic, folder: Path, config: RtlCo
         raise ValueError(f"the RTL top level has one output; the model has {golden.sizes[-1]}")
     pipeline = to_pipeline(comb, config.latency_cutoff, verbose=False)
     input_bits = _uniform_input_bits(pipeline, golden)
+    inputs = len(pipeline.inp_qint)
+    peak_input = inputs == golden.sizes[0] - 1
     k, i, f = (int(v) for v in minimal_kif(pipeline.out_qint[0]))
     if f > 0:
         raise ValueError(f"the traced output has {f} fractional bits; integers were expected")
@@ -112,7 +121,7 @@ def generate_rtl(golden: GoldenMLP, comb: CombLogic, folder: Path, config: RtlCo
     core_bits, zeros = k + i + f, -f
     output_bits = core_bits + zeros + (0 if k else 1)
     (Path(folder) / f"{TOP}.v").write_text(
-        top_verilog(golden.sizes[0], input_bits, core_bits, zeros, output_bits, latency)
+        top_verilog(inputs, input_bits, core_bits, zeros, output_bits, latency)
     )
     src = Path(folder) / "da4ml" / "src"
     sources = sorted(str(p.relative_to(folder)) for p in (src / "static").glob("*.v"))
@@ -123,7 +132,7 @@ def generate_rtl(golden: GoldenMLP, comb: CombLogic, folder: Path, config: RtlCo
     design = RtlDesign(
         folder=Path(folder),
         sources=sources,
-        inputs=golden.sizes[0],
+        inputs=inputs,
         input_bits=input_bits,
         output_bits=output_bits,
         output_signed=True,
@@ -136,6 +145,7 @@ def generate_rtl(golden: GoldenMLP, comb: CombLogic, folder: Path, config: RtlCo
             "generator": f"da4ml {da4ml.__version__}",
         },
         config=config.to_dict(),
+        peak_input=peak_input,
     )
     return design
 
@@ -145,6 +155,25 @@ def interpret(comb: CombLogic, codes: np.ndarray) -> np.ndarray:
     input codes (vectors, inputs). Checks the trace before any simulator sees the RTL."""
     out = comb.predict(np.asarray(codes, np.float64), n_threads=1)
     return np.round(out[:, 0]).astype(np.int64)
+
+
+def check_trace(
+    golden: GoldenMLP, comb: CombLogic, groups: dict[str, np.ndarray], peak_input: bool, seed: int
+) -> list[dict]:
+    """``compare_groups`` rows (column ``mismatches``): da4ml's interpreter of ``comb`` against
+    the golden model on the input vectors ``groups``. With ``peak_input`` the graph gets each
+    vector's window codes (and the peak's stress windows, ``peak_window_groups``) and the
+    golden model the same codes with their ``⌊S/5⌋``."""
+    if not peak_input:
+        return compare_groups(
+            golden, groups, {"mismatches": lambda q: interpret(comb, golden.input_codes(q))}
+        )
+    length, spec = golden.sizes[0] - 1, golden.input_quant
+    windows = peak_window_groups(groups, length, spec.low, spec.high, seed)
+    with_peak = {name: append_peak(w) for name, w in windows.items()}
+    return compare_groups(
+        golden, with_peak, {"mismatches": lambda q: interpret(comb, q[:, :length])}
+    )
 
 
 def _uniform_input_bits(pipeline, golden: GoldenMLP) -> int:

@@ -12,6 +12,16 @@ from truncation: ``round_half_even(a / 2**s) = floor((a + 2**(s-1) - 1 + odd) / 
 where ``odd = floor(a / 2**s) mod 2``. ReLU is implied by the clip at 0: rounding is
 monotonic and maps 0 to 0, so clipping after it equals the golden model's
 ``max(acc, 0)`` before it.
+
+With the peak input (``Preprocessing.peak_input``) the graph takes the window's codes only and
+computes the network's last input itself, as ``Preprocessing.network_inputs`` defines it::
+
+    S    = max over i of x[i] + … + x[i+4]          (shared pair and quad sums, a max tree)
+    peak = floor(S / 5) = floor((S - lo) · m / 2**k) + lo / 5,   lo = 5 · (-2**(bits-1))
+
+The offset makes the dividend non-negative; ``m = ceil(2**k / 5)`` with the smallest ``k`` at
+which that product floors exactly for every sum the codes can make (``peak_division``;
+8-bit codes: 1639 / 2**13).
 """
 
 from decimal import Decimal
@@ -21,17 +31,57 @@ from da4ml.trace import FixedVariable, FixedVariableArray, FixedVariableArrayInp
 from da4ml.types import CombLogic
 
 from uvhunt.quant.golden import GoldenMLP, IntegerLayer, shift_round_half_even
+from uvhunt.quant.preprocess import PEAK_FRAMES
 
 
-def trace_network(golden: GoldenMLP) -> CombLogic:
-    """The network as one combinational adder graph, inputs and outputs in golden integers."""
+def trace_network(golden: GoldenMLP, peak_input: bool = False) -> CombLogic:
+    """The network as one combinational adder graph, inputs and outputs in golden integers.
+    With ``peak_input`` the graph's inputs are the window's codes (the network's inputs but
+    the last), and the last input, ``⌊S/5⌋``, is computed in the graph."""
     spec = golden.input_quant
-    inputs = FixedVariableArrayInput(golden.sizes[0])
+    window = golden.sizes[0] - int(peak_input)
+    if peak_input and (window < PEAK_FRAMES or not spec.signed or spec.exponent != 0):
+        raise ValueError(
+            "the peak input needs signed integer input codes and at least "
+            f"{PEAK_FRAMES} window frames"
+        )
+    inputs = FixedVariableArrayInput(window)
     x = inputs.quantize(k=int(spec.signed), i=spec.bits - int(spec.signed), f=0)
+    if peak_input:
+        x = _append(x, peak_of(x, spec.bits))
     for layer in golden.layers:
         acc = x @ layer.weight.astype(np.float64) + layer.bias.astype(np.float64)
         x = acc if layer.output_quant is None else requantize(acc, layer)
     return comb_trace(inputs, x, keep_dead_inputs=True)
+
+
+def peak_of(x: FixedVariableArray, bits: int) -> FixedVariable:
+    """``⌊S/5⌋``, S the largest sum of 5 consecutive codes of ``x`` (signed ``bits``-bit)."""
+    n = len(x)
+    pairs = x[: n - 1] + x[1:]  # x[i] + x[i+1]
+    quads = pairs[: n - 3] + pairs[2 : n - 1]  # x[i] + … + x[i+3]
+    sums = quads[: n - 4] + x[4:]  # x[i] + … + x[i+4]
+    largest = np.max(sums)
+    lo = PEAK_FRAMES * -(2 ** (bits - 1))
+    multiplier, shift = peak_division(bits)
+    scaled = (largest - lo) * (multiplier * 2.0**-shift)
+    return scaled.quantize(k=0, i=bits + 1, f=0, round_mode="TRN") + lo // PEAK_FRAMES
+
+
+def peak_division(bits: int) -> tuple[int, int]:
+    """``(m, k)``: ``(n · m) >> k == n // 5`` for every offset sum n of ``bits``-bit codes
+    (0 … 5 · (2**bits - 1)), the smallest such ``k``; checked on all of them."""
+    n = np.arange(PEAK_FRAMES * (2**bits - 1) + 1, dtype=np.int64)
+    for shift in range(1, 40):
+        multiplier = -(-(2**shift) // PEAK_FRAMES)
+        if np.array_equal((n * multiplier) >> shift, n // PEAK_FRAMES):
+            return multiplier, shift
+    raise ValueError(f"no multiplier divides {bits}-bit peak sums by {PEAK_FRAMES}")
+
+
+def _append(x: FixedVariableArray, last: FixedVariable) -> FixedVariableArray:
+    variables = np.array([*x._vars.ravel(), last], dtype=object)  # no public concatenation
+    return FixedVariableArray(variables, x.solver_options, hwconf=x.hwconf)
 
 
 def requantize(acc: FixedVariableArray, layer: IntegerLayer) -> FixedVariableArray:

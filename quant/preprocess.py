@@ -93,10 +93,7 @@ class Preprocessing:
     def network_inputs(self, q: np.ndarray) -> np.ndarray:
         """The network's integer inputs (..., ``inputs(length)``) int32 from a window's codes
         ``q`` (..., length): ``q``, then ``⌊S/5⌋`` with ``peak_input``."""
-        if not self.peak_input:
-            return q
-        peak, _ = five_frame_peak(q)
-        return np.concatenate([q, (peak // PEAK_FRAMES).astype(np.int32)[..., None]], axis=-1)
+        return append_peak(q) if self.peak_input else q
 
     def codes(self, raw: np.ndarray) -> np.ndarray:
         """Integer network inputs (..., length) int32 from integer raw counts (..., length)
@@ -129,6 +126,13 @@ class Preprocessing:
     def _samples(self, raw: np.ndarray) -> np.ndarray:
         """Step 2: the shifted samples clipped to ``history_bits`` (int32)."""
         return np.minimum(raw.astype(np.int32) >> self.shift, (1 << self.history_bits) - 1)
+
+
+def append_peak(q: np.ndarray) -> np.ndarray:
+    """Codes ``q`` (..., length) with ``⌊S/5⌋`` appended (..., length + 1), int32: the inputs
+    of a network with the peak input."""
+    peak, _ = five_frame_peak(q)
+    return np.concatenate([q, (peak // PEAK_FRAMES).astype(np.int32)[..., None]], axis=-1)
 
 
 def five_frame_peak(q: np.ndarray, dtype=None) -> tuple[np.ndarray, np.ndarray]:

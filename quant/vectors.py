@@ -101,3 +101,30 @@ def stimulus(
             np.int32
         )
     return groups
+
+
+def peak_window_groups(
+    groups: dict[str, np.ndarray], length: int, low: int, high: int, seed: int
+) -> dict[str, np.ndarray]:
+    """The vectors for a design that computes the peak input itself (it takes the window's
+    ``length`` codes only): each group's window columns, clipped to the codes ``low…high``,
+    then windows that stress the peak — every code as a constant window (sums at exact
+    multiples of 5, both extremes), a 5-frame pulse of random height at every position, and
+    two equal pulses (ties)."""
+    rng = np.random.default_rng(seed)
+    out = {name: np.clip(g[:, :length], low, high).astype(np.int32) for name, g in groups.items()}
+    constant = np.repeat(np.arange(low, high + 1)[:, None], length, axis=1)
+    starts = np.arange(length - 4)
+    pulses = rng.integers(low, high + 1, (len(starts) * 8, length))
+    ties = rng.integers(low, high // 2 + 1, (len(starts) * 8, length))
+    for row, start in enumerate(np.repeat(starts, 8)):
+        pulses[row, start : start + 5] = rng.integers(0, high + 1)
+        other = (start + 5 + rng.integers(0, length - 9)) % (length - 4)
+        if abs(other - start) >= 5:
+            height = rng.integers(high // 2, high + 1)
+            ties[row, start : start + 5] = height
+            ties[row, other : other + 5] = height
+    out["peak_constant"] = constant.astype(np.int32)
+    out["peak_pulses"] = pulses.astype(np.int32)
+    out["peak_ties"] = ties.astype(np.int32)
+    return out

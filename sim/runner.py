@@ -154,6 +154,7 @@ def run_cosim(
         {
             "UVHUNT_GOLDEN": str(Path(golden_file).resolve()),
             "UVHUNT_STIMULUS": str(Path(stimulus_file).resolve()),
+            "UVHUNT_PEAK_INPUT": str(int(design.peak_input)),
         },
         waves,
         trace_off=TRACE_TOP_ONLY,

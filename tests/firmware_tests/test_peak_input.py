@@ -98,7 +98,11 @@ def test_verilator_rtl_equals_golden(peak_model, window_folder, capsys):
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["mismatches"] == 0 and summary["outputs_compared"] >= 10_000
-    assert {"extremes", "saturating", "windows"} <= set(summary["groups"])
+    assert {"extremes", "saturating", "windows", "peak_constant", "peak_ties"} <= set(
+        summary["groups"]
+    )
+    design = json.loads((rtl / "rtl.json").read_text())["design"]
+    assert (design["inputs"], design["peak_input"]) == (48, True)
 
 
 def test_the_core_computes_the_peak_input(peak_model, window_folder, capsys):

@@ -8,10 +8,19 @@ import pytest
 from da4ml.trace import FixedVariableArrayInput, comb_trace
 
 from tests.golden_models import random_golden
-from uvhunt.hls.rtl import RtlConfig, RtlDesign, generate_rtl, interpret, top_verilog, write_design
-from uvhunt.hls.rtl_trace import trace_network
+from uvhunt.hls.rtl import (
+    RtlConfig,
+    RtlDesign,
+    check_trace,
+    generate_rtl,
+    interpret,
+    top_verilog,
+    write_design,
+)
+from uvhunt.hls.rtl_trace import peak_division, trace_network
 from uvhunt.quant.config import ModelConfig
-from uvhunt.quant.vectors import make_vectors
+from uvhunt.quant.preprocess import Preprocessing, append_peak, five_frame_peak
+from uvhunt.quant.vectors import make_vectors, peak_window_groups
 
 CASES = {
     "default_like": ((48, 16, 8, 1), 5, 8, (7, 3)),
@@ -125,3 +134,44 @@ def test_unmappable_models_and_settings_are_refused(tmp_path):
         RtlConfig(latency_cutoff=0).validate()
     with pytest.raises(ValueError, match="unknown part"):
         RtlConfig(part="xc9999").validate()
+
+
+@pytest.mark.parametrize("input_bits", [8, 4, 12])
+def test_the_graph_computes_the_peak_input_exactly(input_bits, tmp_path):
+    """With the peak input, the graph takes the window's 48 codes and computes ⌊S/5⌋ itself:
+    equal to the golden model on the codes with ``append_peak``, on the stress groups' windows
+    and the peak's own (constant windows of every code: sums at exact multiples of 5 and both
+    extremes; pulses at every position; ties). The last input's weights are not zero, and a
+    graph fed a wrong peak (⌊S/4⌋) is caught."""
+    golden = random_golden((49, 16, 8, 1), 5, 8, (7, 3), seed=input_bits, input_bits=input_bits)
+    assert np.count_nonzero(golden.layers[0].weight[-1]) >= 4
+    spec = golden.input_quant
+    groups = make_vectors(golden, ModelConfig(preprocessing=Preprocessing(peak_input=True)), 3)
+    windows = peak_window_groups(groups, 48, spec.low, spec.high, seed=4)
+    assert len(windows["peak_constant"]) == 2**input_bits
+    comb = trace_network(golden, peak_input=True)
+    for group, w in windows.items():
+        np.testing.assert_array_equal(
+            interpret(comb, w), golden.predict_int(append_peak(w)), err_msg=group
+        )
+    rows = check_trace(golden, comb, groups, True, seed=4)
+    assert sum(r["count"] for r in rows) == sum(len(w) for w in windows.values())
+    assert all(r["mismatches"] == 0 for r in rows)
+    w = windows["peak_pulses"]
+    peak, _ = five_frame_peak(w)
+    wrong = np.concatenate([w, (peak // 4)[:, None]], axis=1)
+    assert np.any(interpret(comb, w) != golden.predict_int(wrong))
+    design = generate_rtl(golden, comb, tmp_path, RtlConfig())
+    assert (design.inputs, design.input_bits, design.peak_input) == (48, input_bits, True)
+    assert "parameter N_INPUTS = 48" in (tmp_path / "uvhunt_top.v").read_text()
+
+
+def test_the_peak_division_floors_every_sum():
+    """``(n · m) >> k`` is ``n // 5`` for every offset sum of 2…16-bit codes."""
+    for bits in range(2, 17):
+        multiplier, shift = peak_division(bits)
+        n = np.arange(5 * (2**bits - 1) + 1, dtype=np.int64)
+        np.testing.assert_array_equal((n * multiplier) >> shift, n // 5, err_msg=str(bits))
+        assert multiplier == -(-(2**shift) // 5)
+    with pytest.raises(ValueError, match="signed integer input codes"):
+        trace_network(random_golden((5, 4, 1), 4, 8, (4,), seed=0), peak_input=True)

@@ -18,7 +18,7 @@ from uvhunt.quant.data import comparison_windows
 from uvhunt.quant.golden import GoldenMLP
 from uvhunt.quant.metrics import hardware_accuracy
 from uvhunt.quant.training import float_logits
-from uvhunt.quant.vectors import stimulus
+from uvhunt.quant.vectors import peak_window_groups, stimulus
 from uvhunt.sim.junit import junit_verdicts, test_results
 from uvhunt.sim.runner import run_cosim
 from uvhunt.stages.rtl import read_design
@@ -53,9 +53,12 @@ def run(args, progress) -> dict:
         windows, train_config, args.seed, trained_on=load_trained_on(model_folder)
     )
     q_real = model_config.preprocessing(real.values, real.units)
-    groups, picks = thin(
-        stimulus(golden, model_config, q_real, args.vectors, args.seed), args.vectors
-    )
+    groups = stimulus(golden, model_config, q_real, args.vectors, args.seed)
+    if design.peak_input:  # the design takes the window's codes and computes the peak input
+        spec = golden.input_quant
+        groups = peak_window_groups(groups, design.inputs, spec.low, spec.high, args.seed)
+        q_real = groups["windows"]
+    groups, picks = thin(groups, args.vectors)
     kept = picks["windows"]
     q_real, labels = q_real[kept], real.label[kept]
     with atomic_dir(out) as tmp:

@@ -11,12 +11,10 @@ from uvhunt._core.atomic import atomic_dir, check_output
 from uvhunt._core.errors import UvhuntError
 from uvhunt.console import table
 from uvhunt.hls.parts import PARTS
-from uvhunt.hls.rtl import RtlConfig, RtlDesign, generate_rtl, interpret, write_design
+from uvhunt.hls.rtl import RtlConfig, RtlDesign, check_trace, generate_rtl, write_design
 from uvhunt.hls.rtl_trace import trace_network
-from uvhunt.quant.chain import compare_groups
 from uvhunt.quant.checkpoint import file_sha256
-from uvhunt.quant.config import ModelConfig
-from uvhunt.quant.golden import GoldenMLP
+from uvhunt.quant.golden import GoldenMLP, read_export
 from uvhunt.quant.vectors import stimulus
 from uvhunt.stages.stage import Input, Stage
 
@@ -54,21 +52,20 @@ def run(args, progress) -> dict:
         raise UvhuntError(f"invalid RTL setting: {exc}", fix="see `uvhunt rtl --help`") from exc
     onnx_path = Path(export) / "model.onnx"
     golden = GoldenMLP.from_qonnx(onnx_path).compile()
+    _, model_config = read_export(Path(export))
+    peak_input = model_config.preprocessing.peak_input
     start = time.perf_counter()
     try:
-        comb = trace_network(golden)
+        comb = trace_network(golden, peak_input)
     except (ValueError, AssertionError) as exc:
         raise UvhuntError(
             f"da4ml cannot map this model: {exc}",
             path=onnx_path,
             fix="export a dense ReLU MLP with power-of-two quantizers (`uvhunt export`)",
         ) from exc
-    length = golden.sizes[0]
-    empty = np.zeros((0, length), np.int32)
-    groups = stimulus(golden, ModelConfig(length=length), empty, TRACE_CHECK_VECTORS, args.seed)
-    rows = compare_groups(
-        golden, groups, {"mismatches": lambda q: interpret(comb, golden.input_codes(q))}
-    )
+    empty = np.zeros((0, golden.sizes[0]), np.int32)
+    groups = stimulus(golden, model_config, empty, TRACE_CHECK_VECTORS, args.seed)
+    rows = check_trace(golden, comb, groups, peak_input, args.seed)
     for row in rows:
         if row["mismatches"]:
             raise UvhuntError(
@@ -117,7 +114,9 @@ def render(summary: dict) -> str:
         [
             table(rows, ["vectors", "count", "adder graph ≠ golden"]),
             "",
-            f"{d['inputs']} × {d['input_bits']}-bit inputs → {d['output_bits']}-bit output "
+            f"{d['inputs']} × {d['input_bits']}-bit inputs"
+            + (" (the window; the peak input computed inside)" if d.get("peak_input") else "")
+            + f" → {d['output_bits']}-bit output "
             f"(× 2^{d['output_exponent']}), {d['latency']} clocks latency, one vector per clock",
             f"{est['generator']} estimate: {est['luts']:,.0f} LUTs, {est['flip_flops']:,} "
             f"flip-flops, {est['stages']} stages",
