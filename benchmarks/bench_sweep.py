@@ -11,8 +11,12 @@ front) on a local Dask cluster, and checks the issue's two floors on the synthes
 - at the LUTs of the uniform 16-8 4-bit design (also evaluated in the sweep), a front point
   at least 0.01 AUC above it.
 
+The space holds designs without and with the peak input (the unrolled design then computes
+the peak itself, and its LUTs count that circuit); the references are without it, as today's
+default is. ``--enqueue`` names designs evaluated first, after the references.
+
 It reports points per hour on this machine. Run ``uvhunt run`` first (or give --windows),
-then ``python benchmarks/bench_sweep.py [--trials 32] [--workers 2] [--json]``. The points are
+then ``python benchmarks/bench_sweep.py [--trials 32] [--workers 2] [--enqueue D,D] [--json]``. The points are
 cached in ``<out>-cache``: running it again resumes. Exits 1 if a floor is missed.
 """
 
@@ -33,6 +37,8 @@ def main() -> int:
     p.add_argument("--trials", type=int, default=32)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--scheduler", default=None)
+    p.add_argument("--enqueue", default="", help="designs evaluated first, comma-separated")
+    p.add_argument("--cache", type=Path, default=None, help="the points' cache (OUT-cache)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     summary = run_named(
@@ -43,6 +49,8 @@ def main() -> int:
         trials=args.trials,
         workers=args.workers,
         scheduler=args.scheduler,
+        enqueue=args.enqueue,
+        cache=args.cache,
     )
     goals = summary["goals"]
     best, at = goals.get("best_within_budget"), goals.get("at_uniform_luts")

@@ -3,6 +3,7 @@ front synthesized; the same results on a real external cluster as on the local d
 stopped sweep resumed from its cache; a failing point recorded while the sweep goes on."""
 
 import csv
+import hashlib
 import json
 import shutil
 
@@ -40,13 +41,16 @@ def test_a_points_parameters_give_the_point_back():
     space = SweepSpace(sizes=(8, 16, 64), weight_bits=(3, 5))
     grid = space.grid()
     assert len(grid) == len(set(grid)) and all(p.hidden[-1] <= p.hidden[0] for p in grid)
-    assert len(grid) == (3 * 2**2 + 6 * 2**3) * 4 * 3  # widths never grow
+    assert len(grid) == (3 * 2**2 + 6 * 2**3) * 4 * 3 * 2  # widths never grow
     study = optuna.create_study(directions=["maximize", "minimize"])
-    point = Point((16, 8), (3, 5, 3), 0.5, 0.05)
-    study.enqueue_trial(space.params(point))
-    assert space.suggest(study.ask()) == point
+    for point in (Point((16, 8), (3, 5, 3), 0.5, 0.05), Point((8,), (5, 3), 0.25, 0, True)):
+        study.enqueue_trial(space.params(point))
+        assert space.suggest(study.ask()) == point
+    assert Point((8,), (4, 4), 0.25, 0, True).label() == "8 w4.4 s0.25 peak"
     with pytest.raises(ValueError, match="weight_bits"):
         SweepSpace(weight_bits=(1, 4)).validate()
+    with pytest.raises(ValueError, match="peak_input"):
+        SweepSpace(peak_input=(0, 1)).validate()
 
 
 def test_a_points_key_names_what_its_results_depend_on():
@@ -69,6 +73,18 @@ def test_a_points_key_names_what_its_results_depend_on():
     assert (
         point_key(replace(point, sparsity=0.25), sweep_context("data", model, same, config)) != key
     )
+    assert (
+        point_key(replace(point, peak_input=True), sweep_context("data", model, train, config))
+        != key
+    )
+    # the peak became a dimension later: the points without it keep their cached results
+    before = {
+        "point": {"hidden": (16, 8), "weight_bits": (3, 5, 3), "sparsity": 0.5, "penalty": 0.0}
+    }
+    payload = json.dumps(
+        {**before, **sweep_context("data", model, train, config)}, sort_keys=True, default=str
+    )
+    assert key == hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 def _sweep(windows, out, *extra) -> int:
@@ -100,6 +116,7 @@ def test_a_sweep_evaluates_checks_prices_and_resumes(window_folder, tmp_path, ca
     front = summary["fronts"]["unrolled_luts"]
     assert front and all(f["key"] in {r["key"] for r in synthesized} for f in front)
     assert "uniform 16-8 w4" in summary["references"]  # evaluated first, in the space
+    assert {r["peak_input"] for r in rows} == {False, True}  # the peak's circuit is checked too
     # the run's report shows the front when the run has a sweep
     (section,) = _sweep_section(
         {"sweep": json.loads((out / "sweep.json").read_text()), "sweep_plot": out / "pareto.png"}

@@ -13,10 +13,9 @@ from uvhunt._core.cluster import DEFAULT_WORKERS, check_workers
 from uvhunt._core.errors import UvhuntError
 from uvhunt.console import table
 from uvhunt.quant.config import ModelConfig
-from uvhunt.quant.preprocess import Preprocessing
 from uvhunt.stages.model_options import add_train_arguments, train_config
 from uvhunt.stages.stage import Input, Stage
-from uvhunt.sweep.runner import SAMPLERS, SweepConfig, run_sweep
+from uvhunt.sweep.runner import SAMPLERS, SweepConfig, check_enqueued, run_sweep
 from uvhunt.sweep.space import SweepSpace
 
 SPACE = SweepSpace()
@@ -33,6 +32,12 @@ def add_options(p) -> None:
     )
     p.add_argument(
         "--batch", type=int, default=CONFIG.batch, help="points asked of the sampler at once"
+    )
+    p.add_argument(
+        "--enqueue",
+        default="",
+        help="designs the sampler evaluates first, after the reference designs, each as the "
+        "table names it ('16-8 w4.4.4 s0.25 peak'), comma-separated; inside the space",
     )
     p.add_argument("--folds", type=int, default=CONFIG.folds, help="leave-k-sessions-out folds")
     p.add_argument(
@@ -60,11 +65,11 @@ def add_options(p) -> None:
         help="Yosys for the points on or near the front, none or all",
     )
     p.add_argument(
-        "--peak-input",
-        action="store_true",
-        help="every point's network gets the window's peak as one input more (⌊S/5⌋, as "
-        "`uvhunt train --peak-input`); the unrolled LUTs count the network, not the circuit "
-        "that computes the peak in front of it",
+        "--space-peak",
+        default=",".join(str(int(v)) for v in SPACE.peak_input),
+        help="the space: without (0) and with (1) the peak input, the window's ⌊S/5⌋ as one "
+        "network input more (as `uvhunt train --peak-input`); the unrolled design computes "
+        "the peak itself and its LUTs count that circuit; comma-separated",
     )
     p.add_argument(
         "--no-core",
@@ -100,6 +105,16 @@ def _choices(text: str, name: str, kind=int) -> tuple:
     return values
 
 
+def _peak_choices(text: str) -> tuple[bool, ...]:
+    values = _choices(text, "peak")
+    if not set(values) <= {0, 1}:
+        raise UvhuntError(
+            f"--space-peak {text!r}: each choice is 0 (without) or 1 (with the peak input)",
+            fix="for example --space-peak 0,1",
+        )
+    return tuple(bool(v) for v in values)
+
+
 def run(args, progress) -> dict:
     if args.scheduler is None:
         check_workers(args.workers)
@@ -110,6 +125,7 @@ def run(args, progress) -> dict:
             _choices(args.space_bits, "bits"),
             _choices(args.space_sparsity, "sparsity", float),
             _choices(args.space_penalty, "penalty", float),
+            _peak_choices(args.space_peak),
         ).validate()
         config = SweepConfig(
             trials=args.trials,
@@ -120,7 +136,9 @@ def run(args, progress) -> dict:
             synthesize=args.synthesize,
             core=not args.no_core,
             seed=args.seed,
+            enqueue=tuple(d.strip() for d in args.enqueue.split(",") if d.strip()),
         ).validate()
+        check_enqueued(space, config)
     except ValueError as exc:
         raise UvhuntError(f"invalid sweep setting: {exc}", fix="see `uvhunt sweep --help`") from exc
     out = Path(args.out)
@@ -131,7 +149,7 @@ def run(args, progress) -> dict:
         cache,
         space,
         config,
-        ModelConfig(preprocessing=Preprocessing(peak_input=args.peak_input)),
+        ModelConfig(),
         train_config(args),
         args.workers,
         args.scheduler,

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from uvhunt.euso.window_store import open_window_dataset
-from uvhunt.hls.rtl import RtlConfig, interpret
+from uvhunt.hls.rtl import RtlConfig, check_trace
 from uvhunt.hls.rtl_trace import trace_network
 from uvhunt.quant.chain import compare_chain
 from uvhunt.quant.config import ModelConfig, TrainConfig
@@ -55,7 +55,10 @@ def fold_groups(sessions: list[int], folds: int) -> list[list[int]]:
 
 def point_configs(task: PointTask) -> tuple[ModelConfig, TrainConfig]:
     p = task.point
-    model = replace(task.model, hidden=p.hidden, layer_weight_bits=p.weight_bits).validate()
+    preprocessing = replace(task.model.preprocessing, peak_input=p.peak_input)
+    model = replace(
+        task.model, hidden=p.hidden, layer_weight_bits=p.weight_bits, preprocessing=preprocessing
+    ).validate()
     train = replace(task.train, sparsity=p.sparsity, resource_penalty=p.penalty).validate()
     return model, train
 
@@ -89,7 +92,7 @@ def evaluate_point(task: PointTask) -> dict:
     golden = GoldenMLP.from_qonnx(onnx).compile()
     golden.write(folder / "golden.npz")
     chain = chain_check(final.quant_model, onnx, golden, model_config)
-    pipeline_cost = unrolled_estimate(golden)
+    pipeline_cost = unrolled_estimate(golden, model_config.preprocessing.peak_input)
     weights = sum(layer.weight.size for layer in golden.layers)
     zeros = sum(int((layer.weight == 0).sum()) for layer in golden.layers)
     return {
@@ -117,24 +120,24 @@ def chain_check(model, onnx: Path, golden: GoldenMLP, config: ModelConfig) -> di
     rng = np.random.default_rng(8)
     vectors["random"] = rng.integers(spec.low, spec.high + 1, (RANDOM_VECTORS, config.inputs))
     rows = compare_chain(model, onnx, golden, vectors)
-    comb = trace_network(golden)
+    peak_input = config.preprocessing.peak_input
+    trace_rows = check_trace(golden, trace_network(golden, peak_input), vectors, peak_input, 9)
     mismatches = sum(r["brevitas_mismatches"] + r["qonnx_mismatches"] for r in rows)
-    for q in vectors.values():
-        if len(q):
-            mismatches += int(
-                np.sum(interpret(comb, golden.input_codes(q)) != golden.predict_int(q))
-            )
+    mismatches += sum(r["mismatches"] for r in trace_rows)
     if mismatches:
         raise AssertionError(f"the exported point is not bit-exact: {mismatches} mismatches")
-    return {"vectors": int(sum(len(q) for q in vectors.values())), "mismatches": mismatches}
+    checked = sum(r["count"] for r in rows) + sum(r["count"] for r in trace_rows)
+    return {"vectors": int(checked), "mismatches": mismatches}
 
 
-def unrolled_estimate(golden: GoldenMLP) -> dict:
-    """da4ml's estimate of the unrolled one-window-per-clock design: its LUT cost figure,
-    register bits and pipeline stages (the ``uvhunt rtl`` settings)."""
+def unrolled_estimate(golden: GoldenMLP, peak_input: bool = False) -> dict:
+    """da4ml's estimate of the unrolled one-window-per-clock design (with the circuit of the
+    peak input, if the model has one): its LUT cost figure, register bits and pipeline
+    stages (the ``uvhunt rtl`` settings)."""
     from da4ml.trace.pipeline import to_pipeline
 
-    pipeline = to_pipeline(trace_network(golden), RtlConfig().latency_cutoff, verbose=False)
+    comb = trace_network(golden, peak_input)
+    pipeline = to_pipeline(comb, RtlConfig().latency_cutoff, verbose=False)
     return {
         "da4ml_luts": float(pipeline.cost),
         "da4ml_flip_flops": int(pipeline.reg_bits),

@@ -54,6 +54,8 @@ class SweepConfig:
     core: bool = True
     """Synthesize the trigger core of those points too."""
     seed: int = 0
+    enqueue: tuple[str, ...] = ()
+    """Designs (``Point.label`` text) the sampler evaluates first, after the references."""
 
     def validate(self) -> "SweepConfig":
         if self.sampler not in SAMPLERS:
@@ -64,6 +66,10 @@ class SweepConfig:
             raise ValueError("batch must be >= 1, folds >= 2 and test_negatives >= 100")
         if self.synthesize not in ("front", "none", "all") or self.near_margin < 0:
             raise ValueError("synthesize must be front, none or all; near_margin >= 0")
+        if self.enqueue and self.sampler == "grid":
+            raise ValueError("the grid evaluates every point already: enqueue with tpe or random")
+        for text in self.enqueue:
+            Point.from_label(text)
         return self
 
     def to_dict(self) -> dict:
@@ -108,7 +114,17 @@ def _study(space: SweepSpace, config: SweepConfig):
     for point in REFERENCES.values():
         if _in_space(point, space):
             study.enqueue_trial(space.params(point))
+    check_enqueued(space, config)
+    for text in config.enqueue:
+        study.enqueue_trial(space.params(Point.from_label(text)))
     return study
+
+
+def check_enqueued(space: SweepSpace, config: SweepConfig) -> None:
+    """ValueError naming the first design to evaluate first that the space does not hold."""
+    for text in config.enqueue:
+        if not _in_space(Point.from_label(text), space):
+            raise ValueError(f"the design {text!r} to evaluate first is outside the space")
 
 
 def _in_space(point: Point, space: SweepSpace) -> bool:
@@ -118,6 +134,7 @@ def _in_space(point: Point, space: SweepSpace) -> bool:
         and all(b in space.weight_bits for b in point.weight_bits)
         and point.sparsity in space.sparsity
         and point.penalty in space.penalty
+        and point.peak_input in space.peak_input
     )
 
 
@@ -236,6 +253,7 @@ def _row(index: int, point: Point, key: str, result: dict, cached: bool) -> dict
         "weight_bits": ".".join(map(str, point.weight_bits)),
         "sparsity": point.sparsity,
         "penalty": point.penalty,
+        "peak_input": point.peak_input,
         "cached": cached,
         **{k: v for k, v in result.items() if not isinstance(v, list)},
     }
@@ -257,7 +275,10 @@ def _synthesize(client, rows, store, config, model, progress) -> int:
         chosen = sorted({*chosen, *(i for i, r in enumerate(ok) if r["design"] in references)})
     tasks = [
         SynthesisTask(
-            ok[i]["key"], str(store.path(ok[i]["key"]).resolve()), model.preprocessing, config.core
+            ok[i]["key"],
+            str(store.path(ok[i]["key"]).resolve()),
+            replace(model.preprocessing, peak_input=bool(ok[i]["peak_input"])),
+            config.core,
         )
         for i in chosen
         if _needs_synthesis(store.get(ok[i]["key"], "synthesis.json"), config.core)

@@ -1,6 +1,6 @@
 """The design space a sweep explores and its points: hidden sizes, each layer's weight bits,
-the pruned fraction and the resource penalty. A point's key hashes everything its figures
-depend on, so a sweep that stops resumes from the points it already has."""
+the pruned fraction, the resource penalty and the peak input. A point's key hashes everything
+its figures depend on, so a sweep that stops resumes from the points it already has."""
 
 import hashlib
 import itertools
@@ -11,24 +11,53 @@ from dataclasses import asdict, dataclass
 @dataclass(frozen=True)
 class Point:
     """One design: the MLP's hidden sizes, its weight bits per layer (hidden layers, then the
-    output layer), and resource-aware QAT's sparsity and penalty."""
+    output layer), resource-aware QAT's sparsity and penalty, and whether the network gets
+    the window's peak ``⌊S/5⌋`` as one input more (``Preprocessing.peak_input``)."""
 
     hidden: tuple[int, ...]
     weight_bits: tuple[int, ...]
     sparsity: float = 0.0
     penalty: float = 0.0
+    peak_input: bool = False
 
     def label(self) -> str:
-        """Short and readable: ``32-16 w4.3.5 s0.5 p0.1``."""
+        """Short and readable: ``32-16 w4.3.5 s0.5 p0.1 peak``."""
         text = f"{'-'.join(map(str, self.hidden))} w{'.'.join(map(str, self.weight_bits))}"
         if self.sparsity:
             text += f" s{self.sparsity:g}"
         if self.penalty:
             text += f" p{self.penalty:g}"
+        if self.peak_input:
+            text += " peak"
         return text
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_label(cls, text: str) -> "Point":
+        """The point a ``label`` names (``32-16 w4.3.5 s0.5 p0.1 peak``); ValueError if none."""
+        words = text.split()
+        try:
+            hidden = tuple(int(h) for h in words[0].split("-"))
+            if not words[1].startswith("w"):
+                raise ValueError
+            bits = tuple(int(b) for b in words[1][1:].split("."))
+            extra = {"sparsity": 0.0, "penalty": 0.0, "peak_input": False}
+            for word in words[2:]:
+                if word == "peak":
+                    extra["peak_input"] = True
+                elif word[0] in "sp" and word[1:]:
+                    extra["sparsity" if word[0] == "s" else "penalty"] = float(word[1:])
+                else:
+                    raise ValueError
+        except (ValueError, IndexError):
+            raise ValueError(
+                f"{text!r} is not a design such as '32-16 w4.3.5 s0.5 p0.1 peak'"
+            ) from None
+        if len(bits) != len(hidden) + 1:
+            raise ValueError(f"{text!r}: give one weight width per layer ({len(hidden) + 1})")
+        return cls(hidden, bits, **extra)
 
     @classmethod
     def from_dict(cls, data: dict) -> "Point":
@@ -37,13 +66,18 @@ class Point:
             tuple(data["weight_bits"]),
             float(data["sparsity"]),
             float(data["penalty"]),
+            bool(data.get("peak_input", False)),
         )
 
 
 def point_key(point: Point, context: dict) -> str:
     """16 hex digits naming a point's results: the point and ``context`` (the data set's
-    identity, the training and evaluation settings)."""
-    payload = json.dumps({"point": point.to_dict(), **context}, sort_keys=True, default=str)
+    identity, the training and evaluation settings). A point without the peak input keeps
+    the key it had before the peak was a dimension."""
+    described = point.to_dict()
+    if not point.peak_input:
+        described.pop("peak_input")
+    payload = json.dumps({"point": described, **context}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -59,6 +93,8 @@ class SweepSpace:
     """Weight bits, chosen per layer."""
     sparsity: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75)
     penalty: tuple[float, ...] = (0.0, 0.05, 0.2)
+    peak_input: tuple[bool, ...] = (False, True)
+    """Without and with the peak input."""
 
     def validate(self) -> "SweepSpace":
         checks = (
@@ -67,6 +103,7 @@ class SweepSpace:
             ("weight_bits", self.weight_bits, lambda v: 2 <= v <= 6),
             ("sparsity", self.sparsity, lambda v: 0 <= v < 1),
             ("penalty", self.penalty, lambda v: v >= 0),
+            ("peak_input", self.peak_input, lambda v: isinstance(v, bool)),
         )
         for name, values, ok in checks:
             if not values or not all(ok(v) for v in values):
@@ -87,6 +124,7 @@ class SweepSpace:
             tuple(bits),
             trial.suggest_categorical("sparsity", list(self.sparsity)),
             trial.suggest_categorical("penalty", list(self.penalty)),
+            trial.suggest_categorical("peak_input", list(self.peak_input)),
         )
 
     def grid(self) -> list[Point]:
@@ -97,14 +135,17 @@ class SweepSpace:
                 if any(b > a for a, b in itertools.pairwise(hidden)):
                     continue
                 for bits in itertools.product(self.weight_bits, repeat=n + 1):
-                    for s, p in itertools.product(self.sparsity, self.penalty):
-                        points.append(Point(hidden, bits, s, p))
+                    for s, p, peak in itertools.product(
+                        self.sparsity, self.penalty, self.peak_input
+                    ):
+                        points.append(Point(hidden, bits, s, p, peak))
         return points
 
     def params(self, point: Point) -> dict:
         """The Optuna parameters that ``suggest`` turns into ``point`` (to enqueue it)."""
         values = {"layers": len(point.hidden), "sparsity": point.sparsity}
         values["penalty"] = point.penalty
+        values["peak_input"] = point.peak_input
         values.update({f"size{i}": h for i, h in enumerate(point.hidden)})
         values.update({f"bits{i}": b for i, b in enumerate(point.weight_bits)})
         return values

@@ -1,6 +1,7 @@
 """What a front point really costs: Yosys ``synth_xilinx`` of the unrolled design (da4ml's
-RTL, as ``uvhunt rtl`` writes it) and of the streaming trigger core built around the same
-golden model (2,304 pixels, the fewest lanes meeting the D3 need), cell by cell."""
+RTL, as ``uvhunt rtl`` writes it, the peak input's circuit included) and of the streaming
+trigger core built around the same golden model (2,304 pixels, the fewest lanes meeting the D3
+need), cell by cell."""
 
 import tempfile
 import time
@@ -41,7 +42,8 @@ def synthesize_point(task: SynthesisTask) -> dict:
     golden = GoldenMLP.read(Path(task.folder) / "golden.npz")
     out: dict = {}
     with tempfile.TemporaryDirectory(prefix="uvhunt-sweep-") as tmp:
-        design = generate_rtl(golden, trace_network(golden), Path(tmp) / "rtl", RtlConfig())
+        comb = trace_network(golden, task.preprocessing.peak_input)
+        design = generate_rtl(golden, comb, Path(tmp) / "rtl", RtlConfig())
         counts = synthesize(design, Path(tmp) / "rtl_synth")
         out.update({f"unrolled_{k}": counts.get(k) for k in COUNTED})
         if task.core:
