@@ -155,3 +155,29 @@ def test_a_failing_point_is_recorded_and_the_sweep_goes_on(window_folder, tmp_pa
     assert summary["ok"] == summary["points"] - 1
     rows = {r["key"]: r for r in _rows(out)}
     assert rows[broken]["status"] == "failed" and rows[broken]["error"]
+
+
+def test_designs_to_evaluate_first_are_read_and_checked(tmp_path, capsys):
+    """``--enqueue`` takes designs as the table names them; one outside the space, one that
+    names no design, or a grid with them is refused before anything runs or is written."""
+    text = "16-8 w4.4.4 s0.25 p0.05 peak"
+    assert Point.from_label(text).label() == text
+    assert Point.from_label("64-32 w5.5.5") == Point((64, 32), (5, 5, 5))
+    for bad, message in (
+        ("16-8 w4.4 peak", "one weight width per layer"),
+        ("16-8 x4", "not a design"),
+        ("16-8 w4.4.4 q3", "not a design"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            Point.from_label(bad)
+    with pytest.raises(ValueError, match="grid"):
+        SweepConfig(sampler="grid", enqueue=("8 w4.4",)).validate()
+    out = tmp_path / "sweep"
+    for extra, message in (
+        (["--enqueue", "128-8 w4.4.4"], "outside the space"),
+        (["--enqueue", "16-8"], "not a design"),
+        (["--space-peak", "0,2"], "--space-peak"),
+    ):
+        assert _sweep(tmp_path / "no windows", out, *extra) != 0
+        assert message in capsys.readouterr().err
+        assert not out.exists()
