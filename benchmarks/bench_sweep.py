@@ -16,8 +16,8 @@ the peak itself, and its LUTs count that circuit); the references are without it
 default is. ``--enqueue`` names designs evaluated first, after the references.
 
 It reports points per hour on this machine. Run ``uvhunt run`` first (or give --windows),
-then ``python benchmarks/bench_sweep.py [--trials 32] [--workers 2] [--enqueue D,D] [--json]``. The points are
-cached in ``<out>-cache``: running it again resumes. Exits 1 if a floor is missed.
+then ``python benchmarks/bench_sweep.py [--trials 32] [--workers 2] [--enqueue D,D] [--json]``.
+The points are cached in ``<out>-cache``: running it again resumes. Exits 1 if a floor is missed.
 """
 
 import argparse

@@ -109,6 +109,9 @@ def test_a_sweep_evaluates_checks_prices_and_resumes(window_folder, tmp_path, ca
         assert 0.0 <= r["qat_auc"] <= 1.0 and r["da4ml_luts"] >= 0
         layers = len(r["hidden"].split("-")) + 1
         assert r["zero_weights"] >= np.floor(r["sparsity"] * r["weights"]) - layers
+        # the event level: each fold's model scanned its sessions whole
+        assert r["event_rate"] == 10.0 and r["event_hours"] > 0 and r["event_meteors"] > 0
+        assert r["event_false_per_hour"] >= 0 and 0 <= r["event_efficiency"] <= 1
     synthesized = [r for r in rows if r.get("unrolled_luts") is not None]
     assert synthesized and all(r.get("core_luts") for r in synthesized), [
         r.get("core_error") for r in synthesized
@@ -144,7 +147,11 @@ def test_an_external_cluster_gives_what_the_local_one_gives(
 
 def test_a_failing_point_is_recorded_and_the_sweep_goes_on(window_folder, tmp_path, capsys):
     out, cache = tmp_path / "sweep", tmp_path / "cache"
-    assert _sweep(window_folder, out, "--synthesize", "none", "--cache", str(cache)) == 0
+    assert (
+        _sweep(window_folder, out, "--synthesize", "none", "--cache", str(cache), "--no-events")
+        == 0
+    )
+    assert "event_false_per_hour" not in _rows(out)[0]
     broken = _rows(out)[1]["key"]
     shutil.rmtree(cache / broken)
     (cache / broken / "model.onnx").mkdir(parents=True)  # the export cannot write its file
@@ -153,6 +160,8 @@ def test_a_failing_point_is_recorded_and_the_sweep_goes_on(window_folder, tmp_pa
     summary = json.loads(capsys.readouterr().out)
     assert [f["key"] for f in summary["failed"]] == [broken]
     assert summary["ok"] == summary["points"] - 1
+    # the cached points had no event level, which this sweep wants: evaluated again
+    assert summary["evaluated"] == summary["points"]
     rows = {r["key"]: r for r in _rows(out)}
     assert rows[broken]["status"] == "failed" and rows[broken]["error"]
 

@@ -381,6 +381,28 @@ def _saved_above(
     return detections(whole(), threshold, first)
 
 
+def labelled_movies(windows: Path) -> dict[int, Path]:
+    """The movie folder of each session of the window data set in ``windows`` that has
+    labelled windows, by source index (absolute). UvhuntError when one is missing or has no
+    truth."""
+    dataset = open_window_dataset(windows)
+    sources = dataset.meta["sources"]
+    found = {}
+    for index in np.unique(np.asarray(dataset.source)[np.asarray(dataset.label) >= 0]):
+        path = Path(dataset.source_path(int(index))).resolve()
+        movie = open_movie(path) if path.is_dir() else None
+        if movie is None or movie.events is None:
+            raise UvhuntError(
+                f"the event-level evaluation needs session {sources[index]['name']}'s movie "
+                f"with its truth at {path}",
+                path=windows,
+                fix="keep the sessions where they were when the window data set was made "
+                "(`uvhunt simulate` writes them), or make the data set again",
+            )
+        found[int(index)] = path
+    return found
+
+
 def prepare(
     windows: Path,
     config: ModelConfig,
@@ -396,18 +418,7 @@ def prepare(
     # absolute: the worker processes may have been started in another folder
     sources = dataset.meta["sources"]
     movies = tuple(str(dataset.source_path(i)) for i in range(len(sources)))
-    labelled = np.unique(np.asarray(dataset.source)[np.asarray(dataset.label) >= 0])
-    for index in labelled:
-        path = Path(movies[index])
-        movie = open_movie(path) if path.is_dir() else None
-        if movie is None or movie.events is None:
-            raise UvhuntError(
-                f"the event-level evaluation needs session {sources[index]['name']}'s movie "
-                f"with its truth at {path}",
-                path=windows,
-                fix="keep the sessions where they were when the window data set was made "
-                "(`uvhunt simulate` writes them), or make the data set again",
-            )
+    labelled = list(labelled_movies(windows))
     first = first_scored_frame(config.length)
     jobs = (
         delayed(trigger_candidates)(movies[i], first, Path(cache).resolve() / f"{i}.npz", config)

@@ -72,6 +72,11 @@ def add_options(p) -> None:
         "the peak itself and its LUTs count that circuit; comma-separated",
     )
     p.add_argument(
+        "--no-events",
+        action="store_true",
+        help="skip the event level (each fold's QAT MLP scanning its sessions' movies whole)",
+    )
+    p.add_argument(
         "--no-core",
         action="store_true",
         help="synthesize the unrolled design only, not the trigger core",
@@ -137,6 +142,7 @@ def run(args, progress) -> dict:
             core=not args.no_core,
             seed=args.seed,
             enqueue=tuple(d.strip() for d in args.enqueue.split(",") if d.strip()),
+            events=not args.no_events,
         ).validate()
         check_enqueued(space, config)
     except ValueError as exc:
@@ -169,13 +175,19 @@ def render(summary: dict) -> str:
             fmt(r[column], ",.0f"),
             fmt(r["qat_auc"], ".4f"),
             fmt(r["quantization_loss"], "+.4f"),
+            fmt(r.get("event_false_per_hour"), ".1f"),
+            fmt(r.get("event_efficiency_brighter_5"), ".0%"),
+            fmt(r.get("event_efficiency_5_6"), ".0%"),
         ]
         for r in fronts[column]
     ]
     lut_name = "LUTs (Yosys)" if column == "unrolled_luts" else "LUTs (da4ml estimate)"
     lines = [
         "front of the unrolled design:",
-        table(rows, ["design", lut_name, "QAT AUC", "quant. loss"]),
+        table(
+            rows,
+            ["design", lut_name, "QAT AUC", "quant. loss", "false events/h", "> +5", "+5…+6"],
+        ),
     ]
     for name, r in summary["references"].items():
         lines.append(

@@ -2,7 +2,8 @@
 (float and QAT, hence the quantization loss), then the final model (trained on every session)
 exported to QONNX and checked bit for bit along the chain — brevitas = QONNX = golden model =
 da4ml's adder graph, on the stress vectors and random ones — and priced: da4ml's cost estimate
-of the unrolled design, its non-zero weights and signed digits."""
+of the unrolled design, its non-zero weights and signed digits. With the sessions' movies, each
+fold's QAT MLP is also judged at the event level (``sweep.events``)."""
 
 import time
 from dataclasses import dataclass, replace
@@ -24,6 +25,7 @@ from uvhunt.quant.qonnx_io import export_qonnx_model
 from uvhunt.quant.resource_aware import quantized_cost
 from uvhunt.quant.training import prepare, scores
 from uvhunt.quant.vectors import make_vectors
+from uvhunt.sweep.events import fold_events, point_figures
 from uvhunt.sweep.space import Point
 
 RANDOM_VECTORS = 4096
@@ -45,6 +47,10 @@ class PointTask:
     train: TrainConfig
     folds: int
     test_negatives: int
+    movies: dict[int, str] | None = None
+    """Each session's movie folder by source index, for the event level; None: no events."""
+    false_events_per_hour: float = 10.0
+    """The event level's operating point, set on each fold's training sessions."""
 
 
 def fold_groups(sessions: list[int], folds: int) -> list[list[int]]:
@@ -70,7 +76,7 @@ def evaluate_point(task: PointTask) -> dict:
     model_config, train_config = point_configs(task)
     sampler = SessionSampler(open_window_dataset(task.windows))
     sessions = sampler.sessions
-    qat_auc, float_auc = [], []
+    qat_auc, float_auc, events = [], [], []
     for fold, held in enumerate(fold_groups(sessions, task.folds)):
         rng = np.random.default_rng([train_config.seed, fold])
         others = [s for s in sessions if s not in held]
@@ -79,6 +85,12 @@ def evaluate_point(task: PointTask) -> dict:
         inputs = prepare(test, model_config)
         qat_auc.append(auc(test.label, scores(result.quant_model, inputs.integer)))
         float_auc.append(auc(test.label, scores(result.float_model, inputs.real)))
+        if task.movies is not None:
+            movies = {int(k): Path(v) for k, v in task.movies.items()}
+            figures = fold_events(
+                result.quant_model, model_config, movies, others, held, task.false_events_per_hour
+            )
+            events.append(figures)
     final, _ = train_mined(
         sampler,
         sampler.labelled_sessions,
@@ -99,6 +111,9 @@ def evaluate_point(task: PointTask) -> dict:
         "qat_auc": float(np.mean(qat_auc)),
         "float_auc": float(np.mean(float_auc)),
         "quantization_loss": float(np.mean(float_auc) - np.mean(qat_auc)),
+        **(point_figures(events) if events else {}),
+        "event_rate": task.false_events_per_hour if events else None,
+        "event_thresholds_per_fold": [e["threshold"] for e in events],
         "qat_auc_per_fold": qat_auc,
         "float_auc_per_fold": float_auc,
         "folds": [[int(s) for s in g] for g in fold_groups(sessions, task.folds)],

@@ -19,6 +19,8 @@ from pathlib import Path
 from uvhunt._core.atomic import atomic_dir, check_output, write_json
 from uvhunt._core.cluster import DEFAULT_WORKERS, dask_client, describe, run_tasks, save_logs
 from uvhunt._core.progress import ProgressFactory, no_progress
+from uvhunt.detection.event_evaluation import labelled_movies
+from uvhunt.detection.operating_point import DEFAULT_FALSE_EVENTS_PER_HOUR
 from uvhunt.quant.config import ModelConfig, TrainConfig
 from uvhunt.sweep.pareto import near_front, pareto_front, plot_front
 from uvhunt.sweep.point import PointTask, evaluate_point
@@ -32,6 +34,14 @@ REFERENCES = {
 }
 """Designs every sweep evaluates first, when the space holds them: today's default model and
 the uniform (16, 8) 4-bit design of docs/hardware.md."""
+FRONT_FIGURES = (
+    "qat_auc",
+    "quantization_loss",
+    "event_false_per_hour",
+    "event_efficiency_brighter_5",
+    "event_efficiency_5_6",
+)
+"""What the summary keeps of a front point besides its design, key and cost."""
 LUT_BUDGET = 7860
 """10% of the XC7Z030's LUTs (Yosys, unrolled design)."""
 
@@ -56,6 +66,10 @@ class SweepConfig:
     seed: int = 0
     enqueue: tuple[str, ...] = ()
     """Designs (``Point.label`` text) the sampler evaluates first, after the references."""
+    events: bool = True
+    """Judge each fold's QAT MLP at the event level too (the sessions' movies needed)."""
+    false_events_per_hour: float = DEFAULT_FALSE_EVENTS_PER_HOUR
+    """The event level's operating point, set on each fold's training sessions."""
 
     def validate(self) -> "SweepConfig":
         if self.sampler not in SAMPLERS:
@@ -70,6 +84,8 @@ class SweepConfig:
             raise ValueError("the grid evaluates every point already: enqueue with tpe or random")
         for text in self.enqueue:
             Point.from_label(text)
+        if not self.false_events_per_hour > 0:
+            raise ValueError("false_events_per_hour must be > 0")
         return self
 
     def to_dict(self) -> dict:
@@ -171,6 +187,9 @@ def run_sweep(
     store = PointCache(cache)
     context = sweep_context(dataset_identity(windows), model, train, config)
     progress = progress or no_progress
+    movies = (
+        {i: str(path) for i, path in labelled_movies(windows).items()} if config.events else None
+    )
     grid = space.grid() if config.sampler == "grid" else None
     trials = (len(grid) if not config.trials else min(config.trials, len(grid))) if grid else None
     trials = trials or config.trials
@@ -189,8 +208,12 @@ def run_sweep(
                 keys = [point_key(p, context) for _, p in asked]
                 todo = {}
                 for (_, p), key in zip(asked, keys, strict=True):
-                    known = store.get(key)  # a failed point is tried again
-                    if (known is None or known["status"] == "failed") and key not in todo:
+                    known = store.get(key)  # a failed point is tried again, and one without
+                    # the event level when the sweep wants it
+                    again = known is None or known["status"] == "failed"
+                    rate = config.false_events_per_hour
+                    again = again or (movies is not None and known.get("event_rate") != rate)
+                    if again and key not in todo:
                         todo[key] = PointTask(
                             p,
                             key,
@@ -200,6 +223,8 @@ def run_sweep(
                             train,
                             config.folds,
                             config.test_negatives,
+                            movies,
+                            config.false_events_per_hour,
                         )
                 bar.update(len(asked) - len(todo))
                 began = time.perf_counter()
@@ -321,8 +346,7 @@ def _summary(rows, config, space, cluster, evaluated, seconds, synthesized) -> d
         have = [r for r in ok if r.get(column) is not None]
         front = pareto_front([float(r[column]) for r in have], [r["qat_auc"] for r in have])
         fronts[column] = [
-            {k: have[i].get(k) for k in ("design", "key", column, "qat_auc", "quantization_loss")}
-            for i in front
+            {k: have[i].get(k) for k in ("design", "key", column, *FRONT_FIGURES)} for i in front
         ]
     return {
         "config": config.to_dict(),
