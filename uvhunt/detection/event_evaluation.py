@@ -191,9 +191,11 @@ both cores. The scores do not depend on the count. XGBoost's prediction is threa
 since 1.4 (its own tests predict from ten threads at once)."""
 
 
-def _qat_scan(movie, golden: GoldenMLP, config: ModelConfig) -> np.ndarray:
-    """Every window of a session scored as ``uvhunt detect`` does: (frames, 48, 48) int32."""
-    blocks = score_movie(movie, golden, config.preprocessing, config.length, workers=SCAN_THREADS)
+def qat_scan(movie, golden: GoldenMLP, config: ModelConfig, workers: int | None = None):
+    """Every window of a session scored as ``uvhunt detect`` does: (frames, 48, 48) int32, on
+    ``workers`` threads (default ``SCAN_THREADS``)."""
+    threads = SCAN_THREADS if workers is None else workers
+    blocks = score_movie(movie, golden, config.preprocessing, config.length, workers=threads)
     return np.concatenate([b.scores for b in blocks])
 
 
@@ -276,7 +278,7 @@ class EventLevel:
         qat_train, base_train, conv_train, gate_train = [], [], [], []
         for s in fold.training_sessions:
             movie = open_movie(Path(self.movies[s]))
-            qat = _qat_scan(movie, golden, config)
+            qat = qat_scan(movie, golden, config)
             qat_train.append(
                 (top_detections(qat, CANDIDATES_PER_SESSION, first), movie.events, movie.frames)
             )
@@ -296,7 +298,7 @@ class EventLevel:
         truth, frames = movie.events, movie.frames
         series = movie_series(movie)
         held = {
-            "qat_mlp": _qat_scan(movie, golden, config),
+            "qat_mlp": qat_scan(movie, golden, config),
             BASELINE: baseline_scan(baseline, series, p, length),
         }
         pick = _candidates(held["qat_mlp"], first)

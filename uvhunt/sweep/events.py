@@ -7,9 +7,7 @@ truth. The folds' held-out figures add up to the point's (``combined``)."""
 
 from pathlib import Path
 
-import numpy as np
-
-from uvhunt.detection.event_evaluation import first_scored_frame, fold_golden
+from uvhunt.detection.event_evaluation import first_scored_frame, fold_golden, qat_scan
 from uvhunt.detection.event_quality import (
     combined,
     detections,
@@ -19,7 +17,6 @@ from uvhunt.detection.event_quality import (
     top_detections,
 )
 from uvhunt.detection.operating_point import CANDIDATES_PER_SESSION
-from uvhunt.detection.scoring import score_movie
 from uvhunt.euso.readers import open_movie
 from uvhunt.quant.config import ModelConfig
 
@@ -41,10 +38,9 @@ def fold_events(
     golden = fold_golden(quant_model, config)
     first = first_scored_frame(config.length)
 
-    def scan(source: int):
+    def scan(source: int):  # one thread: the sweep's workers already fill the cores
         movie = open_movie(movies[source])
-        blocks = score_movie(movie, golden, config.preprocessing, config.length, workers=1)
-        return np.concatenate([b.scores for b in blocks]), movie.events, movie.frames
+        return qat_scan(movie, golden, config, workers=1), movie.events, movie.frames
 
     trained = []
     for source in training:

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from da4ml.types import CombLogic
 
+from uvhunt.detection.operating_point import DEFAULT_FALSE_EVENTS_PER_HOUR
 from uvhunt.euso.window_store import open_window_dataset
 from uvhunt.hls.rtl import RtlConfig, check_trace
 from uvhunt.hls.rtl_trace import trace_network
@@ -49,7 +51,7 @@ class PointTask:
     test_negatives: int
     movies: dict[int, str] | None = None
     """Each session's movie folder by source index, for the event level; None: no events."""
-    false_events_per_hour: float = 10.0
+    false_events_per_hour: float = DEFAULT_FALSE_EVENTS_PER_HOUR
     """The event level's operating point, set on each fold's training sessions."""
 
 
@@ -103,8 +105,9 @@ def evaluate_point(task: PointTask) -> dict:
     onnx = export_qonnx_model(final.quant_model, model_config, folder / "model.onnx")
     golden = GoldenMLP.from_qonnx(onnx).compile()
     golden.write(folder / "golden.npz")
-    chain = chain_check(final.quant_model, onnx, golden, model_config)
-    pipeline_cost = unrolled_estimate(golden, model_config.preprocessing.peak_input)
+    comb = trace_network(golden, model_config.preprocessing.peak_input)
+    chain = chain_check(final.quant_model, onnx, golden, comb, model_config)
+    pipeline_cost = unrolled_estimate(comb)
     weights = sum(layer.weight.size for layer in golden.layers)
     zeros = sum(int((layer.weight == 0).sum()) for layer in golden.layers)
     return {
@@ -127,7 +130,7 @@ def evaluate_point(task: PointTask) -> dict:
     }
 
 
-def chain_check(model, onnx: Path, golden: GoldenMLP, config: ModelConfig) -> dict:
+def chain_check(model, onnx: Path, golden: GoldenMLP, comb: CombLogic, config: ModelConfig) -> dict:
     """brevitas, QONNX and da4ml's adder graph against the golden model on the stress
     vectors and random ones; raises AssertionError on any mismatch."""
     vectors = make_vectors(golden, config, seed=7)
@@ -136,7 +139,7 @@ def chain_check(model, onnx: Path, golden: GoldenMLP, config: ModelConfig) -> di
     vectors["random"] = rng.integers(spec.low, spec.high + 1, (RANDOM_VECTORS, config.inputs))
     rows = compare_chain(model, onnx, golden, vectors)
     peak_input = config.preprocessing.peak_input
-    trace_rows = check_trace(golden, trace_network(golden, peak_input), vectors, peak_input, 9)
+    trace_rows = check_trace(golden, comb, vectors, peak_input, 9)
     mismatches = sum(r["brevitas_mismatches"] + r["qonnx_mismatches"] for r in rows)
     mismatches += sum(r["mismatches"] for r in trace_rows)
     if mismatches:
@@ -145,13 +148,12 @@ def chain_check(model, onnx: Path, golden: GoldenMLP, config: ModelConfig) -> di
     return {"vectors": int(checked), "mismatches": mismatches}
 
 
-def unrolled_estimate(golden: GoldenMLP, peak_input: bool = False) -> dict:
-    """da4ml's estimate of the unrolled one-window-per-clock design (with the circuit of the
-    peak input, if the model has one): its LUT cost figure, register bits and pipeline
-    stages (the ``uvhunt rtl`` settings)."""
+def unrolled_estimate(comb: CombLogic) -> dict:
+    """da4ml's estimate of the unrolled one-window-per-clock design ``comb``
+    (``trace_network``, with the circuit of the peak input if the model has one): its LUT cost
+    figure, register bits and pipeline stages (the ``uvhunt rtl`` settings)."""
     from da4ml.trace.pipeline import to_pipeline
 
-    comb = trace_network(golden, peak_input)
     pipeline = to_pipeline(comb, RtlConfig().latency_cutoff, verbose=False)
     return {
         "da4ml_luts": float(pipeline.cost),
