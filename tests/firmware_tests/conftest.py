@@ -4,8 +4,9 @@ import pytest
 
 from tests.fast_training import TRAIN_FLAGS, train_and_export
 
-TRAIN = [*TRAIN_FLAGS, "--hidden", "16,8"]
-"""The default bit widths on a 48-16-8-1 network: fast to build and to simulate."""
+TRAIN = [*TRAIN_FLAGS, "--hidden", "16,8", "--no-peak-input"]
+"""The default bit widths on a 48-16-8-1 network of the window's codes only: fast to build and
+to simulate (the default's peak input has its own chain tests, test_peak_input.py)."""
 
 
 @pytest.fixture(scope="session")

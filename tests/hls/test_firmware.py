@@ -15,12 +15,14 @@ from uvhunt.quant.config import ModelConfig
 from uvhunt.quant.golden import GoldenMLP
 from uvhunt.quant.vectors import make_vectors
 
-TRAIN = TRAIN_FLAGS
+TRAIN = [*TRAIN_FLAGS, "--no-peak-input"]
+"""The default architecture and bit widths on the window's 48 codes (the default's peak input,
+a 49th, has its own chain tests: tests/firmware_tests/test_peak_input.py)."""
 
 
 @pytest.fixture(scope="module")
 def exported(window_folder, tmp_path_factory):
-    """The default architecture and bit widths, trained briefly and exported."""
+    """The default architecture and bit widths (``TRAIN``), trained briefly and exported."""
     root = tmp_path_factory.mktemp("fw")
     assert (
         main(["train", "--windows", str(window_folder), "--out", str(root / "model"), *TRAIN]) == 0
