@@ -250,6 +250,22 @@ def test_a_damaged_session_folder_is_named(tmp_path, capsys, damage, words):
     assert "fix:" in err and not (tmp_path / "w").exists()
 
 
+def test_an_os_error_without_a_message_is_named(tmp_path, capsys, monkeypatch):
+    """Some OSErrors carry no text (Dask's CommClosedError): the error still says what."""
+    import uvhunt.cli as cli
+
+    class ConnectionLost(OSError):
+        pass
+
+    def lost(*args, **kwargs):
+        raise ConnectionLost()
+
+    monkeypatch.setattr(cli, "run_stage", lost)
+    code, _, err = run_cli(capsys, "simulate", "--out", tmp_path / "s", *SMALL)
+    assert code == 2
+    assert "uvhunt simulate: error: ConnectionLost" in err and "fix:" in err
+
+
 def test_json_into_a_closed_pipe_ends_quietly(tmp_path):
     command = (
         f"{sys.executable} -m uvhunt.cli simulate --out {tmp_path / 's'} --sessions 1 "

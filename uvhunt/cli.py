@@ -69,8 +69,10 @@ def _handle(args: argparse.Namespace) -> int:
         return 0
     except OSError as exc:  # disk full, permission denied, …: the environment, not a bug
         where = f"{exc.filename}: " if exc.filename else ""
+        # some OSErrors carry no message (a Dask connection closed): name the kind at least
+        said = exc.strerror or str(exc) or type(exc).__name__
         print(
-            f"uvhunt {args.command}: error: {where}{exc.strerror or exc}\n"
+            f"uvhunt {args.command}: error: {where}{said}\n"
             "  fix: check the path, its permissions and the free disk space",
             file=sys.stderr,
         )

@@ -150,12 +150,19 @@ def _gather(client, function, items, desc, keep_going, advance) -> list[TaskOutc
 
 def save_logs(client, folder: Path) -> list[str]:
     """The scheduler's and every worker's recent log lines, one text file each, in
-    ``folder``; returns the file names."""
+    ``folder``; returns the file names. When the cluster cannot give them (a connection lost),
+    ``unavailable.log`` says why instead."""
     folder.mkdir(parents=True, exist_ok=True)
     names = []
-    sources = {"scheduler": client.get_scheduler_logs()}
-    for i, (address, lines) in enumerate(sorted(client.get_worker_logs().items())):
-        sources[f"worker-{i}"] = [*lines, ("INFO", f"worker at {address}")]
+    try:
+        sources = {"scheduler": client.get_scheduler_logs()}
+        for i, (address, lines) in enumerate(sorted(client.get_worker_logs().items())):
+            sources[f"worker-{i}"] = [*lines, ("INFO", f"worker at {address}")]
+    except (OSError, TimeoutError) as exc:
+        # a worker lost at the end (killed, starved) must not cost the finished results
+        why = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        (folder / "unavailable.log").write_text(f"the cluster's logs could not be fetched: {why}\n")
+        return ["unavailable.log"]
     for name, lines in sources.items():  # dask gives the newest line first
         (folder / f"{name}.log").write_text("".join(f"{m}\n" for _, m in reversed(lines)))
         names.append(f"{name}.log")
