@@ -8,6 +8,9 @@ from uvhunt.quant.features import five_features
 from uvhunt.quant.preprocess import (
     MAX_RAW,
     Preprocessing,
+    append_peak,
+    five_frame_peak,
+    five_frame_sums,
     float_residual,
     float_series_residual,
     raw_counts,
@@ -249,3 +252,46 @@ def test_a_movie_read_in_blocks_gives_the_integers_of_one_whole_read(tmp_path, f
     series = movie_series(movie)
     assert series.flags["C_CONTIGUOUS"] and series.dtype == np.int64
     np.testing.assert_array_equal(series, whole.reshape(frames, -1).T)
+
+
+def naive_five_frame_sums(q: np.ndarray) -> np.ndarray:
+    """Each window's 5-frame sums one window and one sum at a time, in Python integers."""
+    rows = q.reshape(-1, q.shape[-1]).tolist()
+    sums = [[sum(row[i : i + 5]) for i in range(len(row) - 4)] for row in rows]
+    return np.array(sums, dtype=object).reshape(*q.shape[:-1], q.shape[-1] - 4)
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        np.random.default_rng(0).integers(-128, 128, (7, 11, 48)),  # 8-bit codes
+        np.full((3, 48), 127),  # ties everywhere, the top code
+        np.full((3, 48), -128),  # the bottom code
+        np.tile([-128, 127], (4, 24)),  # alternating extremes
+        np.random.default_rng(1).integers(-(2**15), 2**15, (5, 48)),  # 16-bit codes
+        np.random.default_rng(2).integers(-(2**31), 2**31 - 1, (4, 9), dtype=np.int64),  # int64
+        np.arange(5).reshape(1, 5),  # one sum per window
+        np.zeros((0, 48), np.int32),  # no windows
+        np.arange(48),  # one window, no leading axis
+    ],
+    ids=["codes", "ties", "bottom", "alternating", "16bit", "int64", "five", "empty", "1d"],
+)
+def test_five_frame_sums_equal_their_definition_and_the_peak_its_first_largest(q):
+    """The flat-run sums (straddling sums dropped) equal each window's own, in any shape; the
+    peak is the largest and its frame the first of the largest."""
+    sums = five_frame_sums(q)
+    naive = naive_five_frame_sums(np.asarray(q))
+    np.testing.assert_array_equal(sums.astype(object), naive)
+    if naive.size:
+        peak, start = five_frame_peak(q)
+        np.testing.assert_array_equal(peak.astype(object), naive.max(axis=-1))
+        first = np.array([list(r).index(max(r)) for r in naive.reshape(-1, naive.shape[-1])])
+        np.testing.assert_array_equal(start.reshape(-1), first)
+        appended = append_peak(q)
+        np.testing.assert_array_equal(appended[..., :-1], q)
+        np.testing.assert_array_equal(appended[..., -1].astype(object), naive.max(axis=-1) // 5)
+
+
+def test_windows_shorter_than_five_frames_are_refused():
+    with pytest.raises(ValueError, match="no 5-value sum"):
+        five_frame_sums(np.zeros((2, 4), np.int32))
