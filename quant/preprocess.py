@@ -148,7 +148,8 @@ def five_frame_sums(q: np.ndarray, dtype=None) -> np.ndarray:
     """Every sum of ``PEAK_FRAMES`` consecutive values of integer windows ``q`` (..., length):
     (..., length - 4), in ``dtype`` (see ``five_frame_peak``). The windows are summed as one
     flat run of values (sums that straddle two windows are computed and dropped): long
-    contiguous additions instead of one short row per window, 3× faster on a movie."""
+    contiguous additions instead of one short row per window, 3× faster on a movie. Written
+    for ``PEAK_FRAMES`` = 5 (two pairs and one more), as the RTL's ``rtl_trace.peak_of`` is."""
     q = np.asarray(q)
     if q.shape[-1] < PEAK_FRAMES:
         raise ValueError(f"windows of {q.shape[-1]} values hold no {PEAK_FRAMES}-value sum")

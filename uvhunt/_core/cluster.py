@@ -139,13 +139,19 @@ def _gather(client, function, items, desc, keep_going, advance) -> list[TaskOutc
             if not keep_going:
                 client.cancel(futures)
                 raise exc
-            said = str(exc) if isinstance(exc, UvhuntError) else f"{type(exc).__name__}: {exc}"
+            said = str(exc) if isinstance(exc, UvhuntError) else _said(exc)
             outcomes[i] = TaskOutcome(i, error=said, exception=exc)
         else:
             outcomes[i] = TaskOutcome(i, result=future.result())
         future.release()
         advance(1)
     return [outcomes[i] for i in range(len(futures))]
+
+
+def _said(exc: BaseException) -> str:
+    """An exception as ``Type: message``, or ``Type`` alone when it has no message (Dask's
+    ``CommClosedError`` has none)."""
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def save_logs(client, folder: Path) -> list[str]:
@@ -160,8 +166,9 @@ def save_logs(client, folder: Path) -> list[str]:
             sources[f"worker-{i}"] = [*lines, ("INFO", f"worker at {address}")]
     except (OSError, TimeoutError) as exc:
         # a worker lost at the end (killed, starved) must not cost the finished results
-        why = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        (folder / "unavailable.log").write_text(f"the cluster's logs could not be fetched: {why}\n")
+        (folder / "unavailable.log").write_text(
+            f"the cluster's logs could not be fetched: {_said(exc)}\n"
+        )
         return ["unavailable.log"]
     for name, lines in sources.items():  # dask gives the newest line first
         (folder / f"{name}.log").write_text("".join(f"{m}\n" for _, m in reversed(lines)))
