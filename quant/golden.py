@@ -279,8 +279,8 @@ class GoldenMLP:
         if self.dtype is not np.int64:
             for layer in self.layers:
                 scale = 1.0 if layer.shift is None else 2.0**-layer.shift
-                weight = np.ascontiguousarray((layer.weight.T * scale).astype(self.dtype))
-                bias = (layer.bias * scale).astype(self.dtype)[:, None]
+                weight = np.ascontiguousarray((layer.weight * scale).astype(self.dtype))
+                bias = (layer.bias * scale).astype(self.dtype)
                 high = None if layer.output_quant is None else float(layer.output_quant.high)
                 self._plan.append((weight, bias, high))
         return self
@@ -308,20 +308,19 @@ class GoldenMLP:
         with _single_thread_blas():
             for start in range(0, n, CHUNK):
                 stop = min(start + CHUNK, n)
-                x = np.empty((q.shape[1], stop - start), dtype=dtype)
-                x[...] = q[start:stop].T
+                x = q[start:stop].astype(dtype)  # vectors in rows: 1.5× faster than columns
                 if rescale:
                     x *= 2.0**-spec.exponent
                     np.round(x, out=x)
                 np.clip(x, spec.low, spec.high, out=x)
                 for weight, bias, high in self._plan:
-                    h = weight @ x
+                    h = x @ weight
                     h += bias
                     if high is not None:
                         np.round(h, out=h)
                         np.clip(h, 0.0, high, out=h)
                     x = h
-                out[start:stop] = x.T
+                out[start:stop] = x
         return out
 
     def trace(self, q: np.ndarray) -> dict[str, object]:

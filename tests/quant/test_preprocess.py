@@ -216,6 +216,37 @@ def test_series_codes_equal_every_window_coded_alone(p):
 
 @pytest.mark.parametrize(
     "p",
+    [
+        Preprocessing(peak_input=True),
+        Preprocessing(3, 6, 10, peak_input=True),
+        Preprocessing(0, 16, 16, peak_input=True),
+        Preprocessing(5, 8, 0, peak_input=True),
+        Preprocessing(),
+    ],
+    ids=["default-peak", "narrow-peak", "no-shift-peak", "raw-history-peak", "no-peak"],
+)
+@pytest.mark.parametrize("length", [48, 5, 6, 17])
+def test_series_inputs_equal_every_window_coded_then_peaked(p, length):
+    """A whole series' network inputs at once (the peak from the series' running sums where
+    no code saturates) are each window's codes with its own peak appended, on nasty series
+    whose windows saturate above and below and do not."""
+    series = _nasty_series(9, 400, 120).astype(np.int32)
+    windows = sliding_window_view(series, length, axis=1)
+    codes = p.codes(windows)
+    got = p.series_inputs(series, length)
+    assert got.shape == (400, 121 - length, p.inputs(length)) and got.dtype == np.int32
+    np.testing.assert_array_equal(got, p.network_inputs(codes))
+    if p.peak_input:
+        np.testing.assert_array_equal(got, append_peak(codes))
+        saturated = ((codes == p.low) | (codes == p.high)).any(axis=-1)
+        assert saturated.any() and not saturated.all()  # both ways of finding the peak
+    for shorter in (p.series_codes, p.series_inputs):  # no full window: refused alike
+        with pytest.raises(ValueError, match="window shape"):
+            shorter(series[:3, : length - 1], length)
+
+
+@pytest.mark.parametrize(
+    "p",
     [Preprocessing(), Preprocessing(3, 6, 10), Preprocessing(0, 16, 16), Preprocessing(5, 8, 0)],
     ids=["default", "narrow", "no-shift", "raw-history"],
 )

@@ -86,4 +86,4 @@ def window_codes(series: np.ndarray, preprocessing: Preprocessing, length: int) 
     """(pixels, windows, inputs) int32 network inputs of every full window of ``series``
     (pixels, frames) int32 raw counts: ``Preprocessing`` applied to each window at once (the
     peak input last, if it gives one)."""
-    return preprocessing.network_inputs(preprocessing.series_codes(series, length))
+    return preprocessing.series_inputs(series, length)
