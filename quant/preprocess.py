@@ -119,7 +119,7 @@ class Preprocessing:
         if not self.history_bits:
             return self.codes(sliding_window_view(series, length, axis=-1))
         r = self._samples(series)
-        sums = _window_sums(r.astype(np.int64), length)
+        sums = window_sums(r.astype(np.int64), length)
         q = sliding_window_view(r, length, axis=-1) - (sums // length).astype(np.int32)[..., None]
         return np.clip(q, self.low, self.high, out=q)
 
@@ -134,21 +134,33 @@ class Preprocessing:
         series = np.asarray(series)
         if not (self.peak_input and self.history_bits) or series.shape[-1] < length:
             return self.network_inputs(self.series_codes(series, length))
-        r = self._samples(series)
-        baseline = (_window_sums(r.astype(np.int64), length) // length).astype(np.int32)
+        r, baseline, saturated = self.series_windows(series, length)
         out = np.empty((*baseline.shape, length + 1), np.int32)
         q = out[..., :length]
         np.subtract(sliding_window_view(r, length, axis=-1), baseline[..., None], out=q)
-        peak = _sliding_max(five_frame_sums(r), length - PEAK_FRAMES + 1)
+        peak = sliding_max(five_frame_sums(r), length - PEAK_FRAMES + 1)
         peak -= PEAK_FRAMES * baseline
-        saturated = _sliding_max(r, length) - baseline > self.high
-        saturated |= _sliding_max(-r, length) + baseline > -self.low
         if saturated.any():  # only these windows' codes need clipping
             codes = np.clip(q[saturated], self.low, self.high)
             q[saturated] = codes
             peak[saturated] = five_frame_sums(codes).max(axis=-1)
         np.floor_divide(peak, PEAK_FRAMES, out=out[..., length])
         return out
+
+    def series_windows(
+        self, series: np.ndarray, length: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For every full window of ``series`` (..., frames) of integer raw counts (history
+        form): the shifted samples r (..., frames) int32 (step 2), each window's baseline
+        (..., windows) int32, and whether any of its codes saturates (..., windows) bool.
+        Where none does, the window's codes are exactly its samples less its baseline."""
+        if not self.history_bits:
+            raise ValueError("series_windows is for the history form (history_bits > 0)")
+        r = self._samples(np.asarray(series))
+        baseline = (window_sums(r.astype(np.int64), length) // length).astype(np.int32)
+        saturated = sliding_max(r, length) - baseline > self.high
+        saturated |= sliding_max(-r, length) + baseline > -self.low
+        return r, baseline, saturated
 
     def _samples(self, raw: np.ndarray) -> np.ndarray:
         """Step 2: the shifted samples clipped to ``history_bits`` (int32)."""
@@ -274,13 +286,13 @@ def float_series_residual(
     is the same quotient as ``mean``'s)."""
     raw = _float_samples(np.asarray(series), preprocessing)
     residual = (
-        sliding_window_view(raw, length, axis=-1) - (_window_sums(raw, length) / length)[..., None]
+        sliding_window_view(raw, length, axis=-1) - (window_sums(raw, length) / length)[..., None]
     )
     np.clip(residual, preprocessing.low, preprocessing.high, out=residual)
     return residual.astype(np.float32).reshape(-1, length)
 
 
-def _sliding_max(values: np.ndarray, length: int) -> np.ndarray:
+def sliding_max(values: np.ndarray, length: int) -> np.ndarray:
     """The largest of every ``length`` consecutive values along the last axis of ``values``:
     (..., size - length + 1), from maxima of doubling spans (log2(length) passes)."""
     span, best = 1, values
@@ -291,7 +303,7 @@ def _sliding_max(values: np.ndarray, length: int) -> np.ndarray:
     return np.maximum(best[..., :count], best[..., length - span : length - span + count])
 
 
-def _window_sums(values: np.ndarray, length: int) -> np.ndarray:
+def window_sums(values: np.ndarray, length: int) -> np.ndarray:
     """The sum of every full window of ``length`` along the last axis of ``values``, as
     differences of running sums: (..., frames - length + 1), in ``values``' dtype."""
     running = np.cumsum(values, axis=-1)

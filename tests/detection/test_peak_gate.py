@@ -5,6 +5,7 @@ window and drops light that rises across it."""
 import numpy as np
 import pytest
 
+from tests.raw_series import nasty_series
 from uvhunt.detection.peak_gate import SUM_FRAMES, PeakGateTrigger
 from uvhunt.detection.scoring import NO_WINDOW
 from uvhunt.quant.preprocess import Preprocessing
@@ -90,3 +91,45 @@ def test_the_gate_is_inclusive_and_validated():
     for gate in [(1, 10), (10, 46), (30, 20)]:
         with pytest.raises(ValueError, match="peak gate"):
             PeakGateTrigger(gate=gate).validate()
+
+
+@pytest.mark.parametrize(
+    "p",
+    [Preprocessing(), Preprocessing(3, 6, 10), Preprocessing(0, 16, 16), Preprocessing(2, 4, 8)],
+    ids=["default", "narrow", "no-shift", "4-bit"],
+)
+@pytest.mark.parametrize("trigger", [PeakGateTrigger(), PeakGateTrigger(16, (2, 13))])
+def test_series_parts_are_the_rule_on_every_window(p, trigger):
+    """A series' S, c and V from its running sums and tagged maxima (codes only where they
+    saturate) give every window's rule, on nasty series (saturating above and below, dead
+    pixels, the largest raw value) and on two-level series full of tied five-frame sums."""
+    rng = np.random.default_rng(11)
+    for series in (nasty_series(4, 400, 130), rng.integers(0, 3, (300, 130)) * 2**p.shift):
+        series = series.astype(np.int32)
+        codes = p.series_codes(series, trigger.length)
+        got = trigger.series_parts(series, p)
+        for part, expected in zip(got, trigger.window_parts(codes), strict=True):
+            np.testing.assert_array_equal(part, expected)
+        saturated = ((codes == p.low) | (codes == p.high)).any(axis=-1)
+        if series.max() > 2**p.shift * 2:  # the nasty series: both ways of finding them
+            assert saturated.any() and not saturated.all()
+    raw = nasty_series(5, 48 * 48, 120).T.reshape(120, 48, 48)
+    codes = trigger.codes(raw, p)
+    windows = np.ascontiguousarray(raw.reshape(120, -1).T, np.int32)
+    expected = trigger.window_codes(p.series_codes(windows, trigger.length)).T
+    np.testing.assert_array_equal(codes.reshape(120, -1)[trigger.length - 1 :], expected)
+    sample = windows[:50, 120 - trigger.length :]  # the last windows, in Python integers
+    reference = [_reference(q, trigger.gate) for q in p.codes(sample)]
+    np.testing.assert_array_equal(codes.reshape(120, -1)[-1, :50], reference)
+
+
+def test_the_raw_history_form_scores_window_by_window():
+    """Without a history clip (history_bits 0) the codes are not samples less a baseline:
+    the movie's codes come from the codes themselves, and the series path refuses."""
+    p = Preprocessing(5, 8, 0)
+    raw = nasty_series(6, 48 * 48, 60).T.reshape(60, 48, 48)
+    windows = np.ascontiguousarray(raw.reshape(60, -1).T, np.int32)
+    expected = PeakGateTrigger().window_codes(p.series_codes(windows, 48)).T
+    np.testing.assert_array_equal(PeakGateTrigger().codes(raw, p).reshape(60, -1)[47:], expected)
+    with pytest.raises(ValueError, match="history form"):
+        PeakGateTrigger().series_parts(windows, p)

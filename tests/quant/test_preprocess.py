@@ -3,6 +3,7 @@ import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import uniform_filter1d
 
+from tests.raw_series import nasty_series
 from uvhunt.quant.config import ModelConfig
 from uvhunt.quant.features import five_features
 from uvhunt.quant.preprocess import (
@@ -169,21 +170,6 @@ def test_five_features_equal_their_definition_on_ties_flat_curves_and_edge_peaks
         np.testing.assert_array_equal(five_features(residual), definition)
 
 
-def _nasty_series(seed: int, pixels: int, frames: int) -> np.ndarray:
-    """Raw series (pixels, frames) int64: night noise, full-range noise, zeros, the largest
-    raw value, samples beyond the 12-bit history clip, values just below a shift step, and a
-    pixel dying mid-series."""
-    rng = np.random.default_rng(seed)
-    series = rng.poisson(16384, (pixels, frames)).astype(np.int64)
-    series[:60] = rng.integers(0, MAX_RAW + 1, (60, frames))
-    series[60:80] = 0
-    series[80:100] = MAX_RAW
-    series[100:160, ::7] += 32 * 4000
-    series[160:220] = (series[160:220] // 32) * 32 + 31
-    series[220:240, frames // 2 :] = 0
-    return series
-
-
 def _by_the_steps(p: Preprocessing, raw: np.ndarray) -> np.ndarray:
     """The module docstring's steps one by one (history form): clip, differences from the
     newest frame, floor of their mean, saturation."""
@@ -202,7 +188,7 @@ def test_series_codes_equal_every_window_coded_alone(p):
     """A whole series coded at once (running sums, per-sample steps once per frame) gives
     every window's integers, on nasty series: zeros, the largest raw value, samples beyond
     the history clip, values just below a shift step, full-range noise."""
-    series = _nasty_series(7, 400, 150).astype(np.int32)
+    series = nasty_series(7, 400, 150).astype(np.int32)
     windows = sliding_window_view(series, 48, axis=1)
     got = p.series_codes(series, 48)
     assert got.shape == (400, 103, 48) and got.dtype == np.int32
@@ -230,7 +216,7 @@ def test_series_inputs_equal_every_window_coded_then_peaked(p, length):
     """A whole series' network inputs at once (the peak from the series' running sums where
     no code saturates) are each window's codes with its own peak appended, on nasty series
     whose windows saturate above and below and do not."""
-    series = _nasty_series(9, 400, 120).astype(np.int32)
+    series = nasty_series(9, 400, 120).astype(np.int32)
     windows = sliding_window_view(series, length, axis=1)
     codes = p.codes(windows)
     got = p.series_inputs(series, length)
@@ -253,7 +239,7 @@ def test_series_inputs_equal_every_window_coded_then_peaked(p, length):
 def test_float_series_residual_equals_every_window_alone(p):
     """Running sums give the float model's inputs bit for bit: the same float32 numbers as
     each window's own mean, on nasty series."""
-    series = _nasty_series(8, 300, 500)
+    series = nasty_series(8, 300, 500)
     windows = sliding_window_view(series, 48, axis=1).reshape(-1, 48)
     got = float_series_residual(series, 48, p)
     assert got.dtype == np.float32 and got.shape == (300 * 453, 48)

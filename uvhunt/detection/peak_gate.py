@@ -23,9 +23,17 @@ Frames before the first full window hold ``NO_WINDOW``.
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from uvhunt.detection.scoring import NO_WINDOW
-from uvhunt.quant.preprocess import PEAK_FRAMES, Preprocessing, five_frame_peak
+from uvhunt.quant.preprocess import (
+    PEAK_FRAMES,
+    Preprocessing,
+    five_frame_peak,
+    five_frame_sums,
+    sliding_max,
+    window_sums,
+)
 
 SUM_FRAMES = PEAK_FRAMES
 """Frames of the moving sum whose peak the rule looks at (the five features' smoothing)."""
@@ -77,8 +85,38 @@ class PeakGateTrigger:
 
     def window_codes(self, q: np.ndarray) -> np.ndarray:
         """The rule's code (int64) of integer network inputs (..., length), oldest first."""
-        peak, centre, spread = self.window_parts(q)
-        length = np.shape(q)[-1]
+        return self._code(*self.window_parts(q), np.shape(q)[-1])
+
+    def series_parts(
+        self, series: np.ndarray, preprocessing: Preprocessing
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``window_parts`` of the codes of every full window of ``series`` (..., frames) of
+        integer raw counts (history form), (..., windows) each, without the codes: where no
+        code of a window saturates, they are its samples r less its baseline, so S is the
+        series' largest five-frame sum in the window less 5 × baseline (found as the largest
+        of sums tagged with their frame, the first on ties), and V = L·Σr² − (Σr)² (a
+        variance ignores the baseline); the windows that saturate are coded on their own."""
+        length = self.length
+        r, baseline, saturated = preprocessing.series_windows(series, length)
+        sums = five_frame_sums(r).astype(np.int64)
+        frames = sums.shape[-1]
+        bits = max(1, frames.bit_length())
+        tagged = (sums << bits) | ((1 << bits) - 1 - np.arange(frames))
+        best = sliding_max(tagged, length - SUM_FRAMES + 1)
+        windows = best.shape[-1]
+        peak = (best >> bits) - SUM_FRAMES * baseline.astype(np.int64)
+        start = (1 << bits) - 1 - (best & ((1 << bits) - 1)) - np.arange(windows)
+        wide = r.astype(np.int64)
+        total = window_sums(wide, length)
+        spread = length * window_sums(wide * wide, length) - total * total
+        if saturated.any():
+            q = sliding_window_view(r, length, axis=-1)[saturated] - baseline[saturated, None]
+            codes = np.clip(q, preprocessing.low, preprocessing.high)
+            peak[saturated], centre, spread[saturated] = self.window_parts(codes)
+            start[saturated] = centre - SUM_FRAMES // 2
+        return peak, start + SUM_FRAMES // 2, spread
+
+    def _code(self, peak, centre, spread, length: int) -> np.ndarray:
         square = length * length
         code = (peak * peak * (square << self.fraction_bits)) // (
             SUM_FRAMES * SUM_FRAMES * (spread + square)
@@ -95,8 +133,12 @@ class PeakGateTrigger:
         out = np.full((frames, pixels), NO_WINDOW, np.int32)
         for start in range(self.length - 1, frames, BLOCK_FRAMES):
             stop = min(start + BLOCK_FRAMES, frames)
-            q = preprocessing.series_codes(series[:, start - self.length + 1 : stop], self.length)
-            out[start:stop] = self.window_codes(q).T
+            block = series[:, start - self.length + 1 : stop]
+            if preprocessing.history_bits:
+                code = self._code(*self.series_parts(block, preprocessing), self.length)
+            else:
+                code = self.window_codes(preprocessing.series_codes(block, self.length))
+            out[start:stop] = code.T
         return out.reshape(raw.shape)
 
     @staticmethod
