@@ -119,8 +119,7 @@ class Preprocessing:
         if not self.history_bits:
             return self.codes(sliding_window_view(series, length, axis=-1))
         r = self._samples(series)
-        sums = window_sums(r.astype(np.int64), length)
-        q = sliding_window_view(r, length, axis=-1) - (sums // length).astype(np.int32)[..., None]
+        q = sliding_window_view(r, length, axis=-1) - _baselines(r, length)[..., None]
         return np.clip(q, self.low, self.high, out=q)
 
     def series_inputs(self, series: np.ndarray, length: int) -> np.ndarray:
@@ -157,7 +156,7 @@ class Preprocessing:
         if not self.history_bits:
             raise ValueError("series_windows is for the history form (history_bits > 0)")
         r = self._samples(np.asarray(series))
-        baseline = (window_sums(r.astype(np.int64), length) // length).astype(np.int32)
+        baseline = _baselines(r, length)
         saturated = sliding_max(r, length) - baseline > self.high
         saturated |= sliding_max(-r, length) + baseline > -self.low
         return r, baseline, saturated
@@ -301,6 +300,12 @@ def sliding_max(values: np.ndarray, length: int) -> np.ndarray:
         span *= 2
     count = values.shape[-1] - length + 1
     return np.maximum(best[..., :count], best[..., length - span : length - span + count])
+
+
+def _baselines(samples: np.ndarray, length: int) -> np.ndarray:
+    """Step 4 for every full window of integer samples (..., frames): ⌊Σr / L⌋ (..., windows)
+    int32 (the same as ⌊Σd / L⌋ + r_last, with d = r - r_last)."""
+    return (window_sums(samples.astype(np.int64), length) // length).astype(np.int32)
 
 
 def window_sums(values: np.ndarray, length: int) -> np.ndarray:
