@@ -128,7 +128,7 @@ class Preprocessing:
         ``network_inputs(series_codes(series, length))``, written into one array. Where no
         code of a window saturates, its codes are its samples less its baseline, so its peak
         is the series' largest five-frame sum in the window less 5 × baseline: running sums
-        and maxima of the series, not a sum over every window's codes (3× faster on a movie);
+        and maxima of the series, not a sum over every window's codes (2.4× faster on a session);
         the few windows that saturate are clipped and summed on their own."""
         series = np.asarray(series)
         if not (self.peak_input and self.history_bits) or series.shape[-1] < length:
