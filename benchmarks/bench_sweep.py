@@ -36,6 +36,9 @@ def main() -> int:
     p.add_argument("--out", type=Path, default=Path("runs/bench_sweep"))
     p.add_argument("--trials", type=int, default=32)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument(
+        "--seeds", type=int, default=1, help="training seeds per point; the floors on the means"
+    )
     p.add_argument("--scheduler", default=None)
     p.add_argument("--enqueue", default="", help="designs evaluated first, comma-separated")
     p.add_argument("--cache", type=Path, default=None, help="the points' cache (OUT-cache)")
@@ -48,6 +51,7 @@ def main() -> int:
         out=args.out,
         trials=args.trials,
         workers=args.workers,
+        seeds=args.seeds,
         scheduler=args.scheduler,
         enqueue=args.enqueue,
         cache=args.cache,

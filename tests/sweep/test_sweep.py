@@ -16,7 +16,7 @@ from uvhunt.cli import main
 from uvhunt.quant.config import ModelConfig, TrainConfig, replace
 from uvhunt.stages.report import _sweep_section
 from uvhunt.sweep.pareto import near_front, pareto_front
-from uvhunt.sweep.runner import SweepConfig, sweep_context
+from uvhunt.sweep.runner import SweepConfig, combine_seeds, sweep_context
 from uvhunt.sweep.space import Point, SweepSpace, point_key
 
 SMALL = [
@@ -190,3 +190,63 @@ def test_designs_to_evaluate_first_are_read_and_checked(tmp_path, capsys):
         assert _sweep(tmp_path / "no windows", out, *extra) != 0
         assert message in capsys.readouterr().err
         assert not out.exists()
+
+
+def test_a_points_seeds_are_averaged_and_each_is_a_sweep_at_that_seed(
+    window_folder, tmp_path, capsys
+):
+    """``--seeds 2`` trains each point at ``--seed`` and the next: its AUCs and loss are the
+    two sweeps' means, its design (key, model, costs) the first seed's, and each seed's
+    results are the cached ones of a sweep at that seed alone."""
+    cache = tmp_path / "cache"
+    grid = [
+        "--sampler",
+        "grid",
+        "--trials",
+        "1",
+        "--folds",
+        "2",
+        "--synthesize",
+        "none",
+        "--no-events",
+    ]
+    single = {}
+    for seed in (3, 4):
+        out = tmp_path / f"seed{seed}"
+        assert _sweep(window_folder, out, *grid, "--cache", str(cache), "--seed", str(seed)) == 0
+        single[seed] = _rows(out)
+    capsys.readouterr()
+    both = tmp_path / "both"
+    assert (
+        _sweep(window_folder, both, *grid, "--cache", str(cache), "--seed", "3", "--seeds", "2",
+               "--json") == 0
+    )  # fmt: skip
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["evaluated"] == 0 and summary["cached"] == 1  # nothing trained again
+    for row, a, b in zip(_rows(both), single[3], single[4], strict=True):
+        assert row["key"] == a["key"] != b["key"] and row["design"] == a["design"] == b["design"]
+        qat, flt = (
+            (float(a["qat_auc"]), float(b["qat_auc"])),
+            (
+                float(a["float_auc"]),
+                float(b["float_auc"]),
+            ),
+        )
+        assert float(row["qat_auc"]) == pytest.approx(sum(qat) / 2, abs=1e-12)
+        assert float(row["float_auc"]) == pytest.approx(sum(flt) / 2, abs=1e-12)
+        assert float(row["quantization_loss"]) == pytest.approx(
+            sum(flt) / 2 - sum(qat) / 2, abs=1e-12
+        )
+        assert float(row["qat_auc_lowest"]) == min(qat) and row["seeds"] == "2"
+        assert row["da4ml_luts"] == a["da4ml_luts"]  # the first seed's design
+
+
+def test_a_point_failed_at_any_seed_is_failed():
+    ok = {"status": "ok", "qat_auc": 0.9, "float_auc": 0.91, "seconds": 1.0}
+    assert combine_seeds([ok], [0]) is not None and combine_seeds([ok], [0])["qat_auc"] == 0.9
+    failed = {"status": "failed", "error": "OSError: disk full"}
+    said = combine_seeds([ok, failed], [0, 1])
+    assert said == {"status": "failed", "error": "seed 1: OSError: disk full"}
+    assert combine_seeds([failed], [0]) == failed
+    with pytest.raises(ValueError, match="seeds"):
+        SweepConfig(seeds=0).validate()

@@ -64,6 +64,11 @@ class SweepConfig:
     core: bool = True
     """Synthesize the trigger core of those points too."""
     seed: int = 0
+    seeds: int = 1
+    """Training seeds per point (``seed``, ``seed + 1``, …): the point's AUCs and quantization
+    loss are their means (``combine_seeds``), its design (final model, LUTs) the first
+    seed's. A small network's AUC moves by 0.006–0.016 from seed to seed (docs/hardware.md):
+    a floor met at one seed may be that seed's luck."""
     enqueue: tuple[str, ...] = ()
     """Designs (``Point.label`` text) the sampler evaluates first, after the references."""
     events: bool = True
@@ -78,6 +83,8 @@ class SweepConfig:
             raise ValueError("trials must be >= 1 (0 only with the grid: the whole grid)")
         if self.batch < 1 or self.folds < 2 or self.test_negatives < 100:
             raise ValueError("batch must be >= 1, folds >= 2 and test_negatives >= 100")
+        if self.seeds < 1:
+            raise ValueError("seeds must be >= 1")
         if self.synthesize not in ("front", "none", "all") or self.near_margin < 0:
             raise ValueError("synthesize must be front, none or all; near_margin >= 0")
         if self.enqueue and self.sampler == "grid":
@@ -185,7 +192,9 @@ def run_sweep(
     config.validate()
     check_output(out, [windows, cache])
     store = PointCache(cache)
-    context = sweep_context(dataset_identity(windows), model, train, config)
+    data = dataset_identity(windows)
+    seed_trains = [replace(train, seed=config.seed + i) for i in range(config.seeds)]
+    contexts = [sweep_context(data, model, t, config) for t in seed_trains]
     progress = progress or no_progress
     movies = (
         {i: str(path) for i, path in labelled_movies(windows).items()} if config.events else None
@@ -205,28 +214,29 @@ def run_sweep(
                     asked = [(None, p) for p in grid[len(rows) : len(rows) + size]]
                 else:
                     asked = [(t, space.suggest(t)) for t in (study.ask() for _ in range(size))]
-                keys = [point_key(p, context) for _, p in asked]
+                keys = [[point_key(p, seed_context) for seed_context in contexts] for _, p in asked]
                 todo = {}
-                for (_, p), key in zip(asked, keys, strict=True):
-                    known = store.get(key)  # a failed point is tried again, and one without
-                    # the event level when the sweep wants it
-                    again = known is None or known["status"] == "failed"
-                    rate = config.false_events_per_hour
-                    again = again or (movies is not None and known.get("event_rate") != rate)
-                    if again and key not in todo:
-                        todo[key] = PointTask(
-                            p,
-                            key,
-                            str(Path(windows).resolve()),
-                            str(store.path(key).resolve()),
-                            model,
-                            train,
-                            config.folds,
-                            config.test_negatives,
-                            movies,
-                            config.false_events_per_hour,
-                        )
-                bar.update(len(asked) - len(todo))
+                for (_, p), seed_keys in zip(asked, keys, strict=True):
+                    for seed_train, key in zip(seed_trains, seed_keys, strict=True):
+                        known = store.get(key)  # a failed point is tried again, and one
+                        # without the event level when the sweep wants it
+                        again = known is None or known["status"] == "failed"
+                        rate = config.false_events_per_hour
+                        again = again or (movies is not None and known.get("event_rate") != rate)
+                        if again and key not in todo:
+                            todo[key] = PointTask(
+                                p,
+                                key,
+                                str(Path(windows).resolve()),
+                                str(store.path(key).resolve()),
+                                model,
+                                seed_train,
+                                config.folds,
+                                config.test_negatives,
+                                movies,
+                                config.false_events_per_hour,
+                            )
+                bar.update(len(asked) - len(todo) / config.seeds)
                 began = time.perf_counter()
                 outcomes = run_tasks(
                     client,
@@ -234,7 +244,7 @@ def run_sweep(
                     list(todo.values()),
                     desc="point",
                     keep_going=True,
-                    advance=bar.update,
+                    advance=lambda done: bar.update(done / config.seeds),
                 )
                 if todo:
                     evaluating_seconds += time.perf_counter() - began
@@ -246,9 +256,11 @@ def run_sweep(
                         else {"status": "failed", "error": outcome.error}
                     )
                     store.put(key, result)
-                for (trial, point), key in zip(asked, keys, strict=True):
-                    result = store.get(key)
-                    rows.append(_row(len(rows), point, key, result, key not in todo))
+                for (trial, point), seed_keys in zip(asked, keys, strict=True):
+                    results = [store.get(key) for key in seed_keys]
+                    result = combine_seeds(results, [t.seed for t in seed_trains])
+                    cached = not any(key in todo for key in seed_keys)
+                    rows.append(_row(len(rows), point, seed_keys[0], result, cached))
                     if trial is not None:
                         _tell(study, trial, result)
         synthesized = _synthesize(client, rows, store, config, model, progress)
@@ -258,6 +270,42 @@ def run_sweep(
         plot_front(rows, tmp / "pareto.png", _references(rows))
         write_json(tmp / "sweep.json", summary)
     return {"out": str(out), **summary}
+
+
+SEED_MEANS = ("qat_auc", "float_auc", "event_false_per_hour", "event_efficiency")
+"""Figures a point's seeds average (``event_efficiency`` stands for its magnitude classes
+too): the same sessions, folds and hours at each seed, so the means are the pooled figures."""
+
+
+def combine_seeds(results: list[dict], seeds: list[int]) -> dict:
+    """One point's figures from its results at each training seed (``PointTask.train.seed``):
+    the first seed's (its final model, chain check and costs), with the AUCs, the quantization
+    loss and the event figures averaged, the lowest QAT AUC and the seeds' spread beside them.
+    Failed if any seed failed."""
+    failed = [(s, r) for s, r in zip(seeds, results, strict=True) if r["status"] != "ok"]
+    if failed:
+        said = "; ".join(f"seed {s}: {r['error']}" for s, r in failed)
+        return {"status": "failed", "error": said if len(results) > 1 else failed[0][1]["error"]}
+    if len(results) == 1:
+        return results[0]
+    combined = dict(results[0])
+    for name, value in results[0].items():
+        if name.startswith(SEED_MEANS) and isinstance(value, float):
+            values = [r[name] for r in results]
+            combined[name] = None if None in values else float(sum(values) / len(values))
+    combined["quantization_loss"] = combined["float_auc"] - combined["qat_auc"]
+    qat = [r["qat_auc"] for r in results]
+    combined.update(
+        {
+            "seeds": len(results),
+            "qat_auc_lowest": min(qat),
+            "qat_auc_spread": max(qat) - min(qat),
+            "qat_auc_per_seed": qat,
+            "float_auc_per_seed": [r["float_auc"] for r in results],
+            "seconds": round(sum(r["seconds"] for r in results), 1),
+        }
+    )
+    return combined
 
 
 def _tell(study, trial, result: dict) -> None:
@@ -382,7 +430,10 @@ def _brief(row: dict) -> dict:
         "unrolled_luts",
         "core_luts",
     )
-    return {k: row.get(k) for k in keys}
+    brief = {k: row.get(k) for k in keys}
+    if row.get("seeds"):
+        brief.update({k: row[k] for k in ("seeds", "qat_auc_lowest", "qat_auc_spread")})
+    return brief
 
 
 def _goals(ok: list[dict], refs: dict) -> dict:
