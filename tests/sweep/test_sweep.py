@@ -47,6 +47,15 @@ def test_a_points_parameters_give_the_point_back():
         study.enqueue_trial(space.params(point))
         assert space.suggest(study.ask()) == point
     assert Point((8,), (4, 4), 0.25, 0, True).label() == "8 w4.4 s0.25 peak"
+    assert Point((8,), (4, 4), 0.25, 0, True, 6).label() == "8 w4.4 s0.25 i6 peak"
+    several = SweepSpace(sizes=(8,), weight_bits=(4,), input_bits=(8, 6))
+    assert len(several.grid()) == 2 * 4 * 3 * 2 * 2  # (8,) and (8, 8)
+    point = Point((8,), (4, 4), 0.5, 0.05, True, 6)
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    study.enqueue_trial(several.params(point))
+    assert several.suggest(study.ask()) == point
+    with pytest.raises(ValueError, match="input_bits"):
+        SweepSpace(input_bits=(1,)).validate()
     with pytest.raises(ValueError, match="weight_bits"):
         SweepSpace(weight_bits=(1, 4)).validate()
     with pytest.raises(ValueError, match="peak_input"):
@@ -77,7 +86,10 @@ def test_a_points_key_names_what_its_results_depend_on():
         point_key(replace(point, peak_input=True), sweep_context("data", model, train, config))
         != key
     )
-    # the peak became a dimension later: the points without it keep their cached results
+    six = point_key(replace(point, input_bits=6), sweep_context("data", model, train, config))
+    assert six != key
+    # the peak and the input bits became dimensions later: the points without the peak, at
+    # the default's input bits, keep their cached results
     before = {
         "point": {"hidden": (16, 8), "weight_bits": (3, 5, 3), "sparsity": 0.5, "penalty": 0.0}
     }
@@ -171,6 +183,8 @@ def test_designs_to_evaluate_first_are_read_and_checked(tmp_path, capsys):
     names no design, or a grid with them is refused before anything runs or is written."""
     text = "16-8 w4.4.4 s0.25 p0.05 peak"
     assert Point.from_label(text).label() == text
+    assert Point.from_label("16-8 w4.4.4 i6 peak") == Point((16, 8), (4, 4, 4), 0, 0, True, 6)
+    assert Point.from_label("16-8 w4.4.4 i8") == Point((16, 8), (4, 4, 4))
     assert Point.from_label("64-32 w5.5.5") == Point((64, 32), (5, 5, 5))
     for bad, message in (
         ("16-8 w4.4 peak", "one weight width per layer"),
@@ -199,17 +213,8 @@ def test_a_points_seeds_are_averaged_and_each_is_a_sweep_at_that_seed(
     two sweeps' means, its design (key, model, costs) the first seed's, and each seed's
     results are the cached ones of a sweep at that seed alone."""
     cache = tmp_path / "cache"
-    grid = [
-        "--sampler",
-        "grid",
-        "--trials",
-        "1",
-        "--folds",
-        "2",
-        "--synthesize",
-        "none",
-        "--no-events",
-    ]
+    grid = ["--sampler", "grid", "--trials", "1", "--folds", "2", "--synthesize", "none",
+            "--no-events", "--space-peak", "1", "--space-input-bits", "6"]  # fmt: skip
     single = {}
     for seed in (3, 4):
         out = tmp_path / f"seed{seed}"
@@ -239,6 +244,9 @@ def test_a_points_seeds_are_averaged_and_each_is_a_sweep_at_that_seed(
         )
         assert float(row["qat_auc_lowest"]) == min(qat) and row["seeds"] == "2"
         assert row["da4ml_luts"] == a["da4ml_luts"]  # the first seed's design
+        # 6-bit inputs with the peak's circuit: brevitas = QONNX = golden = da4ml's graph
+        assert row["design"].endswith(" i6 peak") and row["input_bits"] == "6"
+        assert row["chain_mismatches"] == "0" and int(row["chain_vectors"]) > 4096
 
 
 def test_a_point_failed_at_any_seed_is_failed():

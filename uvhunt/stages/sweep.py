@@ -79,6 +79,12 @@ def add_options(p) -> None:
         "the peak itself and its LUTs count that circuit; comma-separated",
     )
     p.add_argument(
+        "--space-input-bits",
+        default=",".join(str(v) for v in SPACE.input_bits),
+        help="the space: bits of the network's inputs (the window's codes saturated to that "
+        "signed range, at the default shift; the default's alone unless given), comma-separated",
+    )
+    p.add_argument(
         "--no-events",
         action="store_true",
         help="skip the event level (each fold's QAT MLP scanning its sessions' movies whole)",
@@ -138,6 +144,7 @@ def run(args, progress) -> dict:
             _choices(args.space_sparsity, "sparsity", float),
             _choices(args.space_penalty, "penalty", float),
             _peak_choices(args.space_peak),
+            _choices(args.space_input_bits, "input-bits"),
         ).validate()
         config = SweepConfig(
             trials=args.trials,

@@ -63,7 +63,7 @@ def fold_groups(sessions: list[int], folds: int) -> list[list[int]]:
 
 def point_configs(task: PointTask) -> tuple[ModelConfig, TrainConfig]:
     p = task.point
-    preprocessing = replace(task.model.preprocessing, peak_input=p.peak_input)
+    preprocessing = replace(task.model.preprocessing, peak_input=p.peak_input, bits=p.input_bits)
     model = replace(
         task.model, hidden=p.hidden, layer_weight_bits=p.weight_bits, preprocessing=preprocessing
     ).validate()

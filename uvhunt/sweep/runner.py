@@ -158,6 +158,7 @@ def _in_space(point: Point, space: SweepSpace) -> bool:
         and point.sparsity in space.sparsity
         and point.penalty in space.penalty
         and point.peak_input in space.peak_input
+        and point.input_bits in space.input_bits
     )
 
 
@@ -327,6 +328,7 @@ def _row(index: int, point: Point, key: str, result: dict, cached: bool) -> dict
         "sparsity": point.sparsity,
         "penalty": point.penalty,
         "peak_input": point.peak_input,
+        "input_bits": point.input_bits,
         "cached": cached,
         **{k: v for k, v in result.items() if not isinstance(v, list)},
     }
@@ -350,7 +352,11 @@ def _synthesize(client, rows, store, config, model, progress) -> int:
         SynthesisTask(
             ok[i]["key"],
             str(store.path(ok[i]["key"]).resolve()),
-            replace(model.preprocessing, peak_input=bool(ok[i]["peak_input"])),
+            replace(
+                model.preprocessing,
+                peak_input=bool(ok[i]["peak_input"]),
+                bits=int(ok[i]["input_bits"]),
+            ),
             config.core,
         )
         for i in chosen
@@ -368,8 +374,11 @@ def _synthesize(client, rows, store, config, model, progress) -> int:
 
 
 def _needs_synthesis(done: dict | None, core: bool) -> bool:
-    """Not yet synthesized, or failed before (tried again), or the core is wanted now."""
-    return done is None or "unrolled_luts" not in done or (core and "core_luts" not in done)
+    """Not yet synthesized, or failed before (tried again), or the core is wanted now and was
+    not tried (a model the core cannot map says so in ``core_error`` once)."""
+    if done is None or "unrolled_luts" not in done:
+        return True
+    return core and "core_luts" not in done and "core_error" not in done
 
 
 def _unique_ok(rows: list[dict]) -> list[dict]:
