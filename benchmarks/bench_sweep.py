@@ -13,7 +13,9 @@ front) on a local Dask cluster, and checks the issue's two floors on the synthes
 
 The space holds designs without and with the peak input (the unrolled design then computes
 the peak itself, and its LUTs count that circuit); the references are without it, as today's
-default is. ``--enqueue`` names designs evaluated first, after the references.
+default is. ``--enqueue`` names designs evaluated first, after the references;
+``--space-input-bits 8,6`` adds 6-bit inputs to the space (``i6`` in a design's name);
+``--seeds 3`` trains every point at three seeds and judges the floors on the means.
 
 It reports points per hour on this machine. Run ``uvhunt run`` first (or give --windows),
 then ``python benchmarks/bench_sweep.py [--trials 32] [--workers 2] [--enqueue D,D] [--json]``.
@@ -41,6 +43,10 @@ def main() -> int:
     )
     p.add_argument("--scheduler", default=None)
     p.add_argument("--enqueue", default="", help="designs evaluated first, comma-separated")
+    p.add_argument("--space-sizes", default="4,8,16,32,64", help="hidden sizes of the space")
+    p.add_argument(
+        "--space-input-bits", default="8", help="input bits of the space (8: the default's)"
+    )
     p.add_argument("--cache", type=Path, default=None, help="the points' cache (OUT-cache)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
@@ -54,6 +60,8 @@ def main() -> int:
         seeds=args.seeds,
         scheduler=args.scheduler,
         enqueue=args.enqueue,
+        space_sizes=args.space_sizes,
+        space_input_bits=args.space_input_bits,
         cache=args.cache,
     )
     goals = summary["goals"]

@@ -227,7 +227,7 @@ def test_a_points_seeds_are_averaged_and_each_is_a_sweep_at_that_seed(
                "--json") == 0
     )  # fmt: skip
     summary = json.loads(capsys.readouterr().out)
-    assert summary["evaluated"] == 0 and summary["cached"] == 1  # nothing trained again
+    assert summary["evaluated"] == 0 and summary["cached"] == 2  # each seed cached: none again
     for row, a, b in zip(_rows(both), single[3], single[4], strict=True):
         assert row["key"] == a["key"] != b["key"] and row["design"] == a["design"] == b["design"]
         qat, flt = (

@@ -225,8 +225,10 @@ def render(summary: dict) -> str:
         )
     c = summary["cluster"]
     rate = summary["points_per_hour"]
+    seeds = summary["config"]["seeds"]
+    each = f" × {seeds} seeds" if seeds > 1 else ""
     lines.append(
-        f"{summary['trials']} trials, {summary['points']} points ({summary['evaluated']} "
+        f"{summary['trials']} trials, {summary['points']} points{each} ({summary['evaluated']} "
         f"evaluated, {summary['cached']} from the cache, {len(summary['failed'])} failed), "
         f"{summary['synthesized']} synthesized; {c['workers']} workers"
         + (f", {rate:.0f} points per hour" if rate else "")

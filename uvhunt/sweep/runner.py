@@ -205,7 +205,7 @@ def run_sweep(
     trials = trials or config.trials
     study = None if grid else _study(space, config)
     rows: list[dict] = []
-    evaluated, evaluating_seconds = 0, 0.0
+    evaluated, evaluating_seconds = 0, 0.0  # evaluations: one per point and seed
     with atomic_dir(out) as tmp, dask_client(workers, scheduler) as client:
         cluster = describe(client)
         with progress(trials, "sweep", "point") as bar:
@@ -418,9 +418,9 @@ def _summary(rows, config, space, cluster, evaluated, seconds, synthesized) -> d
             if r.get("status") == "failed"
         ],
         "evaluated": evaluated,
-        "cached": len(rows) - evaluated,
+        "cached": len(rows) * config.seeds - evaluated,
         "evaluation_seconds": round(seconds, 1),
-        "points_per_hour": evaluated / seconds * 3600 if seconds > 0 else None,
+        "points_per_hour": evaluated / config.seeds / seconds * 3600 if seconds > 0 else None,
         "synthesized": synthesized,
         "references": {name: _brief(r) for name, r in refs.items()},
         "fronts": fronts,
