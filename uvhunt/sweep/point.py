@@ -63,9 +63,11 @@ def fold_groups(sessions: list[int], folds: int) -> list[list[int]]:
 
 def point_configs(task: PointTask) -> tuple[ModelConfig, TrainConfig]:
     p = task.point
-    preprocessing = replace(task.model.preprocessing, peak_input=p.peak_input, bits=p.input_bits)
     model = replace(
-        task.model, hidden=p.hidden, layer_weight_bits=p.weight_bits, preprocessing=preprocessing
+        task.model,
+        hidden=p.hidden,
+        layer_weight_bits=p.weight_bits,
+        preprocessing=p.preprocessing(task.model.preprocessing),
     ).validate()
     train = replace(task.train, sparsity=p.sparsity, resource_penalty=p.penalty).validate()
     return model, train

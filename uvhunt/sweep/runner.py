@@ -352,11 +352,7 @@ def _synthesize(client, rows, store, config, model, progress) -> int:
         SynthesisTask(
             ok[i]["key"],
             str(store.path(ok[i]["key"]).resolve()),
-            replace(
-                model.preprocessing,
-                peak_input=bool(ok[i]["peak_input"]),
-                bits=int(ok[i]["input_bits"]),
-            ),
+            Point.from_label(ok[i]["design"]).preprocessing(model.preprocessing),
             config.core,
         )
         for i in chosen

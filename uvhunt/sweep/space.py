@@ -6,7 +6,7 @@ already has."""
 import hashlib
 import itertools
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from uvhunt.quant.preprocess import Preprocessing
 
@@ -42,6 +42,11 @@ class Point:
         if self.peak_input:
             text += " peak"
         return text
+
+    def preprocessing(self, base: Preprocessing) -> Preprocessing:
+        """``base`` (the sweep's model preprocessing) with this point's peak input and input
+        bits: what its training, export and synthesis all use."""
+        return replace(base, peak_input=self.peak_input, bits=self.input_bits)
 
     def to_dict(self) -> dict:
         return asdict(self)
