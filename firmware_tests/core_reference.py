@@ -5,8 +5,8 @@ For pixel ``p`` of frame ``t`` (``t >= length - 1``) the core must output the go
 last accumulator for the window of frames ``[t - length + 1, t]`` of that pixel, its trigger
 bit ``score > threshold`` (always 0 for a masked pixel, whose score is still given), and on
 the frame's last pixel the number of triggered pixels; beside it, the peak-gated trigger's
-integers (``detection.peak_gate``: the largest 5-frame sum S of the window's network inputs,
-its centre frame, V = L·Σq² − (Σq)²) and its trigger bit (code above that frame's gate
+integers (``detection.peak_gate``: the largest 5-frame sum S of the window's codes at the
+gate's own 8 bits, its centre frame, V = L·Σq² − (Σq)²) and its trigger bit (code above that frame's gate
 threshold code; 0 for a masked pixel). Frames before the ``length``-th give
 ``window_valid = 0`` and zeros everywhere.
 """
@@ -62,11 +62,12 @@ class CoreReference:
     def read(cls, golden_path: Path, preprocessing: dict) -> "CoreReference":
         return cls(GoldenMLP.read(Path(golden_path)), Preprocessing(**preprocessing))
 
-    def _inputs(self, raw: np.ndarray) -> np.ndarray:
+    def _inputs(self, raw: np.ndarray, preprocessing: Preprocessing | None = None) -> np.ndarray:
         """(pixels, windows, inputs) network inputs of every full window of a raw stream (the
-        peak input last, if the preprocessing gives it)."""
+        peak input last, if the preprocessing gives it), by ``preprocessing`` (default the
+        network's)."""
         series = np.ascontiguousarray(np.asarray(raw, np.int64).T, dtype=np.int32)
-        return window_codes(series, self.preprocessing, self.length)
+        return window_codes(series, preprocessing or self.preprocessing, self.length)
 
     def _per_window(self, raw: np.ndarray, values: np.ndarray) -> np.ndarray:
         """(frames, pixels) int64: ``values`` (pixels, windows) at each window's last frame,
@@ -92,7 +93,8 @@ class CoreReference:
         if len(raw) < self.length:
             zero = np.zeros(np.shape(raw), np.int64)
             return zero, zero, zero, zero - 1
-        q = self._inputs(raw)[..., : self.length]  # the window's codes
+        gate_preprocessing = self.gate.preprocessing(self.preprocessing)
+        q = self._inputs(raw, gate_preprocessing)[..., : self.length]  # the gate's codes
         peak, centre, spread = self.gate.window_parts(q)
         code = self._per_window(raw, self.gate.window_codes(q))
         code[: self.length - 1] = -1

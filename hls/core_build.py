@@ -69,10 +69,12 @@ def core_model(golden: GoldenMLP, preprocessing: Preprocessing) -> dict:
     """The integers the core's ROMs hold, or ValueError saying why the model cannot map."""
     why = []
     spec = golden.input_quant
-    if preprocessing.bits != 8 or spec.bits != 8 or spec.exponent != 0 or not spec.signed:
+    bits = preprocessing.bits
+    if not 2 <= bits <= 8 or spec.bits != bits or spec.exponent != 0 or not spec.signed:
         why.append(
-            f"inputs must be 8-bit signed integers at scale 1 (preprocessing {preprocessing.bits} "
-            f"bits; input quantizer {spec.bits} bits, scale 2**{spec.exponent})"
+            f"inputs must be signed integers of 2…8 bits at scale 1, as the preprocessing gives "
+            f"(preprocessing {bits} bits; input quantizer {spec.bits} bits, scale "
+            f"2**{spec.exponent})"
         )
     if preprocessing.history_bits not in HISTORY_BITS:
         why.append(
@@ -102,6 +104,7 @@ def core_model(golden: GoldenMLP, preprocessing: Preprocessing) -> dict:
         "shift": preprocessing.shift,
         "history_bits": preprocessing.history_bits,
         "peak_input": preprocessing.peak_input,
+        "input_bits": bits,
     }
 
 
@@ -130,6 +133,7 @@ def make_core(
             history_check="parity" if mitigation == "parity_tmr" else "secded",
             tmr=mitigation.endswith("_tmr"),
             peak_input=bool(model.get("peak_input", False)),
+            input_bits=model.get("input_bits", 8),
         )
     except AssertionError as exc:
         raise ValueError(str(exc) or "the model does not fit the core's arithmetic") from exc

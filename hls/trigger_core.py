@@ -29,6 +29,8 @@ Architecture (one pixel at a time, time-multiplexed MLP):
          B = x (9-bit signed), accumulator P = 2^k*acc_hi + acc_lo (k = 19 for 5-bit weights).
          Layer-1 input q_i = clip(d_i - b, -128, 127) is computed on the fly from the d-buffer
          (K = 12: read in slot order starting at slot (t+1) mod L, i.e. oldest first).
+         With ``input_bits`` n < 8, clipped once more to -2^(n-1) … 2^(n-1) - 1 for the
+         network; the peak gate keeps the 8-bit q_i.
   post : per finished group, a serial post-processor (one neuron per cycle, overlapping the
          next group's MACs) unpacks acc_lo = sext(P[0:k]), acc_hi = P[k:] + P[k-1], adds the
          bias (bias ROM), and for hidden layers does ReLU, round-half-even shift
@@ -38,7 +40,8 @@ Architecture (one pixel at a time, time-multiplexed MLP):
   DRAIN: wait for the MAC pipeline and post-processor to empty before the next layer.
   OUT  : present one output beat per input pixel; hold until m_tready.
 Peak input (``peak_input``, ``quant.preprocess.Preprocessing.peak_input``): layer 0 has L + 1
-inputs, the last ⌊S/5⌋ with S the peak gate's largest 5-frame sum. The gate finds S on group
+inputs, the last ⌊S/5⌋ with S the peak gate's largest 5-frame sum (with ``input_bits`` < 8, the
+largest 5-frame sum of the network's clipped inputs, found beside it). The gate finds S on group
 0's pass over q_0 … q_{L-1}; the sequencer holds input L of group 0 until S is final and
 divided (3 clocks), the accumulators keep their value through the gap, and every later group
 takes the stored quotient at once.
@@ -123,8 +126,14 @@ class TriggerCore(wiring.Component):
         history_check="secded",
         tmr=False,
         peak_input=False,
+        input_bits=8,
     ):
         self.shift = shift
+        assert 2 <= input_bits <= 8, f"network inputs of 2…8 bits (got {input_bits})"
+        self.input_bits = input_bits
+        """Width of the network's signed inputs, bits: below 8, layer 0 takes the window's
+        8-bit codes clipped once more (``Preprocessing.bits``), and the peak input is ⌊S/5⌋ of
+        those clipped codes (a second 5-frame sum beside the gate's); the gate keeps 8."""
         self.peak = bool(peak_input)
         """Layer 0's input L is the window's ⌊S/5⌋ (see the module docstring)."""
         self.tmr = bool(tmr)
@@ -173,7 +182,7 @@ class TriggerCore(wiring.Component):
         self.acc_bits = 0
         self.val_lo, self.val_hi = 0, 0
         for li in range(self.nl):
-            xlo, xhi = (-128, 127) if li == 0 else (0, 255)
+            xlo, xhi = self.input_range if li == 0 else (0, 255)
             c = [wmin * xlo, wmin * xhi, wmax * xlo, wmax * xhi]
             lo, hi = sizes[li] * min(c), sizes[li] * max(c)
             # what must fit the packed field is each unit's own accumulator: its range over all
@@ -230,6 +239,11 @@ class TriggerCore(wiring.Component):
             }
         )
         self._build_roms()
+
+    @property
+    def input_range(self) -> tuple[int, int]:
+        """The network's inputs' smallest and largest value (``input_bits`` signed)."""
+        return -(1 << (self.input_bits - 1)), (1 << (self.input_bits - 1)) - 1
 
     # ------------------------------------------------------------------ ROM images
     def _build_roms(self):
@@ -770,6 +784,12 @@ class TriggerCore(wiring.Component):
             m.d.comb += q.eq(-128)
         with m.Else():
             m.d.comb += q.eq(diff)
+        narrow = self.input_bits < 8
+        x_in = q  # the network's input: the 8-bit code, or it clipped to ``input_bits``
+        if narrow:
+            x_lo, x_hi = self.input_range
+            x_in = Signal(signed(self.input_bits), name="x_in")
+            m.d.comb += x_in.eq(Mux(q > x_hi, x_hi, Mux(q < x_lo, x_lo, q)))
         act_x = Signal(8)
         if n_act == 1:
             m.d.comb += act_x.eq(a_rps[0].data)
@@ -782,8 +802,12 @@ class TriggerCore(wiring.Component):
             last2.eq(last1),
             lay2.eq(lay1),
             g2.eq(g1),
-            B_r.eq(Mux(lay1 == 0, Mux(pk1, peak_in, q) if self.peak else q, act_x)),
+            B_r.eq(Mux(lay1 == 0, Mux(pk1, peak_in, x_in) if self.peak else x_in, act_x)),
         ]
+        G_r = B_r  # the gate's input: the 8-bit code (B_r itself when the network takes it)
+        if narrow:
+            G_r = Signal(signed(9), name="G_r")
+            m.d.sync += G_r.eq(q)
         if self.peak:
             m.d.sync += [pk2.eq(pk1), gl2.eq(gl1)]
         for mm in range(NPAIR):
@@ -815,24 +839,38 @@ class TriggerCore(wiring.Component):
         m.d.comb += i_now.eq(Mux(first2, 0, g_i))
         g_sh = [Signal(signed(9), name=f"gate_sh{j}") for j in range(SF - 1)]  # newest first
         s_sum = Signal(signed(self.gate_peak_bits))
-        m.d.comb += s_sum.eq(sum(g_sh[1:], B_r + g_sh[0]))
+        m.d.comb += s_sum.eq(sum(g_sh[1:], G_r + g_sh[0]))
         g_total = Signal(signed(_bits_signed(-128 * L, 127 * L)))
         g_sq = Signal(range(128 * 128 * L + 1))
         q_sq = Signal(range(128 * 128 + 1))
-        m.d.comb += q_sq.eq(B_r * B_r)
+        m.d.comb += q_sq.eq(G_r * G_r)
         g_best = Signal(signed(self.gate_peak_bits))
         g_bestc = Signal(range(L))
         with m.If(gate_in):
             m.d.sync += [
                 g_i.eq(i_now + 1),
-                g_sh[0].eq(B_r),
+                g_sh[0].eq(G_r),
                 *(g_sh[j].eq(g_sh[j - 1]) for j in range(1, SF - 1)),
-                g_total.eq(Mux(first2, 0, g_total) + B_r),
+                g_total.eq(Mux(first2, 0, g_total) + G_r),
                 g_sq.eq(Mux(first2, 0, g_sq) + q_sq),
             ]
             # the first of the largest sums: replaced only by a strictly larger one
             with m.If((i_now >= SF - 1) & ((i_now == SF - 1) | (s_sum > g_best))):
                 m.d.sync += [g_best.eq(s_sum), g_bestc.eq(i_now - SF // 2)]
+        net_best = g_best  # S of the network's inputs, for the peak input
+        if narrow and self.peak:  # the network's codes differ from the gate's: their own S
+            x_lo, x_hi = self.input_range
+            n_sh = [Signal(signed(self.input_bits), name=f"net_sh{j}") for j in range(SF - 1)]
+            n_sum = Signal(signed(_bits_signed(x_lo * SF, x_hi * SF)))
+            net_best = Signal.like(n_sum, name="net_best")
+            m.d.comb += n_sum.eq(sum(n_sh[1:], B_r + n_sh[0]))
+            with m.If(gate_in):
+                m.d.sync += [
+                    n_sh[0].eq(B_r),
+                    *(n_sh[j].eq(n_sh[j - 1]) for j in range(1, SF - 1)),
+                ]
+                with m.If((i_now >= SF - 1) & ((i_now == SF - 1) | (n_sum > net_best))):
+                    m.d.sync += net_best.eq(n_sum)
         # after the pass: code > K  <=>  2**F·L²·S² >= 25·(V + L²)·(K + 1), no division. Every
         # product runs on one shift-add multiplier, one after the other (a pixel leaves
         # hundreds of clocks; the DSPs stay with the MAC lanes). Operands come from registers
@@ -852,7 +890,7 @@ class TriggerCore(wiring.Component):
         m.d.sync += g_end.eq(gate_in & (gl2 if self.peak else last2))
         if self.peak:  # S is final one clock after its last sum: ⌊S/5⌋, floor also below 0
             with m.If(g_end):
-                m.d.sync += [peak_in.eq(g_best // SF), pk_ok.eq(1)]
+                m.d.sync += [peak_in.eq(net_best // SF), pk_ok.eq(1)]
         m.d.comb += gate_busy.eq(g_end | (g_step != 0))
         pos_best = Signal(range(128 * SF + 1))  # max(S, 0): S² = 0 when S <= 0 (no trigger)
         abs_total = Signal(range(128 * L + 1))

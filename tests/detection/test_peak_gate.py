@@ -98,28 +98,34 @@ def test_the_gate_is_inclusive_and_validated():
     [Preprocessing(), Preprocessing(3, 6, 10), Preprocessing(0, 16, 16), Preprocessing(2, 4, 8)],
     ids=["default", "narrow", "no-shift", "4-bit"],
 )
-@pytest.mark.parametrize("trigger", [PeakGateTrigger(), PeakGateTrigger(16, (2, 13))])
+@pytest.mark.parametrize(
+    "trigger",
+    [PeakGateTrigger(), PeakGateTrigger(16, (2, 13)), PeakGateTrigger(bits=4)],
+    ids=["default", "16-frame", "4-bit"],
+)
 def test_series_parts_are_the_rule_on_every_window(p, trigger):
     """A series' S, c and V from its running sums and tagged maxima (codes only where they
-    saturate) give every window's rule, on nasty series (saturating above and below, dead
-    pixels, the largest raw value) and on two-level series full of tied five-frame sums."""
+    saturate) give every window's rule on the gate's own codes (its bits, the network's
+    shift and history), on nasty series (saturating above and below, dead pixels, the
+    largest raw value) and on two-level series full of tied five-frame sums."""
     rng = np.random.default_rng(11)
+    gate_p = trigger.preprocessing(p)
     for series in (nasty_series(4, 400, 130), rng.integers(0, 3, (300, 130)) * 2**p.shift):
         series = series.astype(np.int32)
-        codes = p.series_codes(series, trigger.length)
+        codes = gate_p.series_codes(series, trigger.length)
         got = trigger.series_parts(series, p)
         for part, expected in zip(got, trigger.window_parts(codes), strict=True):
             np.testing.assert_array_equal(part, expected)
-        saturated = ((codes == p.low) | (codes == p.high)).any(axis=-1)
+        saturated = ((codes == gate_p.low) | (codes == gate_p.high)).any(axis=-1)
         if series.max() > 2**p.shift * 2:  # the nasty series: both ways of finding them
             assert saturated.any() and not saturated.all()
     raw = nasty_series(5, 48 * 48, 120).T.reshape(120, 48, 48)
     codes = trigger.codes(raw, p)
     windows = np.ascontiguousarray(raw.reshape(120, -1).T, np.int32)
-    expected = trigger.window_codes(p.series_codes(windows, trigger.length)).T
+    expected = trigger.window_codes(gate_p.series_codes(windows, trigger.length)).T
     np.testing.assert_array_equal(codes.reshape(120, -1)[trigger.length - 1 :], expected)
     sample = windows[:50, 120 - trigger.length :]  # the last windows, in Python integers
-    reference = [_reference(q, trigger.gate) for q in p.codes(sample)]
+    reference = [_reference(q, trigger.gate) for q in gate_p.codes(sample)]
     np.testing.assert_array_equal(codes.reshape(120, -1)[-1, :50], reference)
 
 
@@ -133,3 +139,20 @@ def test_the_raw_history_form_scores_window_by_window():
     np.testing.assert_array_equal(PeakGateTrigger().codes(raw, p).reshape(60, -1)[47:], expected)
     with pytest.raises(ValueError, match="history form"):
         PeakGateTrigger().series_parts(windows, p)
+
+
+def test_the_gate_keeps_its_8_bits_whatever_the_network_reads():
+    """A network on 6-bit codes leaves the gate on 8-bit ones (the core clips the network's
+    inputs after the gate has its codes): the same codes at both network widths, and bumps
+    that the 6-bit codes would flatten keep their height."""
+    raw = nasty_series(7, 48 * 48, 90).T.reshape(90, 48, 48)
+    eight, six = Preprocessing(), Preprocessing(bits=6)
+    trigger = PeakGateTrigger().validate()
+    codes = trigger.codes(raw, six)
+    np.testing.assert_array_equal(codes, trigger.codes(raw, eight))
+    windows = np.ascontiguousarray(raw.reshape(90, -1).T, np.int32)
+    narrow = trigger.window_codes(six.series_codes(windows, 48)).T
+    assert (codes.reshape(90, -1)[47:] != narrow).any()  # the stimulus tells them apart
+    assert trigger.preprocessing(six) == eight
+    with pytest.raises(ValueError, match="input bits"):
+        PeakGateTrigger(bits=9).validate()

@@ -167,7 +167,7 @@ def test_unmappable_models_are_refused_with_the_reason(exported):
     golden = GoldenMLP.read(exported / "golden.npz")
     with pytest.raises(ValueError, match="history_bits 10"):
         core_model(golden, Preprocessing(history_bits=10))
-    with pytest.raises(ValueError, match="8-bit signed"):
+    with pytest.raises(ValueError, match="signed integers of 2…8 bits"):
         core_model(golden, Preprocessing(bits=6, history_bits=9))
 
 

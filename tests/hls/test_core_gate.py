@@ -58,3 +58,41 @@ def test_the_core_gate_is_the_detection_rule():
     trigger = PeakGateTrigger()
     assert defaults["gate"].default == trigger.gate
     assert defaults["gate_fraction_bits"].default == trigger.fraction_bits
+
+
+def test_a_6_bit_network_reads_clipped_codes_beside_the_8_bit_gate():
+    """A network on 6-bit inputs with the peak input: the core clips the 8-bit codes once more
+    for the network and finds the network's own ⌊S/5⌋ on the clipped codes, while the gate
+    keeps the 8-bit codes: every score and every gate integer equals the reference's, on
+    bumps high enough that the 6-bit codes saturate (so the two S differ)."""
+    golden = random_golden((49, 4, 4, 1), 5, 8, (6, 3), seed=14, input_bits=6)
+    preprocessing = Preprocessing(bits=6, peak_input=True)
+    rng = np.random.default_rng(5)
+    raw = rng.poisson(16_384, (FRAMES, 4)).astype(np.int64)
+    raw[40:45, 0] += np.array([1, 3, 5, 3, 1]) * 900  # codes to about 140: both clips bite
+    raw[40:45, 1] += np.array([1, 3, 5, 3, 1]) * 384  # codes to 60: S 117 on 6 bits, 156 on 8
+    raw[:, 2] = rng.choice([0, MAX_RAW], FRAMES)  # full swings: saturating inputs
+    raw[30:, 3] += 200_000  # a step beyond the history's clip
+    reference = CoreReference(golden, preprocessing)
+    codes = reference.gate_parts(raw)[3]
+    gate_thresholds = rng.choice(np.append(np.unique(codes[47:][codes[47:] >= 0]), 0), FRAMES)
+    scores = reference.scores(raw)[47:]
+    thresholds = rng.choice(np.unique(scores), FRAMES)  # ties met too
+    core = make_core(core_model(golden, preprocessing), 4, 2)
+    got = stream_beats(core, raw, thresholds, ("m_score", "m_trig", *PORTS), gate_thresholds)
+    want = reference.expected(raw, thresholds, None, gate_thresholds)
+    np.testing.assert_array_equal(got[..., 0], want.score)
+    np.testing.assert_array_equal(got[..., 1], want.trigger)
+    np.testing.assert_array_equal(got[..., 2], want.gate_peak)
+    np.testing.assert_array_equal(got[..., 3], want.gate_centre)
+    np.testing.assert_array_equal(got[..., 4], want.gate_spread)
+    np.testing.assert_array_equal(got[..., 5], want.gate_trigger)
+    # the stimulus reached what it was built for: the gate's S beyond any 6-bit sum, and
+    # scores that the gate's S, clipped, would change as the network's peak input
+    assert want.gate_peak.max() > 5 * 31
+    inputs = reference._inputs(raw)
+    wrong = inputs.copy()
+    wrong[..., 48] = np.clip(want.gate_peak[47:].T // 5, -32, 31)
+    changed = golden.predict_int(wrong.reshape(-1, 49)) != golden.predict_int(inputs.reshape(-1, 49))
+    assert changed.any()
+    assert want.trigger.any() and not want.trigger.all() and want.gate_trigger.any()

@@ -2,9 +2,10 @@
 study's five features carry XGBoost's event-level lead (docs/quantization.md), written in the
 integers the trigger core computes.
 
-For pixel ``p`` and the window of ``length`` (L) frames ending at frame ``t``, on the network's
-own integer inputs q_0 … q_{L-1} (``quant.preprocess.Preprocessing.codes``: the residual from
-the window's baseline in units of 2**shift raw counts, saturated to 8 bits; q_0 the oldest):
+For pixel ``p`` and the window of ``length`` (L) frames ending at frame ``t``, on the window's
+integer codes q_0 … q_{L-1} (``quant.preprocess.Preprocessing.codes`` at the network's shift
+and history, but saturated to the gate's own ``bits``, 8, whatever the network's input bits:
+the residual from the window's baseline in units of 2**shift raw counts; q_0 the oldest):
 
     S    = the largest sum of 5 consecutive q (the first, on ties), centred on frame c
     V    = L·Σq² − (Σq)²                      (L² × the window's variance)
@@ -20,7 +21,7 @@ threshold code K, which hardware decides without a division: 2**F·L²·S² ≥ 
 Frames before the first full window hold ``NO_WINDOW``.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -49,6 +50,14 @@ class PeakGateTrigger:
     """First and last centre frame of the 5-frame peak (0 = the oldest frame), inclusive."""
     fraction_bits: int = 8
     """F: the code is 2**F · z², rounded down (z² in steps of 1/256)."""
+    bits: int = 8
+    """Width of the signed codes the rule reads, bits: its own, so that a network on narrower
+    codes (``Preprocessing.bits``) keeps the gate it was measured beside (the trigger core
+    clips the network's inputs from these codes)."""
+
+    def preprocessing(self, network: Preprocessing) -> Preprocessing:
+        """The preprocessing of the rule's codes: the network's, at the rule's ``bits``."""
+        return replace(network, bits=self.bits)
 
     def validate(self) -> "PeakGateTrigger":
         low, high = self.gate
@@ -58,6 +67,8 @@ class PeakGateTrigger:
                 f"the peak gate must lie in the window's frames {half}…{self.length - 1 - half} "
                 f"(centres of full {SUM_FRAMES}-frame sums; got {low}…{high})"
             )
+        if not 2 <= self.bits <= 8:
+            raise ValueError(f"the peak gate's input bits must be 2…8 (got {self.bits})")
         if not 0 <= self.fraction_bits <= 16:
             raise ValueError(
                 f"the peak gate's fraction bits must be 0…16 (got {self.fraction_bits})"
@@ -69,8 +80,8 @@ class PeakGateTrigger:
 
     @staticmethod
     def window_parts(q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """S, its centre frame c and V (int64 each) of integer network inputs (..., length),
-        oldest first: the integers the trigger core puts out. Computed in int32 where no sum
+        """S, its centre frame c and V (int64 each) of the rule's codes (..., length), oldest
+        first: the integers the trigger core puts out. Computed in int32 where no sum
         can leave it (8-bit inputs: 5× less time than in int64 on a movie)."""
         q = np.asarray(q)
         length = q.shape[-1]
@@ -84,19 +95,20 @@ class PeakGateTrigger:
         return peak, start + SUM_FRAMES // 2, spread.astype(np.int64)
 
     def window_codes(self, q: np.ndarray) -> np.ndarray:
-        """The rule's code (int64) of integer network inputs (..., length), oldest first."""
+        """The rule's code (int64) of its codes (..., length), oldest first."""
         return self._code(*self.window_parts(q), np.shape(q)[-1])
 
     def series_parts(
         self, series: np.ndarray, preprocessing: Preprocessing
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``window_parts`` of the codes of every full window of ``series`` (..., frames) of
-        integer raw counts (history form), (..., windows) each, without the codes: where no
+        """``window_parts`` of the rule's codes of every full window of ``series`` (..., frames)
+        of integer raw counts (history form; ``preprocessing`` the network's), (..., windows)
+        each, without the codes: where no
         code of a window saturates, they are its samples r less its baseline, so S is the
         series' largest five-frame sum in the window less 5 × baseline (found as the largest
         of sums tagged with their frame, the first on ties), and V = L·Σr² − (Σr)² (a
         variance ignores the baseline); the windows that saturate are coded on their own."""
-        length = self.length
+        length, preprocessing = self.length, self.preprocessing(preprocessing)
         r, baseline, saturated = preprocessing.series_windows(series, length)
         sums = five_frame_sums(r).astype(np.int64)
         frames = sums.shape[-1]
@@ -126,7 +138,9 @@ class PeakGateTrigger:
 
     def codes(self, raw: np.ndarray, preprocessing: Preprocessing) -> np.ndarray:
         """The code (int32) for every frame and pixel of a movie (frames, 48, 48) of integer
-        raw D3 counts: the window ending at that frame; ``NO_WINDOW`` before the first."""
+        raw D3 counts (``preprocessing`` the network's): the window ending at that frame;
+        ``NO_WINDOW`` before the first."""
+        preprocessing = self.preprocessing(preprocessing)
         frames = raw.shape[0]
         series = np.ascontiguousarray(np.asarray(raw).reshape(frames, -1).T, np.int32)
         pixels = series.shape[0]
