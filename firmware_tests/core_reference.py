@@ -6,8 +6,8 @@ last accumulator for the window of frames ``[t - length + 1, t]`` of that pixel,
 bit ``score > threshold`` (always 0 for a masked pixel, whose score is still given), and on
 the frame's last pixel the number of triggered pixels; beside it, the peak-gated trigger's
 integers (``detection.peak_gate``: the largest 5-frame sum S of the window's codes at the
-gate's own 8 bits, its centre frame, V = L·Σq² − (Σq)²) and its trigger bit (code above that frame's gate
-threshold code; 0 for a masked pixel). Frames before the ``length``-th give
+gate's own 8 bits, its centre frame, V = L·Σq² − (Σq)²) and its trigger bit (code above that
+frame's gate threshold code; 0 for a masked pixel). Frames before the ``length``-th give
 ``window_valid = 0`` and zeros everywhere.
 """
 

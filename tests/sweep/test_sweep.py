@@ -12,12 +12,15 @@ import optuna
 import pytest
 
 from tests.fast_training import TRAIN_FLAGS
+from tests.golden_models import random_golden
 from uvhunt.cli import main
 from uvhunt.quant.config import ModelConfig, TrainConfig, replace
+from uvhunt.quant.preprocess import Preprocessing
 from uvhunt.stages.report import _sweep_section
 from uvhunt.sweep.pareto import near_front, pareto_front
-from uvhunt.sweep.runner import SweepConfig, combine_seeds, sweep_context
+from uvhunt.sweep.runner import SweepConfig, _needs_synthesis, combine_seeds, sweep_context
 from uvhunt.sweep.space import Point, SweepSpace, point_key
+from uvhunt.sweep.synthesis import SynthesisTask, core_maps
 
 SMALL = [
     "--trials", "5", "--batch", "3", "--fold-negatives", "1000", "--space-sizes", "4,8,16",
@@ -253,3 +256,19 @@ def test_a_point_failed_at_any_seed_is_failed():
     assert combine_seeds([failed], [0]) == failed
     with pytest.raises(ValueError, match="seeds"):
         SweepConfig(seeds=0).validate()
+
+
+def test_a_core_error_is_tried_again_once_the_core_maps_the_model(tmp_path):
+    """A cached ``core_error`` from a core that could not map the model (6-bit inputs, before
+    the core took them) is synthesized again now that it maps; one that still cannot map is
+    not, nor is a point with core figures or a sweep without the core."""
+    random_golden((49, 8, 4, 1), 4, 8, (6, 3), seed=3, input_bits=6).write(tmp_path / "golden.npz")
+    six = Preprocessing(bits=6, peak_input=True)
+    task = SynthesisTask("key", str(tmp_path), six)
+    stale = {"unrolled_luts": 900, "core_error": "the trigger core cannot map this model: …"}
+    assert core_maps(task) and _needs_synthesis(stale, task)
+    assert not _needs_synthesis({**stale, "core_luts": 1_300}, task)
+    assert not _needs_synthesis(stale, replace(task, core=False))
+    unmappable = replace(task, preprocessing=replace(six, history_bits=10))
+    assert not core_maps(unmappable) and not _needs_synthesis(stale, unmappable)
+    assert _needs_synthesis(None, task) and _needs_synthesis({"synthesis_error": "x"}, task)

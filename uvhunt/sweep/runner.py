@@ -25,7 +25,7 @@ from uvhunt.quant.config import ModelConfig, TrainConfig
 from uvhunt.sweep.pareto import near_front, pareto_front, plot_front
 from uvhunt.sweep.point import PointTask, evaluate_point
 from uvhunt.sweep.space import Point, SweepSpace, point_key
-from uvhunt.sweep.synthesis import SynthesisTask, synthesize_point
+from uvhunt.sweep.synthesis import SynthesisTask, core_maps, synthesize_point
 
 SAMPLERS = ("tpe", "random", "grid")
 REFERENCES = {
@@ -349,14 +349,17 @@ def _synthesize(client, rows, store, config, model, progress) -> int:
         references = {p.label() for p in REFERENCES.values()}
         chosen = sorted({*chosen, *(i for i, r in enumerate(ok) if r["design"] in references)})
     tasks = [
-        SynthesisTask(
-            ok[i]["key"],
-            str(store.path(ok[i]["key"]).resolve()),
-            Point.from_label(ok[i]["design"]).preprocessing(model.preprocessing),
-            config.core,
+        task
+        for task in (
+            SynthesisTask(
+                ok[i]["key"],
+                str(store.path(ok[i]["key"]).resolve()),
+                Point.from_label(ok[i]["design"]).preprocessing(model.preprocessing),
+                config.core,
+            )
+            for i in chosen
         )
-        for i in chosen
-        if _needs_synthesis(store.get(ok[i]["key"], "synthesis.json"), config.core)
+        if _needs_synthesis(store.get(task.key, "synthesis.json"), task)
     ]
     outcomes = run_tasks(
         client, synthesize_point, tasks, progress, "synthesis", "point", keep_going=True
@@ -369,12 +372,15 @@ def _synthesize(client, rows, store, config, model, progress) -> int:
     return len(chosen)
 
 
-def _needs_synthesis(done: dict | None, core: bool) -> bool:
+def _needs_synthesis(done: dict | None, task: SynthesisTask) -> bool:
     """Not yet synthesized, or failed before (tried again), or the core is wanted now and was
-    not tried (a model the core cannot map says so in ``core_error`` once)."""
+    not tried, or said it could not map a model that it maps now (the core has grown; a model
+    it still cannot map is not synthesized again on every run)."""
     if done is None or "unrolled_luts" not in done:
         return True
-    return core and "core_luts" not in done and "core_error" not in done
+    if not task.core or "core_luts" in done:
+        return False
+    return "core_error" not in done or core_maps(task)
 
 
 def _unique_ok(rows: list[dict]) -> list[dict]:

@@ -36,6 +36,17 @@ class SynthesisTask:
     """Also the trigger core."""
 
 
+def core_maps(task: SynthesisTask) -> bool:
+    """Whether the trigger core maps the point's model (its checks and its arithmetic, at the
+    fewest lanes), without synthesis or simulation."""
+    golden = GoldenMLP.read(Path(task.folder) / "golden.npz")
+    try:
+        make_core(core_model(golden, task.preprocessing), 1, 2)
+    except ValueError:
+        return False
+    return True
+
+
 def synthesize_point(task: SynthesisTask) -> dict:
     """``unrolled_*`` and (with ``core``) ``core_*`` resources; the core's lanes."""
     start = time.perf_counter()
