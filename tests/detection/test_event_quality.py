@@ -9,8 +9,10 @@ import pytest
 from uvhunt.console import quality_sentence
 from uvhunt.detection.conventional import ConventionalTrigger, running_sum
 from uvhunt.detection.event_quality import (
+    above,
     combined,
     detections,
+    either,
     events_at,
     fast_outcome,
     outcome_of,
@@ -197,3 +199,23 @@ def test_nan_scores_are_never_candidates_however_many_there_are():
     np.testing.assert_array_equal(top.frame, [45, 46, 47, 48, 49])
     assert (top.row == 10).all() and (top.col == 10).all()
     assert np.isfinite(top.score).all()
+
+
+def test_either_bit_is_the_detections_of_the_ored_map():
+    """Two triggers' candidates, each cut at its own threshold and ORed (``either``), are the
+    pixel-frames of the OR of their maps, in the same order, and so group into the same
+    events: the trigger core's two bits, counted from the threshold search's candidates."""
+    rng = np.random.default_rng(8)
+    a = rng.normal(0, 1, (FRAMES, 48, 48))
+    b = rng.integers(-1, 2_000, (FRAMES, 48, 48))
+    b[100:110, 5, 5] = 5_000  # overlaps and lone pixels of both
+    truth = [EventRecord(0, "meteor", 95, 115, 5, 5, 6, 6, magnitude=4.0)]
+    for ta, tb in [(3.0, 1_990), (3.5, 1_995), (9.0, 1_990), (3.0, 10_000)]:
+        fired = (a > ta) | (b > tb)
+        want = detections(np.where(fired, 1, 0), 0, 10)
+        tops = top_detections(a, 20_000, 10), top_detections(b, 20_000, 10)  # past both cuts
+        got = either(above(tops[0], ta), above(tops[1], tb))
+        for x, y in zip(got.__dict__.values(), want.__dict__.values(), strict=True):
+            np.testing.assert_array_equal(x, y)
+        assert fast_outcome(got, truth, 48) == fast_outcome(want, truth, 48)
+        assert len(want) > 0

@@ -66,6 +66,25 @@ def top_detections(scores: np.ndarray, count: int, first_frame: int = 0) -> Dete
     return detections(scores, below, first_frame)
 
 
+def above(found: Detections, threshold: float) -> Detections:
+    """The detections of ``found`` whose score is above ``threshold``."""
+    keep = np.asarray(found.score) > threshold
+    return Detections(
+        *(np.asarray(a)[keep] for a in (found.frame, found.row, found.col, found.score))
+    )
+
+
+def either(*found: Detections) -> Detections:
+    """The pixel-frames in any of ``found`` (each trigger's detections above its own
+    threshold), once each and in frame order, with score 1: the trigger bits ORed, as the
+    trigger core's ``m_trig | m_gate_trig`` (the same as ``detections`` of the OR's map)."""
+    keys = np.concatenate(
+        [np.stack([d.frame, d.row, d.col], axis=1).astype(np.int64) for d in found]
+    )
+    keys = np.unique(keys.reshape(-1, 3), axis=0)
+    return Detections(keys[:, 0], keys[:, 1], keys[:, 2], np.ones(len(keys), np.int64))
+
+
 def events_at(
     scores: np.ndarray,
     threshold: float,
@@ -183,13 +202,12 @@ def threshold_for_false_rate(
         raise ValueError("no detections to choose a threshold from")
 
     def measure(threshold: float) -> dict:
-        parts = []
-        for found, truth, frames in movies:
-            keep = np.asarray(found.score) > threshold
-            above = Detections(
-                *(np.asarray(a)[keep] for a in (found.frame, found.row, found.col, found.score))
+        parts = [
+            quality(
+                fast_outcome(above(found, threshold), truth, length), truth, frames, first_frame
             )
-            parts.append(quality(fast_outcome(above, truth, length), truth, frames, first_frame))
+            for found, truth, frames in movies
+        ]
         return combined(parts)
 
     lo, hi = -1, len(candidates) - 1  # candidates[hi] passes (nothing is above it)

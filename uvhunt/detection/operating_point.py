@@ -10,7 +10,15 @@ import math
 from pathlib import Path
 
 from uvhunt._core.progress import ProgressFactory, no_progress
-from uvhunt.detection.event_quality import threshold_for_false_rate, top_detections
+from uvhunt.detection.event_quality import (
+    above,
+    combined,
+    either,
+    fast_outcome,
+    quality,
+    threshold_for_false_rate,
+    top_detections,
+)
 from uvhunt.detection.peak_gate import PeakGateTrigger
 from uvhunt.detection.scoring import score_all
 from uvhunt.euso.readers import open_movie
@@ -50,7 +58,8 @@ def operating_threshold(
 ) -> dict:
     """The lowest integer score whose events, over ``sessions`` (movies with truth), come to
     at most ``per_hour`` false events per hour; with the quality measured there; and under
-    ``peak_gate`` the same for the peak-gated trigger's code. Progress in frames (twice).
+    ``peak_gate`` the same for the peak-gated trigger's code, and under ``core`` the quality of
+    the two together (either bit), as measured there. Progress in frames (twice).
     Raises ValueError when a session has no truth."""
     movies = [open_movie(Path(s)) for s in sessions]
     for path, movie in zip(sessions, movies, strict=True):
@@ -74,6 +83,15 @@ def operating_threshold(
     threshold, figures = threshold_for_false_rate(parts, per_hour, config.length, first)
     gate_code, gate_figures = threshold_for_false_rate(gate_parts, per_hour, config.length, first)
     score = int(threshold)
+    core = [  # either bit, each at its own threshold: what the trigger core flies
+        quality(
+            fast_outcome(either(above(n, score), above(g, gate_code)), truth, config.length),
+            truth,
+            frames,
+            first,
+        )
+        for (n, truth, frames), (g, _, _) in zip(parts, gate_parts, strict=True)
+    ]
     return {
         "score": score,
         "logit": math.ldexp(score, golden.output_exponent),
@@ -87,5 +105,11 @@ def operating_threshold(
             "z": float(gate.z(gate_code, gate.fraction_bits)),
             "rule": "a window triggers when its peak-gate code is above the threshold code",
             "measured": gate_figures,
+        },
+        "core": {
+            "rule": "the trigger core fires when either bit does (m_trig or m_gate_trig), each "
+            "at its own threshold above; each is set for the rate alone, so together they may "
+            "pass it",
+            "measured": combined(core),
         },
     }

@@ -152,6 +152,11 @@ def _operating_line(o: dict) -> str:
             if "peak_gate" in o
             else ""
         )
+        + (
+            f"; the core's two bits there: {quality_sentence(o['core']['measured'])}"
+            if "core" in o
+            else ""
+        )
     )
 
 
