@@ -13,7 +13,9 @@ catches. The peak-gated trigger (``detection.peak_gate``, nothing learned, the i
 trigger core computes) is measured beside them: at its threshold code stored in the export
 (set on the training sessions for the stored false-event rate, as the network's is), and on
 the same ROC; and so are the core's two trigger bits together (the network's or the peak
-gate's, each at its stored threshold), also session by session with each session's
+gate's, at the thresholds stored for the core, set together for the rate: the gate's
+code, and the network's score raised until the two bits' events stay within it), also
+session by session with each session's
 background and sky, since faint meteors are lost under bright skies first. Each
 session's dead and hot pixels are masked in both triggers, found (``euso.bad_pixels``) from its
 own first ``MASK_FRAMES`` frames, as a mask on board would be found from the data before.
@@ -133,6 +135,8 @@ def main() -> int:
     best, settings = tune_conventional(tuning, target, first)
     trigger = conventional_grid()[best]
     gate_threshold, gate_trained = stored["peak_gate"]["code"], stored["peak_gate"]["measured"]
+    # the core's two bits at their thresholds set together (an export before them: each alone)
+    flown = stored.get("core", {"score": stored["score"], "gate_code": gate_threshold})
     network, conventional, network_top, masked, gated, gate_top = [], [], [], [], [], []
     either = []  # the core's two trigger bits together: m_trig or m_gate_trig
     by_session = []  # the core's figures and each session's sky
@@ -164,7 +168,7 @@ def main() -> int:
             above = detections(codes, gate_threshold, first)
             outcome = fast_outcome(above, movie.events, config.length)
             gated.append(quality(outcome, movie.events, movie.frames, first))
-            fired = (scores > stored["score"]) | (codes > gate_threshold)
+            fired = (scores > flown["score"]) | (codes > flown["gate_code"])
             both = detections(np.where(fired, 1, 0), 0, first)
             outcome = fast_outcome(both, movie.events, config.length)
             either.append(quality(outcome, movie.events, movie.frames, first))
@@ -218,7 +222,7 @@ def main() -> int:
             },
             **combined(gated),
         },
-        "network_or_gate": core,
+        "network_or_gate": {"score": flown["score"], "gate_code": flown["gate_code"], **core},
         "network_or_gate_by_session": by_session,
         "curve": curve,
         "brighter_than_5": _caught_fraction(net, BRIGHT),
@@ -261,7 +265,8 @@ def main() -> int:
             f"stored threshold: score > {stored['score']} (logit {stored['logit']:.2f}); "
             f"conventional at z > {sigma:.1f} σ; peak gate at code > {int(gate_threshold)} "
             f"(z > {float(gate.z(gate_threshold, gate.fraction_bits)):.3f}) "
-            f"(set on the training sessions); {result['seconds']} s"
+            f"(set on the training sessions); in the core, set together: score > "
+            f"{flown['score']}, code > {flown['gate_code']}; {result['seconds']} s"
         )
         print("the core's two bits, session by session (caught / meteors):")
         for row in by_session:

@@ -22,7 +22,8 @@ from uvhunt.hls.core_build import (
     cycles_per_pixel,
 )
 from uvhunt.hls.core_hls import reuse_factors
-from uvhunt.quant.golden import GoldenMLP
+from uvhunt.quant.config import replace
+from uvhunt.quant.golden import GoldenMLP, read_export
 from uvhunt.quant.preprocess import Preprocessing
 
 PIXELS, FRAMES = 64, 360  # (360 − 47) × 64 = 20,032 windows
@@ -154,8 +155,8 @@ def test_a_core_with_one_corrupted_weight_is_caught(
 
 
 def test_lanes_are_chosen_for_real_time(exported):
-    golden = GoldenMLP.read(exported / "golden.npz")
-    model = core_model(golden, Preprocessing())
+    golden, config = read_export(exported)
+    model = core_model(golden, config.preprocessing)
     lanes, per_pixel = choose_lanes(model, CoreConfig())
     assert per_pixel * 2304 * 1.5 <= cycles_available(100.0)
     if lanes > 2:  # fewer lanes would miss the margin
@@ -164,11 +165,14 @@ def test_lanes_are_chosen_for_real_time(exported):
 
 
 def test_unmappable_models_are_refused_with_the_reason(exported):
-    golden = GoldenMLP.read(exported / "golden.npz")
+    golden, config = read_export(exported)
+    p = config.preprocessing
     with pytest.raises(ValueError, match="history_bits 10"):
-        core_model(golden, Preprocessing(history_bits=10))
+        core_model(golden, replace(p, history_bits=10))
     with pytest.raises(ValueError, match="signed integers of 2…8 bits"):
-        core_model(golden, Preprocessing(bits=6, history_bits=9))
+        core_model(golden, replace(p, bits=p.bits + 1, history_bits=9))  # not the quantizer's
+    with pytest.raises(ValueError, match="signed integers of 2…8 bits"):
+        core_model(golden, replace(p, bits=10))
 
 
 @pytest.mark.parametrize(

@@ -190,24 +190,27 @@ def threshold_for_false_rate(
     per_hour: float,
     length: int,
     first_frame: int = 0,
+    beside: list[Detections] | None = None,
 ) -> tuple[float, dict]:
     """The lowest of the detections' own scores that, as the threshold (a detection passes
     when its score is above it), leaves the movies' false events at most ``per_hour`` per
     hour of data: galloping down from the highest score, then halving (the count falls with
     the threshold, up to grouping's small wiggles). ``movies``: each movie's detections above
-    some floor (from ``first_frame`` on), truth and frame count. Returns (threshold, the
-    combined quality there)."""
+    some floor (from ``first_frame`` on), truth and frame count; ``beside``: each movie's
+    detections of another trigger, ORed with these whatever the threshold (``either``: the
+    trigger core's other bit at its own threshold). Returns (threshold, the combined quality
+    there)."""
     candidates = np.unique(np.concatenate([np.asarray(d.score, np.float64) for d, _, _ in movies]))
     if not candidates.size:
         raise ValueError("no detections to choose a threshold from")
 
     def measure(threshold: float) -> dict:
-        parts = [
-            quality(
-                fast_outcome(above(found, threshold), truth, length), truth, frames, first_frame
-            )
-            for found, truth, frames in movies
-        ]
+        parts = []
+        for index, (found, truth, frames) in enumerate(movies):
+            fired = above(found, threshold)
+            if beside is not None:
+                fired = either(fired, beside[index])
+            parts.append(quality(fast_outcome(fired, truth, length), truth, frames, first_frame))
         return combined(parts)
 
     lo, hi = -1, len(candidates) - 1  # candidates[hi] passes (nothing is above it)

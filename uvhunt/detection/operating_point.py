@@ -10,15 +10,7 @@ import math
 from pathlib import Path
 
 from uvhunt._core.progress import ProgressFactory, no_progress
-from uvhunt.detection.event_quality import (
-    above,
-    combined,
-    either,
-    fast_outcome,
-    quality,
-    threshold_for_false_rate,
-    top_detections,
-)
+from uvhunt.detection.event_quality import above, threshold_for_false_rate, top_detections
 from uvhunt.detection.peak_gate import PeakGateTrigger
 from uvhunt.detection.scoring import score_all
 from uvhunt.euso.readers import open_movie
@@ -58,8 +50,11 @@ def operating_threshold(
 ) -> dict:
     """The lowest integer score whose events, over ``sessions`` (movies with truth), come to
     at most ``per_hour`` false events per hour; with the quality measured there; and under
-    ``peak_gate`` the same for the peak-gated trigger's code, and under ``core`` the quality of
-    the two together (either bit), as measured there. Progress in frames (twice).
+    ``peak_gate`` the same for the peak-gated trigger's code; under ``core`` the trigger
+    core's two thresholds set together for the rate (either bit fires: the gate's code as
+    alone, the network's score raised until the two bits' events stay within the rate). Each
+    alone may use the whole rate, so the core must not fly the two alone thresholds together.
+    Progress in frames (twice).
     Raises ValueError when a session has no truth."""
     movies = [open_movie(Path(s)) for s in sessions]
     for path, movie in zip(sessions, movies, strict=True):
@@ -83,15 +78,12 @@ def operating_threshold(
     threshold, figures = threshold_for_false_rate(parts, per_hour, config.length, first)
     gate_code, gate_figures = threshold_for_false_rate(gate_parts, per_hour, config.length, first)
     score = int(threshold)
-    core = [  # either bit, each at its own threshold: what the trigger core flies
-        quality(
-            fast_outcome(either(above(n, score), above(g, gate_code)), truth, config.length),
-            truth,
-            frames,
-            first,
-        )
-        for (n, truth, frames), (g, _, _) in zip(parts, gate_parts, strict=True)
-    ]
+    # the core flies either bit: the gate (which catches more alone) keeps its code, and the
+    # network's bit gets what is left of the rate beside it
+    gate_fired = [above(g, gate_code) for g, _, _ in gate_parts]
+    core_score, core_figures = threshold_for_false_rate(
+        parts, per_hour, config.length, first, gate_fired
+    )
     return {
         "score": score,
         "logit": math.ldexp(score, golden.output_exponent),
@@ -107,9 +99,12 @@ def operating_threshold(
             "measured": gate_figures,
         },
         "core": {
-            "rule": "the trigger core fires when either bit does (m_trig or m_gate_trig), each "
-            "at its own threshold above; each is set for the rate alone, so together they may "
-            "pass it",
-            "measured": combined(core),
+            "score": int(core_score),
+            "gate_code": int(gate_code),
+            "rule": "the trigger core fires when either bit does: its network bit (m_trig) "
+            "when the score is above this score, its gate bit (m_gate_trig) when the code is "
+            "above this code; set together for the rate: the gate's code as alone, the "
+            "network's score the lowest at which the two bits' events stay within it",
+            "measured": core_figures,
         },
     }

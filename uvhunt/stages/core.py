@@ -204,8 +204,13 @@ def run(args, progress) -> dict:
         )
         golden.write(tmp / "golden.npz")
         operating = stored_threshold(Path(args.export))
-        operating_score = None if operating is None else int(operating["score"])
-        gate_code = (operating or {}).get("peak_gate", {}).get("code")
+        # the two bits' thresholds set together (``core``), or, in an export made before
+        # them, each bit's own
+        flown = (operating or {}).get("core", operating)
+        operating_score = None if flown is None else int(flown["score"])
+        gate_code = (flown or {}).get(
+            "gate_code", (operating or {}).get("peak_gate", {}).get("code")
+        )
         streams = _stimulus(
             raw,
             golden,

@@ -153,7 +153,8 @@ def _operating_line(o: dict) -> str:
             else ""
         )
         + (
-            f"; the core's two bits there: {quality_sentence(o['core']['measured'])}"
+            f"; the trigger core (either bit, set together: score > {o['core']['score']}, "
+            f"code > {o['core']['gate_code']}), there: {quality_sentence(o['core']['measured'])}"
             if "core" in o
             else ""
         )
