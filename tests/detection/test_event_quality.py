@@ -122,6 +122,24 @@ def test_the_threshold_search_finds_the_lowest_passing_score_when_the_count_is_m
         threshold, figures = threshold_for_false_rate([(found, truth, frames)], allowed / hours, 4)
         assert threshold == min(t for t in score if false_events(t) <= allowed), allowed
         assert figures["false_events"] == false_events(threshold) <= allowed
+    # beside another trigger's detections (the core's other bit), which spend part of the
+    # rate whatever the threshold: the lowest score at which the two together stay within it
+    other = Detections(frame[:10] + 3, (row[:10] + 24) % 48, col[:10], np.ones(10))
+    spent = fast_outcome(other, truth, 4).false_events
+    assert 0 < spent < 37
+
+    def together(threshold):
+        return fast_outcome(either(above(found, threshold), other), truth, 4).false_events
+
+    for allowed in (spent, spent + 5, 150):
+        threshold, figures = threshold_for_false_rate(
+            [(found, truth, frames)], allowed / hours, 4, beside=[other]
+        )
+        assert threshold == min(t for t in score if together(t) <= allowed), allowed
+        assert figures["false_events"] == together(threshold) <= allowed
+        assert (
+            threshold >= threshold_for_false_rate([(found, truth, frames)], allowed / hours, 4)[0]
+        )
 
 
 def test_the_fast_outcome_equals_grouping_and_matching_event_by_event():
