@@ -127,7 +127,11 @@ def test_firmware_command_writes_a_complete_project(exported, window_folder, tmp
     summary = json.loads(out)
     assert summary["vectors_compared"] >= 30_000
     assert all(r["mismatches"] == 0 for r in summary["csim_vs_golden"])
-    assert summary["precisions"]["global_in"]["result_t"].startswith("fixed<8,8,RND_CONV,SAT")
+    bits = GoldenMLP.from_qonnx(exported / "export" / "model.onnx").input_quant.bits
+    assert bits == 6  # the default's inputs, held exactly as integers of their own width
+    assert summary["precisions"]["global_in"]["result_t"].startswith(
+        f"fixed<{bits},{bits},RND_CONV,SAT"
+    )
     assert summary["firmware"]["part"] == "xc7z030ffg676-2"
     a = summary["accuracy"]
     assert 0.5 < a["csim_auc"] <= 1 and a["quantization_loss"] == pytest.approx(
