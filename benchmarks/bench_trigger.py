@@ -50,6 +50,7 @@ from uvhunt.detection.event_evaluation_report import BRIGHT, FAINT, group_counts
 from uvhunt.detection.event_quality import (
     combined,
     detections,
+    either,
     events_at,
     fast_outcome,
     outcome_of,
@@ -57,7 +58,7 @@ from uvhunt.detection.event_quality import (
     threshold_for_false_rate,
     top_detections,
 )
-from uvhunt.detection.operating_point import stored_threshold
+from uvhunt.detection.operating_point import core_thresholds, stored_threshold
 from uvhunt.detection.peak_gate import PeakGateTrigger
 from uvhunt.detection.scoring import NO_WINDOW, score_all
 from uvhunt.euso.bad_pixels import find_mask
@@ -135,10 +136,9 @@ def main() -> int:
     best, settings = tune_conventional(tuning, target, first)
     trigger = conventional_grid()[best]
     gate_threshold, gate_trained = stored["peak_gate"]["code"], stored["peak_gate"]["measured"]
-    # the core's two bits at their thresholds set together (an export before them: each alone)
-    flown = stored.get("core", {"score": stored["score"], "gate_code": gate_threshold})
+    core_score, core_code = core_thresholds(stored)  # the core's two bits, set together
     network, conventional, network_top, masked, gated, gate_top = [], [], [], [], [], []
-    either = []  # the core's two trigger bits together: m_trig or m_gate_trig
+    core_parts = []  # the core's two trigger bits together: m_trig or m_gate_trig
     by_session = []  # the core's figures and each session's sky
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
@@ -168,11 +168,12 @@ def main() -> int:
             above = detections(codes, gate_threshold, first)
             outcome = fast_outcome(above, movie.events, config.length)
             gated.append(quality(outcome, movie.events, movie.frames, first))
-            fired = (scores > flown["score"]) | (codes > flown["gate_code"])
-            both = detections(np.where(fired, 1, 0), 0, first)
+            both = either(
+                detections(scores, core_score, first), detections(codes, core_code, first)
+            )
             outcome = fast_outcome(both, movie.events, config.length)
-            either.append(quality(outcome, movie.events, movie.frames, first))
-            by_session.append(_session_row(index, path, raw, either[-1]))
+            core_parts.append(quality(outcome, movie.events, movie.frames, first))
+            by_session.append(_session_row(index, path, raw, core_parts[-1]))
             print(
                 f"session {index}: {network[-1]['false_events']} false events, "
                 f"{network[-1]['meteors_caught']} of {network[-1]['meteors']} meteors",
@@ -196,7 +197,7 @@ def main() -> int:
                 "meteors": at["meteors"],
             }
         )
-    core = combined(either)  # what the core flies: either bit
+    core = combined(core_parts)  # what the core flies: either bit
 
     result = {
         "seconds": round(time.perf_counter() - start, 1),
@@ -222,7 +223,7 @@ def main() -> int:
             },
             **combined(gated),
         },
-        "network_or_gate": {"score": flown["score"], "gate_code": flown["gate_code"], **core},
+        "network_or_gate": {"score": core_score, "gate_code": core_code, **core},
         "network_or_gate_by_session": by_session,
         "curve": curve,
         "brighter_than_5": _caught_fraction(net, BRIGHT),
@@ -266,7 +267,7 @@ def main() -> int:
             f"conventional at z > {sigma:.1f} σ; peak gate at code > {int(gate_threshold)} "
             f"(z > {float(gate.z(gate_threshold, gate.fraction_bits)):.3f}) "
             f"(set on the training sessions); in the core, set together: score > "
-            f"{flown['score']}, code > {flown['gate_code']}; {result['seconds']} s"
+            f"{core_score}, code > {core_code}; {result['seconds']} s"
         )
         print("the core's two bits, session by session (caught / meteors):")
         for row in by_session:

@@ -12,6 +12,7 @@ import uvhunt.detection.scan as scan
 from uvhunt.cli import main
 from uvhunt.detection.conventional import ConventionalTrigger
 from uvhunt.detection.events import Detections, group
+from uvhunt.detection.operating_point import core_thresholds
 from uvhunt.detection.scoring import NO_WINDOW, score_movie
 from uvhunt.euso.readers import open_movie
 from uvhunt.quant.metrics import threshold_at, threshold_for_rate
@@ -241,3 +242,13 @@ def test_mask_auto_finds_the_movie_s_bad_pixels(session_folder, exported_golden,
     assert found[dead].all() and meta["mask"]["dead"] == dead.sum()
     assert meta["mask"]["pixels"] == found.sum() and "found in" in meta["mask"]["source"]
     assert f"mask: {found.sum()} pixels never trigger" in out
+
+
+def test_the_core_flies_the_thresholds_set_together_or_each_bits_own():
+    """The trigger core's (score, gate code): the pair stored for the core; in an export made
+    before it, the network's and the gate's own; without a gate, the score alone."""
+    alone = {"score": 5353, "peak_gate": {"code": 1314}}
+    assert core_thresholds({**alone, "core": {"score": 6711, "gate_code": 1314}}) == (6711, 1314)
+    assert core_thresholds(alone) == (5353, 1314)
+    assert core_thresholds({"score": 5353}) == (5353, None)
+    assert core_thresholds(None) == (None, None)

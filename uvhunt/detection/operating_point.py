@@ -36,6 +36,20 @@ def stored_threshold(export: Path) -> dict | None:
     return manifest.get("operating_threshold")
 
 
+def core_thresholds(operating: dict | None) -> tuple[int | None, int | None]:
+    """The trigger core's network score and gate code from an operating point
+    (``operating_threshold``): the pair set together (``core``), or, in an export made before
+    it, each bit's own; None for what the operating point lacks (no operating point; no gate
+    code in an export made before the gate)."""
+    if operating is None:
+        return None, None
+    flown = operating.get("core")
+    if flown is not None:
+        return int(flown["score"]), int(flown["gate_code"])
+    gate = operating.get("peak_gate")
+    return int(operating["score"]), None if gate is None else int(gate["code"])
+
+
 def session_movies(folder: Path) -> list[Path]:
     """The session folders (``session_*``) of a simulated set, in order."""
     return sorted(p for p in Path(folder).glob("session_*") if p.is_dir())

@@ -22,7 +22,7 @@ from uvhunt._core.errors import UvhuntError
 from uvhunt._core.simulators import SIMULATORS, find_simulator
 from uvhunt._core.tools import find_hls_tool, missing_tool_message
 from uvhunt.console import say, table
-from uvhunt.detection.operating_point import stored_threshold
+from uvhunt.detection.operating_point import core_thresholds, stored_threshold
 from uvhunt.detection.peak_gate import PeakGateTrigger
 from uvhunt.euso.pixel_mask import PixelMask, no_mask, read_mask
 from uvhunt.euso.readers import open_movie
@@ -203,14 +203,7 @@ def run(args, progress) -> dict:
             },
         )
         golden.write(tmp / "golden.npz")
-        operating = stored_threshold(Path(args.export))
-        # the two bits' thresholds set together (``core``), or, in an export made before
-        # them, each bit's own
-        flown = (operating or {}).get("core", operating)
-        operating_score = None if flown is None else int(flown["score"])
-        gate_code = (flown or {}).get(
-            "gate_code", (operating or {}).get("peak_gate", {}).get("code")
-        )
+        operating_score, gate_code = core_thresholds(stored_threshold(Path(args.export)))
         streams = _stimulus(
             raw,
             golden,
