@@ -208,6 +208,17 @@ class SessionSimulator:
             lit.append((source, frame, row, col, counts))
         return expected * self.detector.efficiency + self.detector.hot_rate, lit
 
+    def detected_light(self, event_id: int) -> tuple[np.ndarray, ...]:
+        """COO arrays ``frame, row, col, counts`` of event ``event_id``'s expected light over
+        its whole span, as the pixels detect it (after their efficiency; none in dead
+        pixels), one entry per lit pixel and frame; raw D3 counts."""
+        source = next(s for s in self._sources if s.event_id == event_id)
+        coo = source.light(source.first, source.end)
+        if coo is None:
+            return tuple(np.zeros(0, t) for t in (np.int64, np.int64, np.int64, float))
+        frame, row, col, counts = merge_coo(*coo)
+        return frame, row, col, counts * self.detector.efficiency[row, col]
+
     def chunk(self, k: int) -> Chunk:
         """Render noise block ``k``: Poisson counts around the expected light, and truth."""
         f0, f1 = self.block(k)
