@@ -57,7 +57,7 @@ def ratios(signal: np.ndarray, noise: np.ndarray) -> Visibility:
 def meteor_visibility(simulator: SessionSimulator) -> dict[int, Visibility]:
     """The two ratios of every meteor of a session, by event id (0 for a meteor whose light
     falls on no pixel that sees: out of the field, on PMT gaps or dead pixels)."""
-    meteors = {}  # id: (first frame, its lit pixels (flat), signal (frames, pixels))
+    meteors = {}  # id: (first frame, lit pixels (flat), signal and total (frames, pixels))
     for record in simulator.events:
         if record.kind != "meteor":
             continue
