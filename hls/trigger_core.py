@@ -69,6 +69,7 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from uvhunt.hls.constant_divide import floor_divide
 from uvhunt.hls.parity_pair import PairReader, pair_image
 from uvhunt.hls.secded import Decoder, check_bits, correction_masks, encoder
 from uvhunt.hls.tmr import Tripler
@@ -858,11 +859,13 @@ class TriggerCore(wiring.Component):
             with m.If((i_now >= SF - 1) & ((i_now == SF - 1) | (s_sum > g_best))):
                 m.d.sync += [g_best.eq(s_sum), g_bestc.eq(i_now - SF // 2)]
         net_best = g_best  # S of the network's inputs, for the peak input
+        net_range = (-128 * SF, 127 * SF)
         if narrow and self.peak:  # the network's codes differ from the gate's: their own S
             x_lo, x_hi = self.input_range
             n_sh = [Signal(signed(self.input_bits), name=f"net_sh{j}") for j in range(SF - 1)]
             n_sum = Signal(signed(_bits_signed(x_lo * SF, x_hi * SF)))
             net_best = Signal.like(n_sum, name="net_best")
+            net_range = (x_lo * SF, x_hi * SF)
             m.d.comb += n_sum.eq(sum(n_sh[1:], B_r + n_sh[0]))
             with m.If(gate_in):
                 m.d.sync += [
@@ -888,9 +891,10 @@ class TriggerCore(wiring.Component):
         g_end = Signal()
         tmr(mul_run, g_step, g_load, g_end)
         m.d.sync += g_end.eq(gate_in & (gl2 if self.peak else last2))
-        if self.peak:  # S is final one clock after its last sum: ⌊S/5⌋, floor also below 0
+        if self.peak:  # S is final one clock after its last sum: ⌊S/5⌋, floor also below 0,
+            # as adders (a division's comparison chain was the core's longest path)
             with m.If(g_end):
-                m.d.sync += [peak_in.eq(net_best // SF), pk_ok.eq(1)]
+                m.d.sync += [peak_in.eq(floor_divide(net_best, *net_range, SF)), pk_ok.eq(1)]
         m.d.comb += gate_busy.eq(g_end | (g_step != 0))
         pos_best = Signal(range(128 * SF + 1))  # max(S, 0): S² = 0 when S <= 0 (no trigger)
         abs_total = Signal(range(128 * L + 1))
