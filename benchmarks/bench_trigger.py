@@ -52,6 +52,7 @@ from uvhunt.detection.event_evaluation import (
 from uvhunt.detection.event_evaluation_report import BRIGHT, FAINT, group_counts
 from uvhunt.detection.event_quality import (
     combined,
+    counted_meteors,
     detections,
     either,
     events_at,
@@ -118,9 +119,9 @@ def _session_row(index: int, path: Path, raw: np.ndarray, core: dict) -> dict:
 
 
 def _visibility_rows(truth, seen: dict, caught: frozenset, first: int) -> list[dict]:
-    """One row per meteor the efficiencies count (in view, lit from ``first`` on) brighter
-    than +6: its magnitude, speed (pixels per frame), best single-pixel ratio (σ) and whether
-    the core caught it."""
+    """One row per meteor the efficiencies count (``counted_meteors``) brighter than +6: its
+    magnitude, speed (pixels per frame), best single-pixel ratio (σ) and whether the core
+    caught it."""
     return [
         {
             "magnitude": r.magnitude,
@@ -128,8 +129,8 @@ def _visibility_rows(truth, seen: dict, caught: frozenset, first: int) -> list[d
             "pixel_sigma": seen[r.id].pixel,
             "caught": r.id in caught,
         }
-        for r in truth
-        if r.kind == "meteor" and r.in_view and r.end_frame >= first and r.magnitude < 6
+        for r in counted_meteors(truth, first)[0]
+        if r.magnitude < 6
     ]
 
 

@@ -41,9 +41,9 @@ def ratios(signal: np.ndarray, noise: np.ndarray) -> Visibility:
     """The two ratios of one meteor from its expected light ``signal`` (frames, pixels) and
     the expected counts of everything else ``noise`` (same shape, > 0 where the pixel sees;
     pixels with no noise, dead ones, see nothing), raw D3 counts, frames consecutive."""
-    signal = np.where(noise > 0, np.asarray(signal, np.float64), 0.0)
     noise = np.asarray(noise, np.float64)
     seen = noise > 0
+    signal = np.where(seen, np.asarray(signal, np.float64), 0.0)
     matched = float(np.sqrt(np.sum(signal[seen] ** 2 / noise[seen])))
     if not signal.any():
         return Visibility(0.0, 0.0)

@@ -129,13 +129,21 @@ def fast_outcome(found: Detections, truth: list[EventRecord], length: int) -> Ou
     return Outcome(n, int((meteor < 0).sum()), caught)
 
 
+def counted_meteors(
+    truth: list[EventRecord], first_frame: int = 0
+) -> tuple[list[EventRecord], list[EventRecord]]:
+    """The meteors efficiencies count (lit after ``first_frame`` and putting light into some
+    pixel, ``EventRecord.in_view``), and those lit after it out of view."""
+    late = [r for r in truth if r.kind == "meteor" and r.end_frame >= first_frame]
+    return [r for r in late if r.in_view], [r for r in late if not r.in_view]
+
+
 def quality(outcome: Outcome, truth: list[EventRecord], frames: int, first_frame: int = 0) -> dict:
     """False events per hour of the ``frames - first_frame`` frames scored, and the meteors
     caught per magnitude bin: meteors lit after ``first_frame`` that put light into some pixel
-    (``EventRecord.in_view``); ``meteors_out_of_view`` counts the others."""
+    (``counted_meteors``); ``meteors_out_of_view`` counts the others."""
     hours = (frames - first_frame) * D3_S / 3600.0
-    late = [r for r in truth if r.kind == "meteor" and r.end_frame >= first_frame]
-    meteors = [r for r in late if r.in_view]
+    meteors, out_of_view = counted_meteors(truth, first_frame)
     rows = []
     for lo in MAGNITUDE_BINS:
         inside = [m for m in meteors if lo <= m.magnitude < lo + 1]
@@ -147,7 +155,7 @@ def quality(outcome: Outcome, truth: list[EventRecord], frames: int, first_frame
                     "caught": sum(1 for m in inside if m.id in outcome.caught),
                 }
             )
-    return _figures(hours, outcome.events, outcome.false_events, rows, len(late) - len(meteors))
+    return _figures(hours, outcome.events, outcome.false_events, rows, len(out_of_view))
 
 
 def combined(parts: list[dict]) -> dict:
