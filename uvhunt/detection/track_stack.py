@@ -1,0 +1,146 @@
+"""The track stack: a meteor's light summed along its own track over several pixels, the
+velocity-matched stage that per-pixel rules lack (docs/quantization.md, "A track stack").
+Software only so far: the trigger core does not compute it.
+
+For pixel ``p`` at frame ``t`` of a movie of raw D3 counts r:
+
+    b(t, p) = r(t, p) − the mean of r over frames t−G−W … t−G−1 and t+G+1 … t+G+W
+    x(t, p) = b / √(mean of b² over frames t−H … t+H), clipped to ±cap
+    S_v(t, p) = Σ_k x(t−k, p − round(v·k)),  k = 0 … K−1
+    Z(t, p) = max over v of (S_v(t) − max(S_v(t−D), S_v(t+D))) / √K
+
+b is the pixel's bump against the frames around it (G frames left out either side, W taken);
+x is the bump in units of its own recent spread (texture and Poisson together, as the peak
+gate's shape statistic: a pixel that ground light crosses has a wide spread); S_v sums the
+bumps along a straight track of velocity v (pixels per frame, ``speeds`` × ``directions``)
+ending at (t, p); and Z keeps what the same pixels did not show D frames before or after,
+which drops light that stays (an edge of a city, a broad ground bump) and keeps a meteor,
+whose light passes each pixel in a few frames. t is the track's last frame; a decision about
+it waits ``latency`` frames. Frames without every term defined, and excluded pixels, hold NaN.
+"""
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from uvhunt.detection.conventional import running_sum
+
+N_SIDE = 48
+"""Pixels per side of the focal surface."""
+
+
+@dataclass(frozen=True)
+class TrackStackTrigger:
+    frames: int = 11
+    """K: frames summed along a track, D3 frames."""
+    gap: int = 4
+    """G: frames left out of the bump's baseline on either side, D3 frames."""
+    width: int = 12
+    """W: frames of the baseline on either side, D3 frames."""
+    spread: int = 16
+    """H: half the window of the bump's RMS, D3 frames."""
+    recurrence: int = 10
+    """D: frames before and after the track whose stack is subtracted (0: none)."""
+    cap: float = 8.0
+    """Largest |x| one pixel-frame adds, σ."""
+    speeds: tuple[float, ...] = (0.1, 0.16, 0.25, 0.4)
+    """Track speeds, pixels per D3 frame."""
+    directions: int = 16
+    """Track directions, evenly spaced from 0°."""
+
+    def validate(self) -> "TrackStackTrigger":
+        if not 2 <= self.frames <= 64:
+            raise ValueError(f"the track stack sums 2…64 frames (got {self.frames})")
+        if min(self.gap, self.recurrence) < 0 or min(self.width, self.spread) < 1:
+            raise ValueError(
+                "the track stack's gap and recurrence must be ≥ 0 and its width and spread "
+                f"≥ 1 frame (got {self.gap}, {self.recurrence}, {self.width}, {self.spread})"
+            )
+        if not self.speeds or min(self.speeds) <= 0 or self.directions < 1:
+            raise ValueError(
+                "the track stack needs positive speeds and at least one direction "
+                f"(got {self.speeds}, {self.directions})"
+            )
+        if not self.cap > 0:
+            raise ValueError(f"the track stack's cap must be positive (got {self.cap})")
+        return self
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "speeds": list(self.speeds)}
+
+    @property
+    def margin(self) -> int:
+        """Frames at either end of a movie without a bump x (its baseline incomplete)."""
+        return self.gap + self.width
+
+    @property
+    def latency(self) -> int:
+        """Frames after a track's last frame that its Z reads."""
+        return self.recurrence + max(self.margin, self.spread)
+
+    def offsets(self) -> np.ndarray:
+        """(velocities, K, 2) int: the pixel offsets (rows, columns) k frames back along each
+        track, round(v·k) (halves away from zero)."""
+        angle = 2 * np.pi * np.arange(self.directions) / self.directions
+        velocity = np.array([(s * np.sin(a), s * np.cos(a)) for s in self.speeds for a in angle])
+        step = velocity[:, None, :] * np.arange(self.frames)[None, :, None]
+        return (np.sign(step) * np.floor(np.abs(step) + 0.5)).astype(np.int64)
+
+    def bumps(self, raw: np.ndarray) -> np.ndarray:
+        """x (float32, σ, clipped) for a movie (frames, 48, 48) of raw D3 counts; 0 in the
+        ``margin`` frames at either end."""
+        frames = len(raw)
+        x = np.zeros(np.shape(raw), np.float32)
+        first, stop = self.margin, frames - self.margin  # frames with a whole baseline
+        if stop <= first:
+            return x
+        total = running_sum(raw)
+        g, w = self.gap, self.width
+        t = np.arange(first, stop)
+        before = total[t - g] - total[t - g - w]
+        after = total[t + g + w + 1] - total[t + g + 1]
+        bump = (np.asarray(raw[first:stop], np.float64) - (before + after) / (2 * w)).astype(
+            np.float32
+        )
+        squares = running_sum(bump.astype(np.float64) ** 2)
+        n = len(bump)
+        low = np.clip(np.arange(n) - self.spread, 0, n)
+        high = np.clip(np.arange(n) + self.spread + 1, 0, n)
+        mean = (squares[high] - squares[low]) / (high - low)[:, None, None]
+        x[first:stop] = bump / np.sqrt(np.maximum(mean, 1.0)).astype(np.float32)
+        np.clip(x, -self.cap, self.cap, out=x)
+        return x
+
+    def significance(self, raw: np.ndarray, excluded: np.ndarray | None = None) -> np.ndarray:
+        """Z (float32, σ) for every frame and pixel of a movie (frames, 48, 48) of raw D3
+        counts, at each track's last frame; NaN where a term is undefined and at the
+        ``excluded`` pixels (48, 48), which add nothing to any track."""
+        x = self.bumps(raw)
+        if excluded is not None:
+            x[:, excluded] = 0.0
+        frames, k, d = len(x), self.frames, self.recurrence
+        offsets = self.offsets()
+        pad = int(np.abs(offsets).max())
+        padded = np.zeros((frames, N_SIDE + 2 * pad, N_SIDE + 2 * pad), np.float32)
+        padded[:, pad : pad + N_SIDE, pad : pad + N_SIDE] = x
+        z = np.full(x.shape, -np.inf, np.float32)
+        stack = np.empty((frames - k + 1, N_SIDE, N_SIDE), np.float32)  # S_v(t) at t − k + 1
+        for track in offsets:
+            stack[:] = 0.0
+            for back, (dr, dc) in enumerate(track):
+                rows = slice(pad - dr, pad - dr + N_SIDE)
+                cols = slice(pad - dc, pad - dc + N_SIDE)
+                stack += padded[k - 1 - back : frames - back, rows, cols]
+            if d:
+                kept = stack[d:-d] - np.maximum(stack[: -2 * d], stack[2 * d :])
+                np.maximum(z[k - 1 + d : frames - d], kept, out=z[k - 1 + d : frames - d])
+            else:
+                np.maximum(z[k - 1 :], stack, out=z[k - 1 :])
+        z /= np.float32(np.sqrt(k))
+        first = self.margin + k - 1 + d  # every x of S_v(t − D) defined
+        last = frames - 1 - self.margin - d  # … and of S_v(t + D)
+        z[:first] = np.nan
+        z[max(first, last + 1) :] = np.nan
+        if excluded is not None:
+            z[:, excluded] = np.nan
+        return z
