@@ -19,7 +19,12 @@ session by session with each session's
 background and sky, since faint meteors are lost under bright skies first, and against what
 a per-pixel trigger could see at all: each meteor's best single-pixel 5-frame sum in Poisson σ
 of everything else there, from the simulator's expected light (``euso.visibility``), with
-the visible ones caught split by speed (the slow ones look like the ground's drift). Each
+the visible ones caught split by speed (the slow ones look like the ground's drift). The
+track stack (``detection.track_stack``: bumps summed along straight tracks over several
+pixels; software only, the core does not compute it) is measured alone and ORed with the peak
+gate, its thresholds set on the training sessions (with the gate, the share of the false
+events left to the gate too), and on the ROC (alone, and ORed with the gate at the same share
+of each rate). Each
 session's dead and hot pixels are masked in both triggers, found (``euso.bad_pixels``) from its
 own first ``MASK_FRAMES`` frames, as a mask on board would be found from the data before.
 
@@ -51,6 +56,7 @@ from uvhunt.detection.event_evaluation import (
 )
 from uvhunt.detection.event_evaluation_report import BRIGHT, FAINT, group_counts
 from uvhunt.detection.event_quality import (
+    above,
     combined,
     counted_meteors,
     detections,
@@ -65,6 +71,7 @@ from uvhunt.detection.event_quality import (
 from uvhunt.detection.operating_point import core_thresholds, stored_threshold
 from uvhunt.detection.peak_gate import PeakGateTrigger
 from uvhunt.detection.scoring import NO_WINDOW, score_all
+from uvhunt.detection.track_stack import TrackStackTrigger
 from uvhunt.euso.bad_pixels import find_mask
 from uvhunt.euso.readers import open_movie
 from uvhunt.euso.session import SessionSimulator
@@ -90,6 +97,10 @@ for 10 frames or more: on one pixel they make the bump that drifting ground ligh
 CURVE_RATES = (10.0, 30.0, 100.0, 300.0, 1000.0)
 """False events per hour of the event-level ROC: both triggers' thresholds set on the fresh
 sessions themselves for each rate (the operating point uses the stored threshold)."""
+
+GATE_SHARES = (3.0, 5.0, 7.0)
+"""False events per hour left to the peak gate when it is ORed with the track stack (the
+stack gets the rest of the target); the share is chosen on the training sessions."""
 
 SKY = ("moonlight_per_gtu", "airglow_per_gtu", "cloud_cover")
 """The session conditions reported beside each session's figures."""
@@ -158,6 +169,41 @@ def _visibility_summary(rows: list[dict]) -> dict:
     }
 
 
+def _track_stack_point(stack_tuning, gate_tuning, target: float, length: int, first: int):
+    """The track stack's thresholds, set on the training sessions: alone, for ``target``
+    false events per hour; and ORed with the peak gate, the gate at each of
+    ``GATE_SHARES`` per hour and the stack for the total, keeping the share that catches the
+    most training meteors."""
+    threshold, trained = threshold_for_false_rate(stack_tuning, target, length, first)
+    point = {"alone": {"threshold": threshold, "training": trained}}
+    best = None
+    for share in GATE_SHARES:
+        code, _ = threshold_for_false_rate(gate_tuning, share, length, first)
+        beside = [above(found, code) for found, _, _ in gate_tuning]
+        threshold, trained = threshold_for_false_rate(
+            stack_tuning, target, length, first, beside=beside
+        )
+        if best is None or trained["meteors_caught"] > best["training"]["meteors_caught"]:
+            best = {
+                "gate_share": share,
+                "gate_code": int(code),
+                "threshold": threshold,
+                "training": trained,
+            }
+    point["with_gate"] = best
+    return point
+
+
+def _stack_figures(point: dict) -> dict:
+    """A track-stack setting's thresholds and its figures on the training sessions."""
+    return {
+        **{k: v for k, v in point.items() if k != "training"},
+        "training": {
+            k: point["training"][k] for k in ("false_events_per_hour", "meteors", "meteors_caught")
+        },
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--export", type=Path, default=Path("runs/default/export"))
@@ -179,19 +225,28 @@ def main() -> int:
     golden, config = read_export(args.export)
     first = first_scored_frame(config.length)
     gate = PeakGateTrigger(config.length).validate()
-    tuning = []
+    stack = TrackStackTrigger().validate()
+    tuning, stack_tuning, gate_tuning = [], [], []
     for path in stored["sessions"]:
         movie = open_movie(Path(path))
         raw = movie_raw_counts(movie)
         tuning.append((conventional_top(raw, first), movie.events, movie.frames))
-        print(f"training session {path}: conventional trigger scored", file=sys.stderr)
+        excluded = find_mask(dataclasses.replace(movie, frames=MASK_FRAMES)).excluded
+        z = stack.significance(raw, excluded)
+        stack_tuning.append((top_detections(z, CANDIDATES, first), movie.events, movie.frames))
+        codes = gate.codes(raw, config.preprocessing)
+        codes[:, excluded] = NO_WINDOW
+        gate_tuning.append((top_detections(codes, CANDIDATES, first), movie.events, movie.frames))
+        print(f"training session {path}: conventional trigger, track stack scored", file=sys.stderr)
     target = stored["false_events_per_hour_target"]
     best, settings = tune_conventional(tuning, target, first)
     trigger = conventional_grid()[best]
     gate_threshold, gate_trained = stored["peak_gate"]["code"], stored["peak_gate"]["measured"]
+    stack_point = _track_stack_point(stack_tuning, gate_tuning, target, config.length, first)
     core_score, core_code = core_thresholds(stored)  # the core's two bits, set together
     network, conventional, network_top, masked, gated, gate_top = [], [], [], [], [], []
     core_parts = []  # the core's two trigger bits together: m_trig or m_gate_trig
+    stack_top, stack_alone, stack_or_gate = [], [], []  # the track stack (software only)
     by_session = []  # the core's figures and each session's sky
     visibility = []  # each meteor's visibility and whether the core caught it
     start = time.perf_counter()
@@ -221,8 +276,8 @@ def main() -> int:
             codes = gate.codes(raw, config.preprocessing)
             codes[:, excluded] = NO_WINDOW
             gate_top.append((top_detections(codes, CANDIDATES, first), movie.events, movie.frames))
-            above = detections(codes, gate_threshold, first)
-            outcome = fast_outcome(above, movie.events, config.length)
+            gate_fired = detections(codes, gate_threshold, first)
+            outcome = fast_outcome(gate_fired, movie.events, config.length)
             gated.append(quality(outcome, movie.events, movie.frames, first))
             both = either(
                 detections(scores, core_score, first), detections(codes, core_code, first)
@@ -230,6 +285,18 @@ def main() -> int:
             outcome = fast_outcome(both, movie.events, config.length)
             core_parts.append(quality(outcome, movie.events, movie.frames, first))
             visibility += _visibility_rows(movie.events, seen, outcome.caught, first)
+            z = stack.significance(raw, excluded)
+            found = top_detections(z, CANDIDATES, first)
+            stack_top.append((found, movie.events, movie.frames))
+            alone = above(found, stack_point["alone"]["threshold"])
+            outcome = fast_outcome(alone, movie.events, config.length)
+            stack_alone.append(quality(outcome, movie.events, movie.frames, first))
+            shared = stack_point["with_gate"]
+            both = either(
+                above(found, shared["threshold"]), detections(codes, shared["gate_code"], first)
+            )
+            outcome = fast_outcome(both, movie.events, config.length)
+            stack_or_gate.append(quality(outcome, movie.events, movie.frames, first))
             by_session.append(_session_row(index, path, raw, core_parts[-1]))
             print(
                 f"session {index}: {network[-1]['false_events']} false events, "
@@ -245,12 +312,22 @@ def main() -> int:
         _, at = threshold_for_false_rate(network_top, rate, config.length, first)
         _, c = threshold_for_false_rate(conventional, rate, trigger.frames, first)
         _, g = threshold_for_false_rate(gate_top, rate, config.length, first)
+        _, st = threshold_for_false_rate(stack_top, rate, config.length, first)
+        share = rate * stack_point["with_gate"]["gate_share"] / target
+        code, _ = threshold_for_false_rate(gate_top, share, config.length, first)
+        beside = [above(found, code) for found, _, _ in gate_top]
+        _, sg = threshold_for_false_rate(stack_top, rate, config.length, first, beside=beside)
         curve.append(
             {
                 "false_events_per_hour": rate,
                 "network": {k: at[k] for k in ("false_events_per_hour", "meteors_caught")},
                 "conventional": {k: c[k] for k in ("false_events_per_hour", "meteors_caught")},
                 "peak_gate": {k: g[k] for k in ("false_events_per_hour", "meteors_caught")},
+                "track_stack": {k: st[k] for k in ("false_events_per_hour", "meteors_caught")},
+                "track_stack_or_gate": {
+                    **{k: sg[k] for k in ("false_events_per_hour", "meteors_caught")},
+                    "by_group": group_counts(sg["by_magnitude"]),
+                },
                 "meteors": at["meteors"],
             }
         )
@@ -283,6 +360,12 @@ def main() -> int:
         "network_or_gate": {"score": core_score, "gate_code": core_code, **core},
         "network_or_gate_by_session": by_session,
         "network_or_gate_visibility": _visibility_summary(visibility),
+        "track_stack": {
+            "trigger": stack.to_dict(),
+            "latency_frames": stack.latency,
+            "alone": {**_stack_figures(stack_point["alone"]), **combined(stack_alone)},
+            "with_gate": {**_stack_figures(stack_point["with_gate"]), **combined(stack_or_gate)},
+        },
         "curve": curve,
         "brighter_than_5": _caught_fraction(net, BRIGHT),
         "between_5_and_6": _caught_fraction(net, FAINT),
@@ -359,6 +442,19 @@ def main() -> int:
                 f"{point['network']['meteors_caught']}, conventional "
                 f"{point['conventional']['meteors_caught']}, peak gate "
                 f"{point['peak_gate']['meteors_caught']} of {point['meteors']} meteors"
+            )
+        ts = result["track_stack"]
+        print(
+            f"track stack (software only; thresholds set on the training sessions): alone at "
+            f"Z > {ts['alone']['threshold']:.2f}: {quality_sentence(ts['alone'])}; ORed with the "
+            f"peak gate (code > {ts['with_gate']['gate_code']}, Z > "
+            f"{ts['with_gate']['threshold']:.2f}): {quality_sentence(ts['with_gate'])}"
+        )
+        for point in curve:
+            print(
+                f"  at most {point['false_events_per_hour']:g} false events per hour: track "
+                f"stack {point['track_stack']['meteors_caught']}, ORed with the peak gate "
+                f"{point['track_stack_or_gate']['meteors_caught']} of {point['meteors']} meteors"
             )
         for name, ok in floors.items():
             print(f"  {'PASS' if ok else 'FAIL'}  {name}")

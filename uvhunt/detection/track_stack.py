@@ -24,9 +24,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from uvhunt.detection.conventional import running_sum
-
-N_SIDE = 48
-"""Pixels per side of the focal surface."""
+from uvhunt.euso.geometry import N_SIDE
 
 
 @dataclass(frozen=True)
