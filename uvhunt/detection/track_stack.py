@@ -35,7 +35,7 @@ class TrackStackTrigger:
     """G: frames left out of the bump's baseline on either side, D3 frames."""
     width: int = 12
     """W: frames of the baseline on either side, D3 frames."""
-    spread: int = 16
+    spread: int = 40
     """H: half the window of the bump's RMS, D3 frames."""
     recurrence: int = 10
     """D: frames before and after the track whose stack is subtracted (0: none)."""
