@@ -120,6 +120,7 @@ def test_bad_settings_are_refused(field, value):
         TrackStackTrigger(**{field: value}).validate()
 
 
-def test_a_movie_too_short_has_no_score():
-    z = SMALL.significance(_sky(SMALL.margin * 2 + SMALL.frames, 6))
-    assert np.isnan(z).all()
+@pytest.mark.parametrize("frames", [1, SMALL.frames - 1, SMALL.margin * 2 + SMALL.frames])
+def test_a_movie_too_short_has_no_score(frames):
+    z = SMALL.significance(_sky(frames, 6))
+    assert z.shape == (frames, 48, 48) and np.isnan(z).all()

@@ -113,10 +113,14 @@ class TrackStackTrigger:
         """Z (float32, σ) for every frame and pixel of a movie (frames, 48, 48) of raw D3
         counts, at each track's last frame; NaN where a term is undefined and at the
         ``excluded`` pixels (48, 48), which add nothing to any track."""
+        frames, k, d = len(raw), self.frames, self.recurrence
+        first = self.margin + k - 1 + d  # every x of S_v(t − D) defined
+        last = frames - 1 - self.margin - d  # … and of S_v(t + D)
+        if last < first:  # too short for any track (fewer frames than K among them)
+            return np.full(np.shape(raw), np.nan, np.float32)
         x = self.bumps(raw)
         if excluded is not None:
             x[:, excluded] = 0.0
-        frames, k, d = len(x), self.frames, self.recurrence
         offsets = self.offsets()
         pad = int(np.abs(offsets).max())
         padded = np.zeros((frames, N_SIDE + 2 * pad, N_SIDE + 2 * pad), np.float32)
@@ -135,10 +139,8 @@ class TrackStackTrigger:
             else:
                 np.maximum(z[k - 1 :], stack, out=z[k - 1 :])
         z /= np.float32(np.sqrt(k))
-        first = self.margin + k - 1 + d  # every x of S_v(t − D) defined
-        last = frames - 1 - self.margin - d  # … and of S_v(t + D)
         z[:first] = np.nan
-        z[max(first, last + 1) :] = np.nan
+        z[last + 1 :] = np.nan
         if excluded is not None:
             z[:, excluded] = np.nan
         return z
