@@ -169,6 +169,17 @@ def _visibility_summary(rows: list[dict]) -> dict:
     }
 
 
+def _stack_beside_gate(stack_movies, gate_movies, share: float, rate: float, length, first):
+    """The peak gate's code for ``share`` false events per hour on its own, and the track
+    stack's threshold for ``rate`` in all with the gate beside it at that code (each movie's
+    candidates, truth and frames as ``threshold_for_false_rate`` takes them): (code,
+    threshold, the two ORed there)."""
+    code, _ = threshold_for_false_rate(gate_movies, share, length, first)
+    beside = [above(found, code) for found, _, _ in gate_movies]
+    threshold, figures = threshold_for_false_rate(stack_movies, rate, length, first, beside=beside)
+    return code, threshold, figures
+
+
 def _track_stack_point(stack_tuning, gate_tuning, target: float, length: int, first: int):
     """The track stack's thresholds, set on the training sessions: alone, for ``target``
     false events per hour; and ORed with the peak gate, the gate at each of
@@ -178,10 +189,8 @@ def _track_stack_point(stack_tuning, gate_tuning, target: float, length: int, fi
     point = {"alone": {"threshold": threshold, "training": trained}}
     best = None
     for share in GATE_SHARES:
-        code, _ = threshold_for_false_rate(gate_tuning, share, length, first)
-        beside = [above(found, code) for found, _, _ in gate_tuning]
-        threshold, trained = threshold_for_false_rate(
-            stack_tuning, target, length, first, beside=beside
+        code, threshold, trained = _stack_beside_gate(
+            stack_tuning, gate_tuning, share, target, length, first
         )
         if best is None or trained["meteors_caught"] > best["training"]["meteors_caught"]:
             best = {
@@ -314,9 +323,7 @@ def main() -> int:
         _, g = threshold_for_false_rate(gate_top, rate, config.length, first)
         _, st = threshold_for_false_rate(stack_top, rate, config.length, first)
         share = rate * stack_point["with_gate"]["gate_share"] / target
-        code, _ = threshold_for_false_rate(gate_top, share, config.length, first)
-        beside = [above(found, code) for found, _, _ in gate_top]
-        _, sg = threshold_for_false_rate(stack_top, rate, config.length, first, beside=beside)
+        _, _, sg = _stack_beside_gate(stack_top, gate_top, share, rate, config.length, first)
         curve.append(
             {
                 "false_events_per_hour": rate,
