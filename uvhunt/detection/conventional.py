@@ -66,11 +66,11 @@ class ConventionalTrigger:
         return z
 
 
-def running_sum(raw: np.ndarray) -> np.ndarray:
-    """(frames + 1, ...) float64: entry ``i`` is the sum of a movie's first ``i`` frames
-    (raw D3 counts; exact, below 2**53)."""
+def running_sum(raw: np.ndarray, dtype=np.float64) -> np.ndarray:
+    """(frames + 1, ...) ``dtype``: entry ``i`` is the sum of a movie's first ``i`` frames
+    (raw D3 counts; exact below 2**53 in float64, 2**63 in int64)."""
     raw = np.asarray(raw)
-    total = np.empty((len(raw) + 1,) + raw.shape[1:])
-    total[0] = 0.0
-    np.cumsum(raw, axis=0, dtype=np.float64, out=total[1:])
+    total = np.empty((len(raw) + 1,) + raw.shape[1:], dtype)
+    total[0] = 0
+    np.cumsum(raw, axis=0, dtype=dtype, out=total[1:])
     return total

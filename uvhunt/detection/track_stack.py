@@ -121,14 +121,28 @@ class TrackStackTrigger:
         x = self.bumps(raw)
         if excluded is not None:
             x[:, excluded] = 0.0
+        z = self.best_kept(x)
+        z = z.astype(np.float32) / np.float32(np.sqrt(k))
+        z[:first] = np.nan
+        z[last + 1 :] = np.nan
+        if excluded is not None:
+            z[:, excluded] = np.nan
+        return z
+
+    def best_kept(self, x: np.ndarray) -> np.ndarray:
+        """max over v of S_v(t) − max(S_v(t − D), S_v(t + D)) (D = 0: S_v(t)) for bumps ``x``
+        (frames, 48, 48), in x's dtype and units, at each track's last frame t; frames where
+        a stack is incomplete hold x's dtype's lowest value (−inf for floats)."""
+        frames, k, d = len(x), self.frames, self.recurrence
         offsets = self.offsets()
         pad = int(np.abs(offsets).max())
-        padded = np.zeros((frames, N_SIDE + 2 * pad, N_SIDE + 2 * pad), np.float32)
+        padded = np.zeros((frames, N_SIDE + 2 * pad, N_SIDE + 2 * pad), x.dtype)
         padded[:, pad : pad + N_SIDE, pad : pad + N_SIDE] = x
-        z = np.full(x.shape, -np.inf, np.float32)
-        stack = np.empty((frames - k + 1, N_SIDE, N_SIDE), np.float32)  # S_v(t) at t − k + 1
+        lowest = -np.inf if np.issubdtype(x.dtype, np.floating) else np.iinfo(x.dtype).min
+        z = np.full(x.shape, lowest, x.dtype)
+        stack = np.empty((frames - k + 1, N_SIDE, N_SIDE), x.dtype)  # S_v(t) at t − k + 1
         for track in offsets:
-            stack[:] = 0.0
+            stack[:] = 0
             for back, (dr, dc) in enumerate(track):
                 rows = slice(pad - dr, pad - dr + N_SIDE)
                 cols = slice(pad - dc, pad - dc + N_SIDE)
@@ -138,9 +152,4 @@ class TrackStackTrigger:
                 np.maximum(z[k - 1 + d : frames - d], kept, out=z[k - 1 + d : frames - d])
             else:
                 np.maximum(z[k - 1 :], stack, out=z[k - 1 :])
-        z /= np.float32(np.sqrt(k))
-        z[:first] = np.nan
-        z[last + 1 :] = np.nan
-        if excluded is not None:
-            z[:, excluded] = np.nan
         return z
