@@ -1,6 +1,7 @@
 """The track stack: a meteor's light summed along its own track over several pixels, the
 velocity-matched stage that per-pixel rules lack (docs/quantization.md, "A track stack").
-Software only so far: the trigger core does not compute it.
+Software only so far: the trigger core does not compute it. Its integer twin, what a core
+would compute, is ``track_stack_integer``.
 
 For pixel ``p`` at frame ``t`` of a movie of raw D3 counts r:
 

@@ -1,25 +1,31 @@
 """The track stack in integers: the twin a streaming core computes (docs/quantization.md,
-"The track stack in integers"), the float stack's tracks and recurrence (``track_stack``) on
-bumps that are integers from the raw counts on.
+"The track stack in integers" and "What a core can keep for the stack"), the float stack's
+tracks and recurrence (``track_stack``) on bumps that are integers from the samples on.
 
 For pixel ``p`` at frame ``t`` of a movie of raw D3 counts r (non-negative integers):
 
-    B(t) = 2W·r(t) − Σ r over frames t−G−W … t−G−1 and t+G+1 … t+G+W     (2W × the float's b)
+    s(t) = min(floor(r / 2^P), 2^M − 1)       (the core's history samples, M bits: 16, not 12)
+    B(t) = 2W·s(t) − Σ s over frames t−G−W … t−G−1 and t+G+1 … t+G+W     (2W × the bump, s)
     b(t) = clip(floor(B / 2^R), −2^(N−1), 2^(N−1) − 1)                      (N bits)
-    σ(t) = max(isqrt(floor(Σ b² / n)), 1), the sum over the n frames t−H … t+H that have a b
+    q(t) = b² rounded to Q significant bits (halves up): e = max(len(b²) − Q, 0),
+           q = floor((b² + ⌊2^e / 2⌋) / 2^e) · 2^e         (stored as a Q-bit mantissa and e)
+    σ(t) = max(isqrt(floor(Σ q / n)), 1), the sum over the n frames t−H … t+H that have a b
     x(t) = clip(round(b · 2^F / σ), −cap·2^F, cap·2^F)                        (2^−F σ)
     Z(t) = max over v of S_v(t) − max(S_v(t−D), S_v(t+D)),  S_v = Σ_k x(t−k, p − round(v·k))
 
-isqrt and round are exact (the largest integer whose square is at most the argument; the
-quotient rounded to the nearest integer, halves away from zero, so x is odd in b: a core
-takes one more quotient bit of |b| · 2^(F+1) / σ and adds it). Rounded, x follows the float
-stack (160 training meteors at 10 false events per hour, the float 159); truncated toward
-zero, every bump lost half a step on average and it caught 144 (docs/quantization.md).
+len is the bit length, isqrt the largest integer whose square is at most the argument, round
+the nearest integer with halves away from zero (x is odd in b: a core takes one more quotient
+bit of |b| · 2^(F+1) / σ and adds it). What each choice costs, measured on the run's nine
+training sessions (the stack alone at 10 false events per hour): the float stack catches 159
+meteors, these integers 158; x truncated toward zero instead of rounded, 144; the core's 12-bit
+samples (which clip bright lights at 131 k counts a frame), 83; squares saturated to 8 bits
+instead of rounded, 2–7. The squares of 81 frames, 8 bits each with a 5-bit exponent, are
+what the spread's running sum takes out again.
 
 Z is in units of 2^−F σ, not divided by √K: a threshold on the float's Z is √K·2^F times it
-here. Every quantity is an integer of known width: b N bits, Σ b² 2N + ⌈log2(2H + 1)⌉ bits,
-x F + ⌈log2 cap⌉ + 2 bits, S_v up to K·cap·2^F. Frames without a score, and excluded
-pixels, hold ``NO_SCORE``.
+here. Every quantity is an integer of known width: s M bits, b N bits, Σ q 2N +
+⌈log2(2H + 1)⌉ bits, x F + ⌈log2 cap⌉ + 2 bits, S_v up to K·cap·2^F. Frames without a
+score, and excluded pixels, hold ``NO_SCORE``.
 """
 
 from dataclasses import dataclass
@@ -40,12 +46,28 @@ def isqrt(values: np.ndarray) -> np.ndarray:
     return np.floor(np.sqrt(values.astype(np.float64))).astype(np.int64)
 
 
+def round_significant(values: np.ndarray, bits: int) -> np.ndarray:
+    """Non-negative int64 ``values`` rounded to ``bits`` significant bits (halves up; 0:
+    unchanged): the mini-float a core stores (a ``bits``-bit mantissa and an exponent)."""
+    if not bits:
+        return values
+    _, length = np.frexp(values.astype(np.float64))  # bit length, exact below 2^53
+    drop = np.maximum(length - bits, 0)
+    return ((values + ((1 << drop) >> 1)) >> drop) << drop
+
+
 @dataclass(frozen=True)
 class IntegerTrackStack(TrackStackTrigger):
-    bump_shift: int = 4
-    """R: bits dropped from B (2W × the bump, raw counts) before it is squared."""
+    history_shift: int = 5
+    """P: bits dropped from the raw counts in the history samples (the core's shift)."""
+    history_bits: int = 16
+    """M: bits of a history sample, unsigned; brighter samples clip."""
+    bump_shift: int = 2
+    """R: bits dropped from B (2W × the bump, samples) before it is squared."""
     bump_bits: int = 16
     """N: bits of b, signed; B / 2^R beyond them saturates."""
+    square_bits: int = 4
+    """Q: significant bits kept of each b² (0: all)."""
     fraction_bits: int = 2
     """F: fraction bits of x (σ units)."""
 
@@ -55,6 +77,17 @@ class IntegerTrackStack(TrackStackTrigger):
             raise ValueError(
                 "the integer track stack drops 0…24 bits of the bump and keeps 4…24 "
                 f"(got bump_shift {self.bump_shift}, bump_bits {self.bump_bits})"
+            )
+        if not 0 <= self.history_shift <= 24 or not 1 <= self.history_bits <= 24:
+            raise ValueError(
+                "the integer track stack's history samples drop 0…24 bits of the raw counts "
+                f"and keep 1…24 (got history_shift {self.history_shift}, history_bits "
+                f"{self.history_bits})"
+            )
+        if not 0 <= self.square_bits <= 2 * self.bump_bits:
+            raise ValueError(
+                f"the integer track stack keeps 0…{2 * self.bump_bits} significant bits of a "
+                f"square (got square_bits {self.square_bits})"
             )
         if not 0 <= self.fraction_bits <= 8:
             raise ValueError(f"x has 0…8 fraction bits (got {self.fraction_bits})")
@@ -82,14 +115,15 @@ class IntegerTrackStack(TrackStackTrigger):
         first, stop = self.margin, frames - self.margin  # frames with a whole baseline
         if stop <= first:
             return x
-        raw = np.asarray(raw, np.int64)
-        total = running_sum(raw, np.int64)
+        brightest = 2**self.history_bits - 1
+        samples = np.minimum(np.asarray(raw, np.int64) >> self.history_shift, brightest)
+        total = running_sum(samples, np.int64)
         g, w = self.gap, self.width
         t = np.arange(first, stop)
         baseline = total[t - g] - total[t - g - w] + total[t + g + w + 1] - total[t + g + 1]
         top = 2 ** (self.bump_bits - 1)
-        b = np.clip((2 * w * raw[first:stop] - baseline) >> self.bump_shift, -top, top - 1)
-        squares = running_sum(b * b, np.int64)
+        b = np.clip((2 * w * samples[first:stop] - baseline) >> self.bump_shift, -top, top - 1)
+        squares = running_sum(round_significant(b * b, self.square_bits), np.int64)
         n = len(b)
         low = np.clip(np.arange(n) - self.spread, 0, n)
         high = np.clip(np.arange(n) + self.spread + 1, 0, n)
