@@ -21,7 +21,9 @@ a per-pixel trigger could see at all: each meteor's best single-pixel 5-frame su
 of everything else there, from the simulator's expected light (``euso.visibility``), with
 the visible ones caught split by speed (the slow ones look like the ground's drift). The
 track stack (``detection.track_stack``: bumps summed along straight tracks over several
-pixels; software only, the core does not compute it) is measured alone and ORed with the peak
+pixels; software only, the core does not compute it; by default its integer twin,
+``detection.track_stack_integer``, what a core would compute, ``--stack float`` for the float
+definition) is measured alone and ORed with the peak
 gate, its thresholds set on the training sessions (with the gate, the share of the false
 events left to the gate too), and on the ROC (alone, and ORed with the gate at the same share
 of each rate). Each
@@ -72,6 +74,7 @@ from uvhunt.detection.operating_point import core_thresholds, stored_threshold
 from uvhunt.detection.peak_gate import PeakGateTrigger
 from uvhunt.detection.scoring import NO_WINDOW, score_all
 from uvhunt.detection.track_stack import TrackStackTrigger
+from uvhunt.detection.track_stack_integer import IntegerTrackStack
 from uvhunt.euso.bad_pixels import find_mask
 from uvhunt.euso.readers import open_movie
 from uvhunt.euso.session import SessionSimulator
@@ -203,6 +206,11 @@ def _track_stack_point(stack_tuning, gate_tuning, target: float, length: int, fi
     return point
 
 
+def _z_per_sigma(stack: TrackStackTrigger) -> float:
+    """The stack's Z for 1 σ of the float definition's (Z/√K): 1, or √K·2^F for the twin."""
+    return float(stack.threshold_from_sigma(1.0)) if isinstance(stack, IntegerTrackStack) else 1.0
+
+
 def _stack_figures(point: dict) -> dict:
     """A track-stack setting's thresholds and its figures on the training sessions."""
     return {
@@ -221,6 +229,12 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=8192)
     parser.add_argument("--meteor-rate", type=float, default=600.0)
     parser.add_argument("--seed", type=int, default=1012, help="not the run's (0)")
+    parser.add_argument(
+        "--stack",
+        choices=("integer", "float"),
+        default="integer",
+        help="the track stack measured: its integer twin (what a core computes) or the float",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     stored = stored_threshold(args.export)
@@ -234,7 +248,7 @@ def main() -> int:
     golden, config = read_export(args.export)
     first = first_scored_frame(config.length)
     gate = PeakGateTrigger(config.length).validate()
-    stack = TrackStackTrigger().validate()
+    stack = (IntegerTrackStack if args.stack == "integer" else TrackStackTrigger)().validate()
     tuning, stack_tuning, gate_tuning = [], [], []
     for path in stored["sessions"]:
         movie = open_movie(Path(path))
@@ -368,7 +382,9 @@ def main() -> int:
         "network_or_gate_by_session": by_session,
         "network_or_gate_visibility": _visibility_summary(visibility),
         "track_stack": {
+            "kind": args.stack,
             "trigger": stack.to_dict(),
+            "z_per_sigma": _z_per_sigma(stack),
             "latency_frames": stack.latency,
             "alone": {**_stack_figures(stack_point["alone"]), **combined(stack_alone)},
             "with_gate": {**_stack_figures(stack_point["with_gate"]), **combined(stack_or_gate)},
@@ -451,11 +467,14 @@ def main() -> int:
                 f"{point['peak_gate']['meteors_caught']} of {point['meteors']} meteors"
             )
         ts = result["track_stack"]
+        per = ts["z_per_sigma"]
         print(
-            f"track stack (software only; thresholds set on the training sessions): alone at "
-            f"Z > {ts['alone']['threshold']:.2f}: {quality_sentence(ts['alone'])}; ORed with the "
-            f"peak gate (code > {ts['with_gate']['gate_code']}, Z > "
-            f"{ts['with_gate']['threshold']:.2f}): {quality_sentence(ts['with_gate'])}"
+            f"track stack ({ts['kind']}, software only; thresholds set on the training "
+            f"sessions): alone at Z > {ts['alone']['threshold']:g} "
+            f"({ts['alone']['threshold'] / per:.2f} σ): {quality_sentence(ts['alone'])}; ORed "
+            f"with the peak gate (code > {ts['with_gate']['gate_code']}, Z > "
+            f"{ts['with_gate']['threshold']:g} ({ts['with_gate']['threshold'] / per:.2f} σ)): "
+            f"{quality_sentence(ts['with_gate'])}"
         )
         for point in curve:
             print(
