@@ -28,6 +28,13 @@ from uvhunt.detection.conventional import running_sum
 from uvhunt.euso.geometry import N_SIDE
 
 
+def centred_window(frames: int, half: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each frame's window t − half … t + half cut to the movie's ``frames``: (low, high),
+    the first frame and one past the last, for differences of a running sum."""
+    t = np.arange(frames)
+    return np.clip(t - half, 0, frames), np.clip(t + half + 1, 0, frames)
+
+
 @dataclass(frozen=True)
 class TrackStackTrigger:
     frames: int = 11
@@ -85,6 +92,14 @@ class TrackStackTrigger:
         step = velocity[:, None, :] * np.arange(self.frames)[None, :, None]
         return (np.sign(step) * np.floor(np.abs(step) + 0.5)).astype(np.int64)
 
+    def baseline(self, total: np.ndarray, first: int, stop: int) -> np.ndarray:
+        """The sums over frames t − G − W … t − G − 1 and t + G + 1 … t + G + W, for t in
+        first … stop − 1, from a running sum ``total`` (``running_sum``: its entry i sums the
+        first i frames), in total's units and dtype."""
+        g, w = self.gap, self.width
+        t = np.arange(first, stop)
+        return (total[t - g] - total[t - g - w]) + (total[t + g + w + 1] - total[t + g + 1])
+
     def bumps(self, raw: np.ndarray) -> np.ndarray:
         """x (float32, σ, clipped) for a movie (frames, 48, 48) of raw D3 counts; 0 in the
         ``margin`` frames at either end."""
@@ -93,18 +108,12 @@ class TrackStackTrigger:
         first, stop = self.margin, frames - self.margin  # frames with a whole baseline
         if stop <= first:
             return x
-        total = running_sum(raw)
-        g, w = self.gap, self.width
-        t = np.arange(first, stop)
-        before = total[t - g] - total[t - g - w]
-        after = total[t + g + w + 1] - total[t + g + 1]
-        bump = (np.asarray(raw[first:stop], np.float64) - (before + after) / (2 * w)).astype(
+        around = self.baseline(running_sum(raw), first, stop)
+        bump = (np.asarray(raw[first:stop], np.float64) - around / (2 * self.width)).astype(
             np.float32
         )
         squares = running_sum(bump.astype(np.float64) ** 2)
-        n = len(bump)
-        low = np.clip(np.arange(n) - self.spread, 0, n)
-        high = np.clip(np.arange(n) + self.spread + 1, 0, n)
+        low, high = centred_window(len(bump), self.spread)
         mean = (squares[high] - squares[low]) / (high - low)[:, None, None]
         x[first:stop] = bump / np.sqrt(np.maximum(mean, 1.0)).astype(np.float32)
         np.clip(x, -self.cap, self.cap, out=x)
@@ -114,20 +123,26 @@ class TrackStackTrigger:
         """Z (float32, σ) for every frame and pixel of a movie (frames, 48, 48) of raw D3
         counts, at each track's last frame; NaN where a term is undefined and at the
         ``excluded`` pixels (48, 48), which add nothing to any track."""
+        z = self.stacked(raw, excluded, np.nan, np.float32)
+        z /= np.float32(np.sqrt(self.frames))
+        return z
+
+    def stacked(self, raw: np.ndarray, excluded: np.ndarray | None, empty, dtype) -> np.ndarray:
+        """``best_kept`` of the movie's bumps (``bumps``, 0 at the ``excluded`` pixels), as
+        ``dtype``; ``empty`` where a term is undefined and at the excluded pixels."""
         frames, k, d = len(raw), self.frames, self.recurrence
         first = self.margin + k - 1 + d  # every x of S_v(t − D) defined
         last = frames - 1 - self.margin - d  # … and of S_v(t + D)
         if last < first:  # too short for any track (fewer frames than K among them)
-            return np.full(np.shape(raw), np.nan, np.float32)
+            return np.full(np.shape(raw), empty, dtype)
         x = self.bumps(raw)
         if excluded is not None:
-            x[:, excluded] = 0.0
-        z = self.best_kept(x)
-        z = z.astype(np.float32) / np.float32(np.sqrt(k))
-        z[:first] = np.nan
-        z[last + 1 :] = np.nan
+            x[:, excluded] = 0
+        z = self.best_kept(x).astype(dtype, copy=False)
+        z[:first] = empty
+        z[last + 1 :] = empty
         if excluded is not None:
-            z[:, excluded] = np.nan
+            z[:, excluded] = empty
         return z
 
     def best_kept(self, x: np.ndarray) -> np.ndarray:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from uvhunt.detection.conventional import running_sum
-from uvhunt.detection.track_stack import TrackStackTrigger
+from uvhunt.detection.track_stack import TrackStackTrigger, centred_window
 
 NO_SCORE = np.iinfo(np.int32).min
 """Z where a pixel-frame has no score (incomplete stacks, an excluded pixel)."""
@@ -117,16 +117,12 @@ class IntegerTrackStack(TrackStackTrigger):
             return x
         brightest = 2**self.history_bits - 1
         samples = np.minimum(np.asarray(raw, np.int64) >> self.history_shift, brightest)
-        total = running_sum(samples, np.int64)
-        g, w = self.gap, self.width
-        t = np.arange(first, stop)
-        baseline = total[t - g] - total[t - g - w] + total[t + g + w + 1] - total[t + g + 1]
+        around = self.baseline(running_sum(samples, np.int64), first, stop)
         top = 2 ** (self.bump_bits - 1)
-        b = np.clip((2 * w * samples[first:stop] - baseline) >> self.bump_shift, -top, top - 1)
+        bump = 2 * self.width * samples[first:stop] - around
+        b = np.clip(bump >> self.bump_shift, -top, top - 1)
         squares = running_sum(round_significant(b * b, self.square_bits), np.int64)
-        n = len(b)
-        low = np.clip(np.arange(n) - self.spread, 0, n)
-        high = np.clip(np.arange(n) + self.spread + 1, 0, n)
+        low, high = centred_window(len(b), self.spread)
         mean = (squares[high] - squares[low]) // (high - low)[:, None, None]
         sigma = np.maximum(isqrt(mean), 1)
         quotient = (((np.abs(b) << (self.fraction_bits + 1)) // sigma) + 1) >> 1
@@ -137,17 +133,4 @@ class IntegerTrackStack(TrackStackTrigger):
         """Z (int32, 2^−F σ) for every frame and pixel of a movie (frames, 48, 48) of raw D3
         counts, at each track's last frame; ``NO_SCORE`` where a term is undefined and at the
         ``excluded`` pixels (48, 48), which add nothing to any track."""
-        frames, k, d = len(raw), self.frames, self.recurrence
-        first = self.margin + k - 1 + d
-        last = frames - 1 - self.margin - d
-        if last < first:
-            return np.full(np.shape(raw), NO_SCORE, np.int32)
-        x = self.bumps(raw)
-        if excluded is not None:
-            x[:, excluded] = 0
-        z = self.best_kept(x)
-        z[:first] = NO_SCORE
-        z[last + 1 :] = NO_SCORE
-        if excluded is not None:
-            z[:, excluded] = NO_SCORE
-        return z
+        return self.stacked(raw, excluded, NO_SCORE, np.int32)
