@@ -8,12 +8,14 @@ import math
 import numpy as np
 import pytest
 
-from uvhunt.detection.track_stack import TrackStackTrigger
+from uvhunt.detection.conventional import running_sum
+from uvhunt.detection.track_stack import TrackStackTrigger, centred_window
 from uvhunt.detection.track_stack_integer import (
     NO_SCORE,
     IntegerTrackStack,
     isqrt,
     round_significant,
+    rounded_quotient,
 )
 
 SMALL = IntegerTrackStack(
@@ -31,7 +33,7 @@ def _nasty_sky() -> np.ndarray:
     raw[30, 11, 11] += 4_000_000  # b saturates at 2^11 − 1 …
     raw[:, 12, 12] = 2**20  # … and at −2^11: a bright pixel (s = 32,768) that drops to 0
     raw[31, 12, 12] = 0
-    raw[25:28, 13, 13] -= 600  # negative bumps, rounded halves away from zero
+    raw[25:28, 13, 13] -= 600  # negative bumps
     raw[:, 30, 30] = 0  # a dead pixel: b = 0, σ floors at 1
     raw[:, 31, 31] = 2**22  # a constant pixel whose samples clip (2^17 > 2^16 − 1)
     raw[:, 32, 32] += 2**21 - 10_000  # samples about 2^16: half of them clip
@@ -92,8 +94,18 @@ def test_squares_round_to_their_significant_bits():
     np.testing.assert_array_equal(round_significant(np.array(values), 0), values)
 
 
+def test_quotients_round_halves_away_from_zero():
+    b = np.array([3, -3, 1, -1, 5, -5, 7, -7, 0, 2, -2, 32_767, -32_768], np.int64)
+    sigma = np.array([2, 2, 2, 2, 2, 2, 4, 4, 9, 3, 3, 1, 1], np.int64)
+    got = rounded_quotient(b, sigma, 0)
+    # 1.5, -1.5, 0.5, -0.5, 2.5, -2.5, 1.75, -1.75, 0, 0.67, -0.67, and the extremes
+    np.testing.assert_array_equal(got, [2, -2, 1, -1, 3, -3, 2, -2, 0, 1, -1, 32_767, -32_768])
+    ties = rounded_quotient(np.array([3, -3, 5, -5]), np.array([8, 8, 8, 8]), 2)  # ±1.5, ±2.5
+    np.testing.assert_array_equal(ties, [2, -2, 3, -3])
+
+
 def test_isqrt_is_exact_at_the_edges():
-    k = np.array([1, 2, 3, 1_000, 2**20 - 1, 2**26 - 1, 67_108_863], np.int64)
+    k = np.array([1, 2, 3, 1_000, 46_341, 2**20 - 1, 2**26 - 1], np.int64)
     values = np.concatenate([[0, 1, 2, 3], k * k - 1, k * k, k * k + 1, [2**52 - 1]])
     rng = np.random.default_rng(4)
     values = np.concatenate([values, rng.integers(0, 2**52, 2_000)]).astype(np.int64)
@@ -148,12 +160,21 @@ def test_the_integers_follow_the_float_stack():
     x = integer.bumps(raw) * step
     samples = np.minimum(raw >> integer.history_shift, 2**integer.history_bits - 1)
     expected = TrackStackTrigger().validate().bumps(samples << integer.history_shift)
-    # σ of b ≈ 97 here (a sample's noise √16,000 / 32 ≈ 4, × √(24² + 24)), each pixel's
-    # 81-frame estimate of it within a third (1/√162 ≈ 8 % a standard deviation): ≥ 64, so the
-    # root's floor costs at most 1/64 of σ; b is exact
-    bound = step / 2 + np.abs(expected) / 64
-    assert (np.abs(x - expected) <= bound + 1e-6).all()
-    assert np.abs(x - expected).max() > step / 4  # the rounding is there to be bounded
+    # b is exact here; the integer root of the floored mean of b² is below its real root σ_b
+    # (each pixel-frame's, from the same b) by δ < 1 + 1/σ_b (the root's floor, and the mean's
+    # floor through the root), so x's rounding costs half a step and σ's floors |x|·δ/(σ_b − δ)
+    first, stop = integer.margin, len(raw) - integer.margin
+    around = integer.baseline(running_sum(samples, np.int64), first, stop)
+    b = (2 * integer.width * samples[first:stop] - around).astype(np.float64)
+    squares = running_sum(b * b)
+    low, high = centred_window(len(b), integer.spread)
+    sigma_b = np.sqrt((squares[high] - squares[low]) / (high - low)[:, None, None])
+    assert sigma_b.min() > 40  # the bound below is for a sky of Poisson noise (σ_b ≈ 97)
+    delta = 1 + 1 / sigma_b
+    bound = step / 2 + np.abs(expected[first:stop]) * delta / (sigma_b - delta)
+    error = np.abs(x - expected)[first:stop]
+    assert (error <= bound + 1e-6).all()
+    assert error.max() > step / 4  # the rounding is there to be bounded
 
 
 def test_excluded_pixels_add_nothing_and_have_no_score():
@@ -169,7 +190,16 @@ def test_excluded_pixels_add_nothing_and_have_no_score():
 
 @pytest.mark.parametrize(
     "field, value",
-    [("bump_shift", -1), ("bump_bits", 3), ("fraction_bits", 9), ("cap", 8.1), ("frames", 1)],
+    [
+        ("bump_shift", -1),
+        ("bump_bits", 3),
+        ("history_bits", 0),
+        ("square_bits", 33),
+        ("fraction_bits", 9),
+        ("cap", 8.1),
+        ("cap", float("inf")),
+        ("frames", 1),
+    ],
 )
 def test_bad_settings_are_refused(field, value):
     with pytest.raises(ValueError, match="track stack|x has|cap"):
