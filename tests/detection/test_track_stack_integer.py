@@ -1,7 +1,8 @@
 """The integer track stack: its bumps and stacks equal plain Python integers (the module
-docstring's formulas, loop by loop), on skies with the nasty cases (b saturating both ways, x
-capped both ways, negative bumps rounded, a dead pixel, raw counts of 0 and 2^22); it follows
-the float stack to within half a step of x; excluded pixels and short movies have no score."""
+docstring's formulas, loop by loop), on skies with the nasty cases (b saturating both ways and
+rounded to its significant bits, x capped both ways, clipped samples, negative bumps, a dead
+pixel, raw counts of 0 and 2^22); with all of b's bits, x follows the float stack within half a
+step and the root's floor; excluded pixels and short movies have no score."""
 
 import math
 
@@ -40,12 +41,12 @@ def _nasty_sky() -> np.ndarray:
     return raw
 
 
-def _rounded(square: int, bits: int) -> int:
-    """``square`` to ``bits`` significant bits, halves up."""
-    drop = max(square.bit_length() - bits, 0)
+def _rounded(value: int, bits: int) -> int:
+    """A non-negative ``value`` to ``bits`` significant bits, halves up."""
+    drop = max(value.bit_length() - bits, 0)
     if drop == 0:
-        return square
-    kept, rest = divmod(square, 2**drop)
+        return value
+    kept, rest = divmod(value, 2**drop)
     return (kept + (rest >= 2 ** (drop - 1))) * 2**drop
 
 
@@ -59,11 +60,13 @@ def _reference_x(trigger: IntegerTrackStack, raw: list[int]) -> list[int]:
     for t in range(first, stop):
         around = sum(series[t - g - w : t - g]) + sum(series[t + g + 1 : t + g + w + 1])
         bump = (2 * w * series[t] - around) // 2**trigger.bump_shift  # floor
-        b[t] = min(max(bump, -top), top - 1)
+        bump = min(max(bump, -top), top - 1)
+        magnitude = _rounded(abs(bump), trigger.bump_significant_bits)
+        b[t] = magnitude if bump >= 0 else -magnitude
     x = [0] * len(series)
     for t in range(first, stop):
         window = [b[j] for j in range(max(first, t - h), min(stop, t + h + 1))]
-        squares = sum(_rounded(v * v, trigger.square_bits) for v in window)
+        squares = sum(v * v for v in window)
         sigma = max(math.isqrt(squares // len(window)), 1)
         quotient = (abs(b[t]) * 2 ** (f + 1) // sigma + 1) // 2  # round, halves up
         x[t] = min(max(quotient if b[t] >= 0 else -quotient, -limit), limit)
@@ -85,7 +88,7 @@ def _reference_z(trigger: IntegerTrackStack, x: np.ndarray, t: int, row: int, co
     )
 
 
-def test_squares_round_to_their_significant_bits():
+def test_bumps_round_to_their_significant_bits():
     values = [0, 1, 15, 16, 17, 23, 24, 25, 31, 2**29 + 2**25, 2**29 + 2**25 - 1, 2**30 - 1]
     values += [int(v) for v in np.random.default_rng(3).integers(0, 2**30, 500)]
     got = round_significant(np.array(values, np.int64), 4)
@@ -155,7 +158,7 @@ def test_the_integers_follow_the_float_stack():
     measured on the training sessions instead: 158 meteors, the float 159)."""
     raw = _sky(300, 7, mean=16_000.0)
     raw[100:120, 5, 5] += np.arange(20) * 60
-    integer = IntegerTrackStack(bump_shift=0, bump_bits=20, square_bits=0).validate()
+    integer = IntegerTrackStack(bump_shift=0, bump_bits=20, bump_significant_bits=0).validate()
     step = 2.0**-integer.fraction_bits
     x = integer.bumps(raw) * step
     samples = np.minimum(raw >> integer.history_shift, 2**integer.history_bits - 1)
@@ -194,7 +197,7 @@ def test_excluded_pixels_add_nothing_and_have_no_score():
         ("bump_shift", -1),
         ("bump_bits", 3),
         ("history_bits", 0),
-        ("square_bits", 33),
+        ("bump_significant_bits", 17),
         ("fraction_bits", 9),
         ("cap", 8.1),
         ("cap", float("inf")),

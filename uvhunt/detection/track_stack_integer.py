@@ -6,10 +6,10 @@ For pixel ``p`` at frame ``t`` of a movie of raw D3 counts r (non-negative integ
 
     s(t) = min(floor(r / 2^P), 2^M − 1)       (the core's history samples, M bits: 16, not 12)
     B(t) = 2W·s(t) − Σ s over frames t−G−W … t−G−1 and t+G+1 … t+G+W     (2W × the bump, s)
-    b(t) = clip(floor(B / 2^R), −2^(N−1), 2^(N−1) − 1)                      (N bits)
-    q(t) = b² rounded to Q significant bits (halves up): e = max(len(b²) − Q, 0),
-           q = floor((b² + ⌊2^e / 2⌋) / 2^e) · 2^e         (stored as a Q-bit mantissa and e)
-    σ(t) = max(isqrt(floor(Σ q / n)), 1), the sum over the n frames t−H … t+H that have a b
+    b(t) = clip(floor(B / 2^R), −2^(N−1), 2^(N−1) − 1), then |b| rounded to Q significant
+           bits (halves up): e = max(len(|b|) − Q, 0), |b| := floor((|b| + ⌊2^e / 2⌋) / 2^e)·2^e
+           (a mini-float: sign, Q-bit mantissa, exponent e; |b| may round up to 2^(N−1))
+    σ(t) = max(isqrt(floor(Σ b² / n)), 1), the sum over the n frames t−H … t+H that have a b
     x(t) = clip(round(b · 2^F / σ), −cap·2^F, cap·2^F)                        (2^−F σ)
     Z(t) = max over v of S_v(t) − max(S_v(t−D), S_v(t+D)),  S_v = Σ_k x(t−k, p − round(v·k))
 
@@ -17,14 +17,15 @@ len is the bit length, isqrt the largest integer whose square is at most the arg
 the nearest integer with halves away from zero (x is odd in b: a core takes one more quotient
 bit of |b| · 2^(F+1) / σ and adds it). What each choice costs, measured on the run's nine
 training sessions (the stack alone at 10 false events per hour): the float stack catches 159
-meteors, these integers 158. Measured on other forms: x truncated toward zero instead of
-rounded, 144 (bumps from raw counts, R 4); bumps from the core's 12-bit samples (which clip
-bright lights at 131 k counts a frame), 83; squares saturated to 8 bits instead of rounded,
-2–7. The squares of 81 frames, 8 bits each with a 5-bit exponent, are what the spread's
-running sum takes out again.
+meteors, these integers 159 (b with 3 significant bits, 153; all its bits, 158). Measured on
+other forms: x truncated toward zero instead of rounded, 144 (bumps from raw counts, R 4);
+bumps from the core's 12-bit samples (which clip bright lights at 131 k counts a frame), 83;
+squares of b saturated to 8 bits, 2–7. A core keeps each b as the 8-bit mini-float for the
+spread's 81 frames: its square enters the running sum and leaves it 81 frames later, and its
+x is taken when the window after it is complete (40 frames later).
 
 Z is in units of 2^−F σ, not divided by √K: a threshold on the float's Z is √K·2^F times it
-here. Every quantity is an integer of known width: s M bits, b N bits, Σ q 2N +
+here. Every quantity is an integer of known width: s M bits, b N bits, Σ b² 2N +
 ⌈log2(2H + 1)⌉ bits, x F + ⌈log2 cap⌉ + 2 bits, S_v up to K·cap·2^F. Frames without a
 score, and excluded pixels, hold ``NO_SCORE``.
 """
@@ -73,8 +74,8 @@ class IntegerTrackStack(TrackStackTrigger):
     """R: bits dropped from B (2W × the bump, samples) before it is squared."""
     bump_bits: int = 16
     """N: bits of b, signed; B / 2^R beyond them saturates."""
-    square_bits: int = 4
-    """Q: significant bits kept of each b² (0: all)."""
+    bump_significant_bits: int = 4
+    """Q: significant bits kept of |b| (0: all)."""
     fraction_bits: int = 2
     """F: fraction bits of x (σ units)."""
 
@@ -91,10 +92,10 @@ class IntegerTrackStack(TrackStackTrigger):
                 f"and keep 1…24 (got history_shift {self.history_shift}, history_bits "
                 f"{self.history_bits})"
             )
-        if not 0 <= self.square_bits <= 2 * self.bump_bits:
+        if not 0 <= self.bump_significant_bits <= self.bump_bits:
             raise ValueError(
-                f"the integer track stack keeps 0…{2 * self.bump_bits} significant bits of a "
-                f"square (got square_bits {self.square_bits})"
+                f"the integer track stack keeps 0…{self.bump_bits} significant bits of a bump "
+                f"(got bump_significant_bits {self.bump_significant_bits})"
             )
         if not 0 <= self.fraction_bits <= 8:
             raise ValueError(f"x has 0…8 fraction bits (got {self.fraction_bits})")
@@ -129,7 +130,8 @@ class IntegerTrackStack(TrackStackTrigger):
         top = 2 ** (self.bump_bits - 1)
         bump = 2 * self.width * samples[first:stop] - around
         b = np.clip(bump >> self.bump_shift, -top, top - 1)
-        squares = running_sum(round_significant(b * b, self.square_bits), np.int64)
+        b = np.sign(b) * round_significant(np.abs(b), self.bump_significant_bits)
+        squares = running_sum(b * b, np.int64)
         low, high = centred_window(len(b), self.spread)
         mean = (squares[high] - squares[low]) // (high - low)[:, None, None]
         sigma = np.maximum(isqrt(mean), 1)
