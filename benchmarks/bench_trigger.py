@@ -206,11 +206,6 @@ def _track_stack_point(stack_tuning, gate_tuning, target: float, length: int, fi
     return point
 
 
-def _z_per_sigma(stack: TrackStackTrigger) -> float:
-    """The stack's Z for 1 σ of the float definition's (Z/√K): 1, or √K·2^F for the twin."""
-    return float(stack.threshold_from_sigma(1.0)) if isinstance(stack, IntegerTrackStack) else 1.0
-
-
 def _stack_figures(point: dict) -> dict:
     """A track-stack setting's thresholds and its figures on the training sessions."""
     return {
@@ -384,7 +379,7 @@ def main() -> int:
         "track_stack": {
             "kind": args.stack,
             "trigger": stack.to_dict(),
-            "z_per_sigma": _z_per_sigma(stack),
+            "z_per_sigma": float(stack.threshold_from_sigma(1.0)),
             "latency_frames": stack.latency,
             "alone": {**_stack_figures(stack_point["alone"]), **combined(stack_alone)},
             "with_gate": {**_stack_figures(stack_point["with_gate"]), **combined(stack_or_gate)},

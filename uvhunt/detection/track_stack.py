@@ -92,6 +92,10 @@ class TrackStackTrigger:
         step = velocity[:, None, :] * np.arange(self.frames)[None, :, None]
         return (np.sign(step) * np.floor(np.abs(step) + 0.5)).astype(np.int64)
 
+    def threshold_from_sigma(self, z: float) -> float:
+        """This stack's Z equal to the float stack's threshold ``z`` (σ, divided by √K): z."""
+        return z
+
     def baseline(self, total: np.ndarray, first: int, stop: int) -> np.ndarray:
         """The sums over frames t − G − W … t − G − 1 and t + G + 1 … t + G + W, for t in
         first … stop − 1, from a running sum ``total`` (``running_sum``: its entry i sums the
