@@ -116,28 +116,33 @@ class IntegerTrackStack(TrackStackTrigger):
         """The integer Z equal to the float stack's threshold ``z`` (σ, divided by √K)."""
         return z * np.sqrt(self.frames) * 2**self.fraction_bits
 
-    def bumps(self, raw: np.ndarray) -> np.ndarray:
-        """x (int32, 2^−F σ, clipped) for a movie (frames, 48, 48) of raw D3 counts; 0 in the
-        ``margin`` frames at either end."""
+    def parts(self, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(b saturated, b rounded, σ), int64, for frames ``margin`` … frames − ``margin`` − 1
+        of a movie (frames, 48, 48) of raw D3 counts (none when it is that short)."""
         frames = len(raw)
-        x = np.zeros(np.shape(raw), np.int32)
-        first, stop = self.margin, frames - self.margin  # frames with a whole baseline
-        if stop <= first:
-            return x
+        first, stop = self.margin, max(frames - self.margin, self.margin)
         brightest = 2**self.history_bits - 1
         samples = np.minimum(np.asarray(raw, np.int64) >> self.history_shift, brightest)
         around = self.baseline(running_sum(samples, np.int64), first, stop)
         top = 2 ** (self.bump_bits - 1)
-        bump = 2 * self.width * samples[first:stop] - around
-        b = np.clip(bump >> self.bump_shift, -top, top - 1)
-        b = np.sign(b) * round_significant(np.abs(b), self.bump_significant_bits)
+        saturated = np.clip(
+            (2 * self.width * samples[first:stop] - around) >> self.bump_shift, -top, top - 1
+        )
+        b = np.sign(saturated) * round_significant(np.abs(saturated), self.bump_significant_bits)
         squares = running_sum(b * b, np.int64)
         low, high = centred_window(len(b), self.spread)
-        mean = (squares[high] - squares[low]) // (high - low)[:, None, None]
-        sigma = np.maximum(isqrt(mean), 1)
-        x[first:stop] = np.clip(
-            rounded_quotient(b, sigma, self.fraction_bits), -self.limit, self.limit
-        )
+        mean = (squares[high] - squares[low]) // np.maximum(high - low, 1)[:, None, None]
+        return saturated, b, np.maximum(isqrt(mean), 1)
+
+    def bumps(self, raw: np.ndarray) -> np.ndarray:
+        """x (int32, 2^−F σ, clipped) for a movie (frames, 48, 48) of raw D3 counts; 0 in the
+        ``margin`` frames at either end."""
+        x = np.zeros(np.shape(raw), np.int32)
+        _, b, sigma = self.parts(raw)
+        if len(b):
+            x[self.margin : self.margin + len(b)] = np.clip(
+                rounded_quotient(b, sigma, self.fraction_bits), -self.limit, self.limit
+            )
         return x
 
     def significance(self, raw: np.ndarray, excluded: np.ndarray | None = None) -> np.ndarray:
