@@ -11,7 +11,7 @@ import pytest
 from uvhunt.detection.track_stack_integer import IntegerTrackStack, round_significant
 from uvhunt.hls.stack_bumps import StackBumps
 from uvhunt.quant.preprocess import MAX_RAW
-from uvhunt.sim.bumps_stream import stream_bumps
+from uvhunt.sim.stack_stream import stream_bumps
 
 
 def nasty_sky(frames: int, pixels: int, stack: IntegerTrackStack, seed: int) -> np.ndarray:

@@ -1,0 +1,94 @@
+"""The track stack trigger in hardware, in Amaranth 0.5: the bumps core
+(``hls/stack_bumps.py``) streaming its x into the tracks core (``hls/stack_tracks.py``). Raw
+D3 counts in, one pixel a beat; each pixel's Z and trigger bit out (Z above ``threshold``), the
+integer twin's (``IntegerTrackStack``) exact scores. The two cores work at once, each on its
+own pixel: a pixel takes the slower one's clocks (the tracks', about 1,100 at the defaults).
+
+A beat out at input frame f (frames counted from reset) carries Z of frame f − lag, lag = H +
+G + W + D, with m_z_valid once every x its tracks read came from a whole window: f ≥ 2(G + W)
++ H + 2D + K − 1. The trigger bit is 0 where Z is not valid.
+"""
+
+from amaranth.hdl import Module, Signal, signed
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from uvhunt.hls.stack_bumps import StackBumps
+from uvhunt.hls.stack_tracks import StackTracks
+from uvhunt.hls.trigger_core import RAW_BITS
+
+
+class StackTrigger(wiring.Component):
+    """Raw counts (``s_tdata``) in; Z (``m_z``, steps of 2^−F σ), ``m_z_valid`` and
+    ``m_trig`` (Z > ``threshold``) out, on ``side`` × ``side`` pixels."""
+
+    def __init__(self, bumps: StackBumps, tracks: StackTracks):
+        if bumps.pixels != tracks.pixels or bumps.limit != tracks.limit:
+            raise ValueError(
+                f"the bumps core ({bumps.pixels} pixels, limit {bumps.limit}) and the tracks "
+                f"core ({tracks.pixels} pixels, limit {tracks.limit}) must agree"
+            )
+        self.bumps, self.tracks = bumps, tracks
+        self.first_z = 2 * (bumps.G + bumps.W) + bumps.H + 2 * tracks.D + tracks.K - 1
+        """The input frame of a pixel's first valid Z."""
+        super().__init__(
+            {
+                "s_tdata": In(RAW_BITS),
+                "s_tvalid": In(1),
+                "s_tready": Out(1),
+                "s_tuser": In(1),
+                "threshold": In(signed(tracks.z_bits)),
+                "m_tvalid": Out(1),
+                "m_tready": In(1),
+                "m_tuser": Out(1),
+                "m_z": Out(signed(tracks.z_bits)),
+                "m_z_valid": Out(1),
+                "m_trig": Out(1),
+            }
+        )
+
+    @classmethod
+    def for_stack(cls, stack, side: int = 48) -> "StackTrigger":
+        """The trigger computing ``stack``'s Z (an ``IntegerTrackStack``) on ``side`` ×
+        ``side`` pixels."""
+        return cls(StackBumps.for_stack(stack, side * side), StackTracks.for_stack(stack, side))
+
+    @property
+    def lag(self) -> int:
+        """Frames between a sample coming in and its frame's Z going out."""
+        return self.bumps.lag + self.tracks.D
+
+    def elaborate(self, platform):
+        m = Module()
+        bumps, tracks = self.bumps, self.tracks
+        m.submodules.bumps, m.submodules.tracks = bumps, tracks
+        frame = Signal(range(self.first_z + 1))  # input frames since reset, saturating
+        started = Signal()
+        m.d.comb += [
+            bumps.s_tdata.eq(self.s_tdata),
+            bumps.s_tvalid.eq(self.s_tvalid),
+            bumps.s_tuser.eq(self.s_tuser),
+            self.s_tready.eq(bumps.s_tready),
+            tracks.s_x.eq(bumps.m_x),
+            tracks.s_tvalid.eq(bumps.m_tvalid),
+            tracks.s_tuser.eq(bumps.m_tuser),
+            bumps.m_tready.eq(tracks.s_tready),
+            self.m_tvalid.eq(tracks.m_tvalid),
+            tracks.m_tready.eq(self.m_tready),
+            self.m_tuser.eq(tracks.m_tuser),
+            self.m_z.eq(tracks.m_z),
+        ]
+        # the tracks' frame count follows the bumps' beats: count them the same way here
+        beat = tracks.s_tvalid & tracks.s_tready
+        with m.If(beat):
+            m.d.sync += started.eq(1)
+            with m.If(tracks.s_tuser & started & (frame != self.first_z)):
+                m.d.sync += frame.eq(frame + 1)
+        valid = Signal()  # the beat's frame, counted as the tracks count it, has a whole Z
+        with m.If(beat):
+            m.d.sync += valid.eq(frame + (tracks.s_tuser & started) >= self.first_z)
+        m.d.comb += [
+            self.m_z_valid.eq(tracks.m_z_valid & valid),
+            self.m_trig.eq(tracks.m_z_valid & valid & (tracks.m_z > self.threshold)),
+        ]
+        return m
