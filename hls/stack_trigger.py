@@ -7,10 +7,18 @@ own pixel: a pixel takes the slower one's clocks (the tracks', about 1,100 at th
 A beat out at input frame f (frames counted from reset) carries Z of frame f − lag, lag = H +
 G + W + D, with m_z_valid once every x its tracks read came from a whole window: f ≥ 2(G + W)
 + H + 2D + K − 1. The trigger bit is 0 where Z is not valid.
+
+Pixel mask: a ``pixels`` × 1-bit memory (initialised from ``mask``; 1 = excluded, as the
+twin's ``excluded``), read for each beat from the bumps core to the tracks core: an excluded
+pixel's x enters the tracks as 0 and its Z is not valid (nor its trigger bit). Written one
+pixel a clock through mask_we / mask_addr / mask_data at any time; a write takes effect for
+the beats handed on after it (write between frames for a clean switch). Reset does not touch
+it.
 """
 
-from amaranth.hdl import Module, Signal, signed
+from amaranth.hdl import Module, Mux, Signal, signed
 from amaranth.lib import wiring
+from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from uvhunt.hls.stack_bumps import StackBumps
@@ -22,13 +30,16 @@ class StackTrigger(wiring.Component):
     """Raw counts (``s_tdata``) in; Z (``m_z``, steps of 2^−F σ), ``m_z_valid`` and
     ``m_trig`` (Z > ``threshold``) out, on ``side`` × ``side`` pixels."""
 
-    def __init__(self, bumps: StackBumps, tracks: StackTracks):
+    def __init__(self, bumps: StackBumps, tracks: StackTracks, mask=None):
         if bumps.pixels != tracks.pixels or bumps.limit != tracks.limit:
             raise ValueError(
                 f"the bumps core ({bumps.pixels} pixels, limit {bumps.limit}) and the tracks "
                 f"core ({tracks.pixels} pixels, limit {tracks.limit}) must agree"
             )
         self.bumps, self.tracks = bumps, tracks
+        self.mask = [False] * bumps.pixels if mask is None else [bool(b) for b in mask]
+        if len(self.mask) != bumps.pixels:
+            raise ValueError(f"the mask needs {bumps.pixels} bits (got {len(self.mask)})")
         self.first_z = 2 * (bumps.G + bumps.W) + bumps.H + 2 * tracks.D + tracks.K - 1
         """The input frame of a pixel's first valid Z."""
         super().__init__(
@@ -44,14 +55,18 @@ class StackTrigger(wiring.Component):
                 "m_z": Out(signed(tracks.z_bits)),
                 "m_z_valid": Out(1),
                 "m_trig": Out(1),
+                "mask_we": In(1),
+                "mask_addr": In(range(bumps.pixels)),
+                "mask_data": In(1),
             }
         )
 
     @classmethod
-    def for_stack(cls, stack, side: int = 48) -> "StackTrigger":
+    def for_stack(cls, stack, side: int = 48, mask=None) -> "StackTrigger":
         """The trigger computing ``stack``'s Z (an ``IntegerTrackStack``) on ``side`` ×
-        ``side`` pixels."""
-        return cls(StackBumps.for_stack(stack, side * side), StackTracks.for_stack(stack, side))
+        ``side`` pixels; ``mask``: side² bools, flat, True where a pixel is excluded."""
+        bumps, tracks = StackBumps.for_stack(stack, side * side), StackTracks.for_stack(stack, side)
+        return cls(bumps, tracks, mask)
 
     @property
     def lag(self) -> int:
@@ -64,12 +79,23 @@ class StackTrigger(wiring.Component):
         m.submodules.bumps, m.submodules.tracks = bumps, tracks
         frame = Signal(range(self.first_z + 1))  # input frames since reset, saturating
         started = Signal()
+        pixel = Signal(range(bumps.pixels))  # of the beat handed to the tracks next
+        excluded = Memory(shape=1, depth=bumps.pixels, init=[int(b) for b in self.mask])
+        m.submodules.excluded = excluded
+        mask_write, mask_read = excluded.write_port(), excluded.read_port(domain="comb")
+        index = Mux(bumps.m_tuser, 0, pixel)
+        m.d.comb += [
+            mask_write.en.eq(self.mask_we),
+            mask_write.addr.eq(self.mask_addr),
+            mask_write.data.eq(self.mask_data),
+            mask_read.addr.eq(index),
+        ]
         m.d.comb += [
             bumps.s_tdata.eq(self.s_tdata),
             bumps.s_tvalid.eq(self.s_tvalid),
             bumps.s_tuser.eq(self.s_tuser),
             self.s_tready.eq(bumps.s_tready),
-            tracks.s_x.eq(bumps.m_x),
+            tracks.s_x.eq(Mux(mask_read.data, 0, bumps.m_x)),
             tracks.s_tvalid.eq(bumps.m_tvalid),
             tracks.s_tuser.eq(bumps.m_tuser),
             bumps.m_tready.eq(tracks.s_tready),
@@ -81,12 +107,14 @@ class StackTrigger(wiring.Component):
         # the tracks' frame count follows the bumps' beats: count them the same way here
         beat = tracks.s_tvalid & tracks.s_tready
         with m.If(beat):
-            m.d.sync += started.eq(1)
+            m.d.sync += [started.eq(1), pixel.eq(Mux(index == bumps.pixels - 1, 0, index + 1))]
             with m.If(tracks.s_tuser & started & (frame != self.first_z)):
                 m.d.sync += frame.eq(frame + 1)
-        valid = Signal()  # the beat's frame, counted as the tracks count it, has a whole Z
+        valid = Signal()  # the beat's frame has a whole Z, and its pixel is not excluded
         with m.If(beat):
-            m.d.sync += valid.eq(frame + (tracks.s_tuser & started) >= self.first_z)
+            m.d.sync += valid.eq(
+                (frame + (tracks.s_tuser & started) >= self.first_z) & ~mask_read.data
+            )
         m.d.comb += [
             self.m_z_valid.eq(tracks.m_z_valid & valid),
             self.m_trig.eq(tracks.m_z_valid & valid & (tracks.m_z > self.threshold)),

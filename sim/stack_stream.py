@@ -14,6 +14,7 @@ def stream_frames(
     outputs: tuple[str, ...],
     stall_seed: int | None = None,
     held: dict[str, int] | None = None,
+    writes: list[dict[str, int]] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(the ``outputs`` ports, (frames, pixels, len(outputs)); clocks, (frames, pixels)) for
     ``values`` (frames, pixels) streamed through ``core`` on its port ``data``, one output beat
@@ -21,7 +22,8 @@ def stream_frames(
     output (so chained cores overlap); clocks from one accepted input beat to the next (the
     core's pace when nothing stalls). With ``stall_seed``, the input waits 0–2 clocks and the
     output is not ready half the time, at random. ``held``: ports set once, before the first
-    beat (a threshold). Raises AssertionError unless ``m_tuser`` marks pixel 0."""
+    beat (a threshold); ``writes``: ports set for one clock each, in turn, before the first
+    beat (mask writes). Raises AssertionError unless ``m_tuser`` marks pixel 0."""
     frames, pixels = values.shape
     rng = np.random.default_rng(stall_seed)
     stalls = np.random.default_rng(None if stall_seed is None else stall_seed + 1)
@@ -34,6 +36,12 @@ def stream_frames(
     async def producer(ctx):
         for name, value in (held or {}).items():
             ctx.set(getattr(core, name), value)
+        for ports in writes or []:
+            for name, value in ports.items():
+                ctx.set(getattr(core, name), value)
+            await ctx.tick()
+            for name in ports:
+                ctx.set(getattr(core, name), 0)
         clock = 0
         for t in range(frames):
             for p in range(pixels):
@@ -103,9 +111,21 @@ def stream_tracks(core, x: np.ndarray, stall_seed: int | None = None):
     return beats[..., 0], beats[..., 1], pace
 
 
-def stream_trigger(core, raw: np.ndarray, threshold: int, stall_seed: int | None = None):
+def stream_trigger(
+    core,
+    raw: np.ndarray,
+    threshold: int,
+    stall_seed: int | None = None,
+    excluded: np.ndarray | None = None,
+):
     """(Z, Z valid, trigger, clocks), each (frames, pixels), of the track stack trigger for raw
-    counts ``raw`` (frames, pixels) and ``threshold``: Z of frame t − lag at the beat of t."""
+    counts ``raw`` (frames, pixels) and ``threshold``: Z of frame t − lag at the beat of t.
+    ``excluded``: (pixels,) bools written into the core's pixel mask before the first beat."""
     outputs = ("m_z", "m_z_valid", "m_trig")
-    beats, pace = stream_frames(core, raw, "s_tdata", outputs, stall_seed, {"threshold": threshold})
+    writes = [
+        {"mask_we": 1, "mask_addr": pixel, "mask_data": int(bit)}
+        for pixel, bit in enumerate(excluded if excluded is not None else [])
+    ]
+    held = {"threshold": threshold}
+    beats, pace = stream_frames(core, raw, "s_tdata", outputs, stall_seed, held, writes)
     return beats[..., 0], beats[..., 1], beats[..., 2], pace

@@ -66,30 +66,43 @@ def test_the_tracks_core_equals_the_twin_at_its_defaults_and_takes_its_worst_clo
     np.testing.assert_array_equal(pace[1:], core.worst_clocks_per_pixel)
 
 
-def test_the_track_stack_trigger_gives_the_twins_scores_and_triggers_above_its_threshold():
+@pytest.mark.parametrize("mask_by", ["none", "initial value", "writes"])
+def test_the_track_stack_trigger_gives_the_twins_scores_and_triggers_above_its_threshold(mask_by):
     """Raw counts into the two cores chained (``StackTrigger``): Z equals
     ``IntegerTrackStack.stacked`` wherever the twin scores a frame the chain reaches, valid
-    from the first frame whose x all came from whole windows; the trigger bit is Z above the
-    threshold, and a Z equal to it (which occurs) does not trigger."""
+    from the first frame whose x all came from whole windows and at pixels not excluded (the
+    mask as built, or written before the stream); the trigger bit is Z above the threshold,
+    and a Z equal to it (which occurs) does not trigger."""
     side, frames = 5, 36
     raw = np.zeros((frames, 48, 48), np.int64)
     sky = nasty_sky(frames, side * side, SMALL, seed=9)
     raw[:, :side, :side] = sky[:, np.random.default_rng(9).permutation(side * side)].reshape(
         frames, side, side
     )
-    want = SMALL.stacked(raw, None, NO_SCORE, np.int32)[:, :side, :side].reshape(frames, -1)
-    trigger = StackTrigger.for_stack(SMALL, side)
+    excluded = np.zeros((48, 48), bool)
+    if mask_by != "none":
+        excluded[:side, :side] = np.random.default_rng(3).random((side, side)) < 0.25
+        excluded[0, 0] = excluded[2, 3] = True
+    want = SMALL.stacked(raw, excluded, NO_SCORE, np.int32)[:, :side, :side].reshape(frames, -1)
+    flat = excluded[:side, :side].reshape(-1)
+    trigger = StackTrigger.for_stack(SMALL, side, flat if mask_by == "initial value" else None)
     threshold = int(np.median(want[want != NO_SCORE]))
     z, valid, fired, _ = stream_trigger(
-        trigger, raw[:, :side, :side].reshape(frames, -1), threshold, stall_seed=5
+        trigger,
+        raw[:, :side, :side].reshape(frames, -1),
+        threshold,
+        stall_seed=5,
+        excluded=flat if mask_by == "writes" else None,
     )
     first = trigger.first_z  # the first input frame with a Z
     assert first == 2 * SMALL.margin + SMALL.spread + 2 * SMALL.recurrence + SMALL.frames - 1
-    np.testing.assert_array_equal(valid, np.tile(np.arange(frames)[:, None] >= first, side**2))
+    in_time = np.tile(np.arange(frames)[:, None] >= first, side**2)
+    np.testing.assert_array_equal(valid, in_time & ~flat)
     scored = want[first - trigger.lag : frames - trigger.lag]  # the twin's frames out
     assert first - trigger.lag == SMALL.margin + SMALL.frames - 1 + SMALL.recurrence
-    assert (scored != NO_SCORE).all()  # … its first scored frame on
-    np.testing.assert_array_equal(z[first:], scored)
+    assert (scored[:, ~flat] != NO_SCORE).all() and (scored[:, flat] == NO_SCORE).all()
+    np.testing.assert_array_equal(z[first:, ~flat], scored[:, ~flat])
+    assert flat.sum() >= 2 or mask_by == "none"
     np.testing.assert_array_equal(fired, (z > threshold) & (valid == 1))
     assert fired.any() and not fired[first:].all() and (z[first:] == threshold).any()
 
