@@ -82,7 +82,9 @@ class StackTrigger(wiring.Component):
         pixel = Signal(range(bumps.pixels))  # of the beat handed to the tracks next
         excluded = Memory(shape=1, depth=bumps.pixels, init=[int(b) for b in self.mask])
         m.submodules.excluded = excluded
-        mask_write, mask_read = excluded.write_port(), excluded.read_port(domain="comb")
+        # read a clock after its address: the bumps core holds m_tuser from its beat in, a
+        # hundred clocks before its beat out, and ``pixel`` changes only at a beat
+        mask_write, mask_read = excluded.write_port(), excluded.read_port()
         index = Mux(bumps.m_tuser, 0, pixel)
         m.d.comb += [
             mask_write.en.eq(self.mask_we),
