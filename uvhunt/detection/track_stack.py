@@ -1,7 +1,7 @@
 """The track stack: a meteor's light summed along its own track over several pixels, the
 velocity-matched stage that per-pixel rules lack (docs/quantization.md, "A track stack").
-Software only so far: the trigger core does not compute it. Its integer twin, what a core
-would compute, is ``track_stack_integer``.
+The trigger core does not compute it. Its integer twin, ``track_stack_integer``, is what the
+track stack trigger in hardware (``hls/stack_trigger.py``) computes, bit for bit.
 
 For pixel ``p`` at frame ``t`` of a movie of raw D3 counts r:
 
