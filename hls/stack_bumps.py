@@ -1,13 +1,14 @@
 """The track stack's bumps in a streaming core, in Amaranth 0.5: raw D3 counts in, one pixel a
 beat, and each pixel's bump x out, the exact integers of the integer twin
 (``detection.track_stack_integer``, ``IntegerTrackStack.bumps``). The first half of the track
-stack in hardware: the tracks (sums along 64 velocities, the recurrence) are not built yet.
+stack in hardware; the tracks core (``hls/stack_tracks.py``) takes its x.
 
 With m = G + W, the core keeps for each pixel, at input frame t (counted from reset):
   samples  s = min(raw >> P, 2^M − 1) of frames t − 2m … t       (2m + 1 slots of M bits);
   bumps    b of frames t − m − 2H … t − m, as mini-floats         (2H + 1 slots of 8 bits);
   Σ b² over those bumps                                           (one word).
-One pixel at a time (about 120 clocks; a frame of 2,304 pixels is 4.1 M clocks at 100 MHz):
+One pixel at a time (at most ``worst_clocks_per_pixel``, 132 at the defaults: 304 k clocks a
+frame of 2,304 pixels, of 4.1 M at 100 MHz):
   READ   the 2m + 1 samples, newest first: c = t − m, B = 2W·s(c) − the 2W baseline samples;
   BUMP   b(c) = clip(B >> R, N bits), |b| rounded to Q significant bits (halves up), coded
          as sign, exponent E and the mantissa's Q − 1 low bits (E = 0: |b| = mantissa < 2^(Q−1);
@@ -21,7 +22,10 @@ One pixel at a time (about 120 clocks; a frame of 2,304 pixels is 4.1 M clocks a
 A pixel's output beat carries x(f) and m_x_valid once f ≥ m, the twin's first frame with a
 bump; earlier beats have m_x_valid 0 and x 0. Frame position comes from a pixel counter
 (``pixels`` per frame); s_tuser = 1 forces pixel 0. Memories are not cleared at reset: a
-pixel's first bump restarts its sum, and bumps older than the window are never read.
+pixel's first bump restarts its sum, and bumps older than the window are never read. Frames
+are meant whole: a pixel skipped (an early s_tuser) keeps stale slots, so its x are wrong
+until its windows refill, and a slot skipped in the first 2H + 1 frames after a reset leaves
+an offset in that pixel's sum of squares until the next reset.
 """
 
 from amaranth.hdl import Array, C, Cat, Module, Mux, Signal, signed, unsigned
@@ -256,8 +260,8 @@ class StackBumps(wiring.Component):
                 m.d.comb += [product.eq(centre * (2 * W)), around.eq(baseline)]
                 shifted = (product - around) >> self.R
                 top = 2 ** (N - 1)
-                m.d.sync += bump.eq(
-                    Mux(shifted >= top, top - 1, Mux(shifted < -top, -top, shifted[:N]))
+                m.d.sync += bump.eq(  # shifted is sign-extended where narrower than N
+                    Mux(shifted >= top, top - 1, Mux(shifted < -top, -top, shifted))
                 )
                 with m.If(frame >= first_bump):
                     m.next = "MAGNITUDE"
@@ -277,7 +281,7 @@ class StackBumps(wiring.Component):
             with m.State("CODE"):  # round the last bit off (halves up) and code the mini-float
                 big = value[Q]  # |b| had more than Q bits: e = shifts + 1 dropped
                 rounded = Signal(Q + 1)
-                exponent = Signal(range(N + 3))
+                exponent = Signal(EXPONENT_BITS)  # at most N − Q + 1, checked when built
                 m.d.comb += [
                     rounded.eq(Mux(big, (value[: Q + 1] + 1) >> 1, value[:Q])),
                     exponent.eq(
@@ -289,7 +293,7 @@ class StackBumps(wiring.Component):
                     ),
                     b_read.addr.eq(b_address),  # the bump that leaves the window
                 ]
-                mantissa = Mux(rounded[Q], 0, rounded[: Q - 1])
+                mantissa = Mux(rounded[Q], 0, rounded[: Q - 1])[: Q - 1]  # Q − 1 bits, 0 for Q 1
                 m.d.sync += new_code.eq(Cat(mantissa, exponent[:EXPONENT_BITS], bump < 0))
                 m.next = "FETCH"
 

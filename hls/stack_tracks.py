@@ -43,6 +43,8 @@ class StackTracks(wiring.Component):
         if offsets.ndim != 3 or offsets.shape[2] != 2 or min(offsets.shape[:2]) < 1:
             raise ValueError(f"offsets must be (velocities, K, 2) (got {offsets.shape})")
         velocities, frames = offsets.shape[:2]
+        if offsets[:, 0].any():
+            raise ValueError("every track starts at its own pixel: offsets[:, 0] must be 0")
         if not 1 <= side <= 48 or limit < 1 or recurrence < 1:
             raise ValueError(
                 f"side 1…48, limit ≥ 1 and recurrence ≥ 1 (got {side}, {limit}, {recurrence})"

@@ -11,9 +11,10 @@ G + W + D, with m_z_valid once every x its tracks read came from a whole window:
 Pixel mask: a ``pixels`` × 1-bit memory (initialised from ``mask``; 1 = excluded, as the
 twin's ``excluded``), read for each beat from the bumps core to the tracks core: an excluded
 pixel's x enters the tracks as 0 and its Z is not valid (nor its trigger bit). Written one
-pixel a clock through mask_we / mask_addr / mask_data at any time; a write takes effect for
-the beats handed on after it (write between frames for a clean switch). Reset does not touch
-it.
+pixel a clock through mask_we / mask_addr / mask_data; a write takes effect for the beats
+handed on from the second clock after it. The twin's scores follow only once the x already
+in the tracks' ring have gone: up to 2D + K − 1 frames after a change (31 at the defaults).
+Reset does not touch it.
 """
 
 from amaranth.hdl import Module, Mux, Signal, signed
@@ -65,6 +66,8 @@ class StackTrigger(wiring.Component):
     def for_stack(cls, stack, side: int = 48, mask=None) -> "StackTrigger":
         """The trigger computing ``stack``'s Z (an ``IntegerTrackStack``) on ``side`` ×
         ``side`` pixels; ``mask``: side² bools, flat, True where a pixel is excluded."""
+        if mask is not None and len(mask) != side * side:
+            raise ValueError(f"the mask needs {side * side} bits (got {len(mask)})")
         bumps, tracks = StackBumps.for_stack(stack, side * side), StackTracks.for_stack(stack, side)
         return cls(bumps, tracks, mask)
 

@@ -31,6 +31,14 @@ def stream_frames(
     sim = Simulator(core)
     sim.add_clock(1e-8)
     port = getattr(core, data)
+    shape = port.shape()
+    low, high = (
+        (-(2 ** (shape.width - 1)), 2 ** (shape.width - 1)) if shape.signed else (0, 2**shape.width)
+    )
+    if values.size and (values.min() < low or values.max() >= high):
+        raise ValueError(
+            f"values beyond {data}'s {shape.width} bits ({values.min()}…{values.max()})"
+        )
     watched = [getattr(core, name) for name in outputs] + [core.m_tuser]
 
     async def producer(ctx):

@@ -3,36 +3,18 @@
 pixels: every x equals the integer twin's (``IntegerTrackStack.bumps``) exactly, on skies that
 hold the nasty cases (samples clipped, b saturated both ways, rounding ties of the mini-float,
 x capped both ways, σ at its floor, raw counts of 0 and the largest), with the stream stalled
-at random on both sides."""
+at random on both sides; and at the edges of its settings."""
+
+import dataclasses
 
 import numpy as np
 import pytest
 
+from tests.stack_skies import SMALL, nasty_sky
 from uvhunt.detection.track_stack_integer import IntegerTrackStack, round_significant
 from uvhunt.hls.stack_bumps import StackBumps
 from uvhunt.quant.preprocess import MAX_RAW
 from uvhunt.sim.stack_stream import stream_bumps
-
-
-def nasty_sky(frames: int, pixels: int, stack: IntegerTrackStack, seed: int) -> np.ndarray:
-    """(frames, pixels) raw counts for ``stack``'s settings: noise with meteors, a flat pixel,
-    full swings, a step past the samples' clip, uniform counts and a lone spike and dip on a
-    flat pixel, each alone in its spread's window (x capped both ways)."""
-    brightest = 2**stack.history_bits << stack.history_shift  # raw counts that clip
-    spread, last = stack.spread, frames - stack.spread - 2 * stack.margin  # last: f's end
-    rng = np.random.default_rng(seed)
-    raw = rng.poisson(brightest // 8, (frames, pixels)).astype(np.int64)  # b: a few bits
-    for start in rng.integers(0, frames - 5, 6):  # meteors, bright and faint
-        raw[start : start + 4, 0] += rng.integers(500, 40_000) * np.array([1, 3, 2, 1])
-    raw[:, 1] = 2_000  # flat: b = 0, σ at its floor
-    raw[:, 2] = rng.choice([0, MAX_RAW], frames)  # full swings: b saturates both ways
-    raw[frames // 3 :, 3] = brightest * 3  # a step past the clip
-    raw[:, 4] = rng.integers(0, MAX_RAW + 1, frames)
-    height = 2 ** (stack.bump_bits - 2 + stack.bump_shift) // (2 * stack.width)  # b: 2^(N−2)
-    raw[:, 5] = height << stack.history_shift
-    raw[last - 2, 5] = 2 * height << stack.history_shift
-    raw[last - 4 - 2 * spread, 5] = 0
-    return raw[:, :pixels]
 
 
 def twin_on(stack: IntegerTrackStack, raw: np.ndarray):
@@ -45,20 +27,7 @@ def twin_on(stack: IntegerTrackStack, raw: np.ndarray):
 
 
 CASES = {
-    "small windows, narrow words": (
-        IntegerTrackStack(
-            gap=1,
-            width=2,
-            spread=3,
-            history_bits=10,
-            bump_shift=0,
-            bump_bits=8,
-            bump_significant_bits=3,
-            cap=2.0,
-        ),
-        6,
-        48,
-    ),
+    "small windows, narrow words": (SMALL, 6, 48),
     "the twin's defaults": (IntegerTrackStack(), 6, 2 * 16 + 81 + 90),
 }
 
@@ -140,3 +109,28 @@ def test_the_bumps_core_takes_at_most_its_worst_clocks_and_reaches_them():
     _, _, pace = stream_bumps(core, raw)
     first = 2 * stack.margin + stack.spread
     assert pace[first + 1 :].max() == core.worst_clocks_per_pixel
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"bump_bits": 4, "bump_significant_bits": 2},
+        {"bump_bits": 5, "bump_significant_bits": 1},
+        {"bump_bits": 6, "bump_significant_bits": 1},
+        {"history_bits": 6, "bump_bits": 16, "bump_significant_bits": 4},
+        {"history_bits": 8, "bump_bits": 24, "bump_significant_bits": 12},
+    ],
+    ids=["N 4", "N 5, Q 1", "N 6, Q 1", "N wider than B", "N 24"],
+)
+def test_the_bumps_core_equals_the_twin_at_the_edges_of_its_settings(settings):
+    """The narrowest bumps and mini-floats (a 1-bit mantissa), and bumps wider than B needs
+    (b sign-extended): x equals the twin's, negative ones among them."""
+    stack = dataclasses.replace(SMALL, **settings)
+    frames = 30
+    raw = nasty_sky(frames, 6, stack, seed=11)
+    x, _, _ = stream_bumps(StackBumps.for_stack(stack, 6), raw, stall_seed=2)
+    want = twin_on(stack, raw)[0]
+    start = 2 * stack.margin + stack.spread
+    compared = want[stack.margin : frames - stack.spread - stack.margin]
+    np.testing.assert_array_equal(x[start:], compared)
+    assert (compared < 0).any() and (compared > 0).any()
