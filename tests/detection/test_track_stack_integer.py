@@ -213,3 +213,18 @@ def test_bad_settings_are_refused(field, value):
 def test_a_movie_too_short_has_no_score(frames):
     z = SMALL.significance(_sky(frames, 6))
     assert z.shape == (frames, 48, 48) and z.dtype == np.int32 and (z == NO_SCORE).all()
+
+
+@pytest.mark.parametrize("scale", [1, 200])  # stacks on int16, and too wide for it
+def test_stacks_are_the_same_in_any_chunks(scale):
+    trigger = SMALL.validate()
+    x = np.random.default_rng(8).integers(-32, 33, (150, 48, 48)).astype(np.int32) * scale
+    x[40:60] = 32 * scale  # the widest stacks and differences
+    valid = slice(trigger.frames - 1 + trigger.recurrence, len(x) - trigger.recurrence)
+    exact = trigger.best_kept(x.astype(np.float64), len(x))  # float64: exact at these sizes
+    for chunk in (1, 7, 64, 150):
+        z = trigger.best_kept(x, chunk)
+        assert z.dtype == np.int32
+        np.testing.assert_array_equal(z[valid], exact[valid].astype(np.int32))
+        assert (z[: valid.start] == NO_SCORE).all() and (z[valid.stop :] == NO_SCORE).all()
+    assert np.abs(exact[valid]).max() >= trigger.frames * 32 * scale

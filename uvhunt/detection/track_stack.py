@@ -27,6 +27,9 @@ import numpy as np
 from uvhunt.detection.conventional import running_sum
 from uvhunt.euso.geometry import N_SIDE
 
+CHUNK_FRAMES = 128
+"""Track ends computed at a time by ``best_kept`` (their stacks' arrays stay in cache)."""
+
 
 def centred_window(frames: int, half: int) -> tuple[np.ndarray, np.ndarray]:
     """Each frame's window t − half … t + half cut to the movie's ``frames``: (low, high),
@@ -149,27 +152,40 @@ class TrackStackTrigger:
             z[:, excluded] = empty
         return z
 
-    def best_kept(self, x: np.ndarray) -> np.ndarray:
+    def best_kept(self, x: np.ndarray, chunk_frames: int = CHUNK_FRAMES) -> np.ndarray:
         """max over v of S_v(t) − max(S_v(t − D), S_v(t + D)) (D = 0: S_v(t)) for bumps ``x``
         (frames, 48, 48), in x's dtype and units, at each track's last frame t; frames where
-        a stack is incomplete hold x's dtype's lowest value (−inf for floats)."""
+        a stack is incomplete hold x's dtype's lowest value (−inf for floats). Computed
+        ``chunk_frames`` track ends at a time (the same values, in cache-sized pieces), on
+        int16 when x is integer and a stack fits in it."""
+        frames, k, d = len(x), self.frames, self.recurrence
+        lowest = -np.inf if np.issubdtype(x.dtype, np.floating) else np.iinfo(x.dtype).min
+        z = np.full(x.shape, lowest, x.dtype)
+        work = x
+        if np.issubdtype(x.dtype, np.integer) and 2 * k * int(np.abs(x).max(initial=0)) < 2**15:
+            work = x.astype(np.int16)  # every S_v and every difference of two fits
+        reach = k - 1 + d  # frames before a track's last frame that its Z reads
+        for start in range(reach, frames - d, chunk_frames):
+            stop = min(frames - d, start + chunk_frames)
+            z[start:stop] = self._best_kept_span(work[start - reach : stop + d])
+        return z
+
+    def _best_kept_span(self, x: np.ndarray) -> np.ndarray:
+        """``best_kept`` at the track ends K − 1 + D … len(x) − 1 − D of bumps ``x``, the
+        only ones whose stacks lie within it."""
         frames, k, d = len(x), self.frames, self.recurrence
         offsets = self.offsets()
         pad = int(np.abs(offsets).max())
         padded = np.zeros((frames, N_SIDE + 2 * pad, N_SIDE + 2 * pad), x.dtype)
         padded[:, pad : pad + N_SIDE, pad : pad + N_SIDE] = x
-        lowest = -np.inf if np.issubdtype(x.dtype, np.floating) else np.iinfo(x.dtype).min
-        z = np.full(x.shape, lowest, x.dtype)
         stack = np.empty((frames - k + 1, N_SIDE, N_SIDE), x.dtype)  # S_v(t) at t − k + 1
+        best = None
         for track in offsets:
             stack[:] = 0
             for back, (dr, dc) in enumerate(track):
                 rows = slice(pad - dr, pad - dr + N_SIDE)
                 cols = slice(pad - dc, pad - dc + N_SIDE)
                 stack += padded[k - 1 - back : frames - back, rows, cols]
-            if d:
-                kept = stack[d:-d] - np.maximum(stack[: -2 * d], stack[2 * d :])
-                np.maximum(z[k - 1 + d : frames - d], kept, out=z[k - 1 + d : frames - d])
-            else:
-                np.maximum(z[k - 1 :], stack, out=z[k - 1 :])
-        return z
+            kept = stack[d:-d] - np.maximum(stack[: -2 * d], stack[2 * d :]) if d else stack
+            best = kept.copy() if best is None else np.maximum(best, kept, out=best)
+        return best
