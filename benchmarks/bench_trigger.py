@@ -20,18 +20,19 @@ background and sky, since faint meteors are lost under bright skies first, and a
 a per-pixel trigger could see at all: each meteor's best single-pixel 5-frame sum in Poisson σ
 of everything else there, from the simulator's expected light (``euso.visibility``), with
 the visible ones caught split by speed (the slow ones look like the ground's drift). The
-track stack (``detection.track_stack``: bumps summed along straight tracks over several
-pixels; software only, the core does not compute it; by default its integer twin,
-``detection.track_stack_integer``, what a core would compute, ``--stack float`` for the float
-definition) is measured alone and ORed with the peak
-gate, its thresholds set on the training sessions (with the gate, the share of the false
-events left to the gate too), and on the ROC (alone, and ORed with the gate at the same share
-of each rate). Each
-session's dead and hot pixels are masked in both triggers, found (``euso.bad_pixels``) from its
-own first ``MASK_FRAMES`` frames, as a mask on board would be found from the data before.
+track stack trigger (``detection.track_stack``: bumps summed along straight tracks over
+several pixels; by default its integer twin, ``detection.track_stack_integer``, what
+``hls/stack_trigger.py`` computes, ``--stack float`` for the float definition) is measured
+alone and ORed with the peak gate at its thresholds stored in the export (set on the training
+sessions for the rate at 90 % confidence, ``detection.stack_operating_point``; for the float,
+set here the same way), and on the ROC (alone, and ORed with the gate at the same share of
+each rate). Each session's dead and hot pixels are masked in both triggers, found
+(``euso.bad_pixels``) from its own first frames, as a mask on board would be found from the
+data before.
 
-Floors: at most 10 false events per hour of data; at least 90% of the meteors brighter than
-+5 caught and at least 50% of those between +5 and +6; more meteors caught than the
+Floors, for the core's two bits, the network alone and the track stack ORed with the gate:
+at most 10 false events per hour of data; at least 90% of the meteors brighter than +5 caught
+and at least 50% of those between +5 and +6; more meteors caught than the
 conventional trigger at the same false-event rate; and (with --evaluation) the QAT MLP's mean
 window AUC at least the best baseline's.
 
@@ -40,7 +41,6 @@ runs/default/export] [--sessions 8] [--frames 8192] [--json]``. Exits 1 if a flo
 """
 
 import argparse
-import dataclasses
 import json
 import sys
 import tempfile
@@ -73,9 +73,14 @@ from uvhunt.detection.event_quality import (
 from uvhunt.detection.operating_point import core_thresholds, stored_threshold
 from uvhunt.detection.peak_gate import PeakGateTrigger
 from uvhunt.detection.scoring import NO_WINDOW, score_all
+from uvhunt.detection.stack_operating_point import (
+    excluded_pixels,
+    stack_beside_gate,
+    stack_candidates,
+    stack_operating_point,
+)
 from uvhunt.detection.track_stack import TrackStackTrigger
 from uvhunt.detection.track_stack_integer import IntegerTrackStack
-from uvhunt.euso.bad_pixels import find_mask
 from uvhunt.euso.readers import open_movie
 from uvhunt.euso.session import SessionSimulator
 from uvhunt.euso.session_set import session_configs, session_seed
@@ -87,8 +92,6 @@ from uvhunt.quant.preprocess import movie_raw_counts
 CANDIDATES = 200_000
 """Highest scores (network) and significances (conventional) kept per session for the
 threshold searches."""
-MASK_FRAMES = 1024
-"""Frames at the start of each session from which its dead and hot pixels are found (42 s)."""
 VISIBLE_SIGMA = 6.0
 """A meteor is visible to a per-pixel trigger when its best single-pixel 5-frame sum stands
 this many Poisson σ above everything else in those pixel-frames (``euso.visibility``): noise
@@ -100,10 +103,6 @@ for 10 frames or more: on one pixel they make the bump that drifting ground ligh
 CURVE_RATES = (10.0, 30.0, 100.0, 300.0, 1000.0)
 """False events per hour of the event-level ROC: both triggers' thresholds set on the fresh
 sessions themselves for each rate (the operating point uses the stored threshold)."""
-
-GATE_SHARES = (3.0, 5.0, 7.0)
-"""False events per hour left to the peak gate when it is ORed with the track stack (the
-stack gets the rest of the target); the share is chosen on the training sessions."""
 
 SKY = ("moonlight_per_gtu", "airglow_per_gtu", "cloud_cover")
 """The session conditions reported beside each session's figures."""
@@ -172,46 +171,13 @@ def _visibility_summary(rows: list[dict]) -> dict:
     }
 
 
-def _stack_beside_gate(stack_movies, gate_movies, share: float, rate: float, length, first):
-    """The peak gate's code for ``share`` false events per hour on its own, and the track
-    stack's threshold for ``rate`` in all with the gate beside it at that code (each movie's
-    candidates, truth and frames as ``threshold_for_false_rate`` takes them): (code,
-    threshold, the two ORed there)."""
-    code, _ = threshold_for_false_rate(gate_movies, share, length, first)
-    beside = [above(found, code) for found, _, _ in gate_movies]
-    threshold, figures = threshold_for_false_rate(stack_movies, rate, length, first, beside=beside)
-    return code, threshold, figures
-
-
-def _track_stack_point(stack_tuning, gate_tuning, target: float, length: int, first: int):
-    """The track stack's thresholds, set on the training sessions: alone, for ``target``
-    false events per hour; and ORed with the peak gate, the gate at each of
-    ``GATE_SHARES`` per hour and the stack for the total, keeping the share that catches the
-    most training meteors."""
-    threshold, trained = threshold_for_false_rate(stack_tuning, target, length, first)
-    point = {"alone": {"threshold": threshold, "training": trained}}
-    best = None
-    for share in GATE_SHARES:
-        code, threshold, trained = _stack_beside_gate(
-            stack_tuning, gate_tuning, share, target, length, first
-        )
-        if best is None or trained["meteors_caught"] > best["training"]["meteors_caught"]:
-            best = {
-                "gate_share": share,
-                "gate_code": int(code),
-                "threshold": threshold,
-                "training": trained,
-            }
-    point["with_gate"] = best
-    return point
-
-
 def _stack_figures(point: dict) -> dict:
     """A track-stack setting's thresholds and its figures on the training sessions."""
     return {
-        **{k: v for k, v in point.items() if k != "training"},
+        **{k: v for k, v in point.items() if k != "measured"},
         "training": {
-            k: point["training"][k] for k in ("false_events_per_hour", "meteors", "meteors_caught")
+            k: point["measured"][k]
+            for k in ("false_events", "false_events_per_hour", "meteors", "meteors_caught")
         },
     }
 
@@ -233,10 +199,10 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     stored = stored_threshold(args.export)
-    if stored is None or "peak_gate" not in stored:
+    if stored is None or "peak_gate" not in stored or "track_stack" not in stored:
         print(
-            f"{args.export}: no stored operating threshold (or none for the peak gate); "
-            "run `uvhunt run` (or `uvhunt run --from export`)",
+            f"{args.export}: no stored operating threshold (or none for the peak gate or the "
+            "track stack); run `uvhunt run` (or `uvhunt run --from export`)",
             file=sys.stderr,
         )
         return 2
@@ -249,18 +215,24 @@ def main() -> int:
         movie = open_movie(Path(path))
         raw = movie_raw_counts(movie)
         tuning.append((conventional_top(raw, first), movie.events, movie.frames))
-        excluded = find_mask(dataclasses.replace(movie, frames=MASK_FRAMES)).excluded
-        z = stack.significance(raw, excluded)
-        stack_tuning.append((top_detections(z, CANDIDATES, first), movie.events, movie.frames))
-        codes = gate.codes(raw, config.preprocessing)
-        codes[:, excluded] = NO_WINDOW
-        gate_tuning.append((top_detections(codes, CANDIDATES, first), movie.events, movie.frames))
-        print(f"training session {path}: conventional trigger, track stack scored", file=sys.stderr)
+        if args.stack == "float":  # the integer stack's thresholds are stored in the export
+            codes = gate.codes(raw, config.preprocessing)
+            found, gated = stack_candidates(
+                stack, raw, codes, excluded_pixels(movie), CANDIDATES, first
+            )
+            stack_tuning.append((found, movie.events, movie.frames))
+            gate_tuning.append((gated, movie.events, movie.frames))
+        print(f"training session {path}: scored", file=sys.stderr)
     target = stored["false_events_per_hour_target"]
     best, settings = tune_conventional(tuning, target, first)
     trigger = conventional_grid()[best]
     gate_threshold, gate_trained = stored["peak_gate"]["code"], stored["peak_gate"]["measured"]
-    stack_point = _track_stack_point(stack_tuning, gate_tuning, target, config.length, first)
+    if args.stack == "float":
+        stack_point = stack_operating_point(
+            stack, stack_tuning, gate_tuning, target, config.length, first
+        )
+    else:
+        stack_point = stored["track_stack"]
     core_score, core_code = core_thresholds(stored)  # the core's two bits, set together
     network, conventional, network_top, masked, gated, gate_top = [], [], [], [], [], []
     core_parts = []  # the core's two trigger bits together: m_trig or m_gate_trig
@@ -276,7 +248,7 @@ def main() -> int:
             write_session(simulator, path)
             seen = meteor_visibility(simulator)
             movie = open_movie(path)
-            excluded = find_mask(dataclasses.replace(movie, frames=MASK_FRAMES)).excluded
+            excluded = excluded_pixels(movie)
             scores = score_all(movie, golden, config.preprocessing, config.length)
             scores[:, excluded] = NO_WINDOW
             masked.append(int(excluded.sum()))
@@ -332,7 +304,9 @@ def main() -> int:
         _, g = threshold_for_false_rate(gate_top, rate, config.length, first)
         _, st = threshold_for_false_rate(stack_top, rate, config.length, first)
         share = rate * stack_point["with_gate"]["gate_share"] / target
-        _, _, sg = _stack_beside_gate(stack_top, gate_top, share, rate, config.length, first)
+        _, _, sg = stack_beside_gate(
+            stack_top, gate_top, share, rate, config.length, first, confidence=None
+        )
         curve.append(
             {
                 "false_events_per_hour": rate,
@@ -381,6 +355,8 @@ def main() -> int:
             "trigger": stack.to_dict(),
             "z_per_sigma": float(stack.threshold_from_sigma(1.0)),
             "latency_frames": stack.latency,
+            "confidence": stack_point["confidence"],
+            "thresholds": "stored in the export" if args.stack == "integer" else "set here",
             "alone": {**_stack_figures(stack_point["alone"]), **combined(stack_alone)},
             "with_gate": {**_stack_figures(stack_point["with_gate"]), **combined(stack_or_gate)},
         },
@@ -390,6 +366,7 @@ def main() -> int:
         "core_brighter_than_5": _caught_fraction(core, BRIGHT),
         "core_between_5_and_6": _caught_fraction(core, FAINT),
     }
+    stacked = result["track_stack"]["with_gate"]
     floors = {  # on the core's trigger as it flies (either bit), and on the network alone
         "core: false events per hour <= 10": core["false_events_per_hour"] <= 10,
         "core: meteors brighter than +5 caught >= 90%": result["core_brighter_than_5"] >= 0.9,
@@ -399,6 +376,12 @@ def main() -> int:
         "network: meteors +5…+6 caught >= 50%": result["between_5_and_6"] >= 0.5,
         "more meteors than the conventional trigger": net["meteors_caught"]
         > conv["meteors_caught"],
+        "track stack or gate: false events per hour <= 10": stacked["false_events_per_hour"] <= 10,
+        "track stack or gate: meteors brighter than +5 caught >= 90%": _caught_fraction(
+            stacked, BRIGHT
+        )
+        >= 0.9,
+        "track stack or gate: meteors +5…+6 caught >= 50%": _caught_fraction(stacked, FAINT) >= 0.5,
     }
     summary = args.evaluation / "summary.json"
     if summary.is_file():
@@ -464,8 +447,9 @@ def main() -> int:
         ts = result["track_stack"]
         per = ts["z_per_sigma"]
         print(
-            f"track stack ({ts['kind']}, software only; thresholds set on the training "
-            f"sessions): alone at Z > {ts['alone']['threshold']:g} "
+            f"track stack ({ts['kind']}; thresholds {ts['thresholds']}, set on the training "
+            f"sessions for the rate at {ts['confidence']:.0%} confidence): alone at Z > "
+            f"{ts['alone']['threshold']:g} "
             f"({ts['alone']['threshold'] / per:.2f} σ): {quality_sentence(ts['alone'])}; ORed "
             f"with the peak gate (code > {ts['with_gate']['gate_code']}, Z > "
             f"{ts['with_gate']['threshold']:g} ({ts['with_gate']['threshold'] / per:.2f} σ)): "

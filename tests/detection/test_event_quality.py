@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from uvhunt.console import quality_sentence
 from uvhunt.detection.conventional import ConventionalTrigger, running_sum
@@ -16,6 +17,7 @@ from uvhunt.detection.event_quality import (
     events_at,
     fast_outcome,
     outcome_of,
+    poisson_upper_limit,
     quality,
     threshold_for_false_rate,
     top_detections,
@@ -140,6 +142,29 @@ def test_the_threshold_search_finds_the_lowest_passing_score_when_the_count_is_m
         assert (
             threshold >= threshold_for_false_rate([(found, truth, frames)], allowed / hours, 4)[0]
         )
+    # at a confidence: the lowest score whose count's Poisson upper limit is within the rate
+    for allowed, confidence in ((3, 0.9), (37, 0.9), (37, 0.5), (150, 0.99)):
+        threshold, figures = threshold_for_false_rate(
+            [(found, truth, frames)], allowed / hours, 4, confidence=confidence
+        )
+        assert threshold == min(
+            t for t in score if poisson_upper_limit(false_events(t), confidence) <= allowed
+        )
+        assert poisson_upper_limit(figures["false_events"], confidence) <= allowed
+        assert figures["false_events"] < allowed  # the upper limit is above the count
+
+
+def test_poisson_upper_limits():
+    # the mean whose chance of giving at most k events is 1 - confidence
+    assert poisson_upper_limit(0, 0.9) == pytest.approx(-np.log(0.1))  # 2.303
+    assert poisson_upper_limit(1, 0.9) == pytest.approx(3.8897, abs=1e-4)
+    assert poisson_upper_limit(10, 0.5) == pytest.approx(10.668, abs=1e-3)
+    for k in (0, 3, 20):
+        mean = poisson_upper_limit(k, 0.9)
+        assert stats.poisson.cdf(k, mean) == pytest.approx(0.1)
+    for bad in (0.0, 1.0, 1.5):
+        with pytest.raises(ValueError, match="confidence"):
+            poisson_upper_limit(1, bad)
 
 
 def test_the_fast_outcome_equals_grouping_and_matching_event_by_event():

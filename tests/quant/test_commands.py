@@ -131,6 +131,15 @@ def test_export_checks_the_chain(model_folder, window_folder, tmp_path, capsys):
     assert core["gate_code"] == gate["code"] and isinstance(core["score"], int)
     assert core["measured"]["false_events_per_hour"] <= 10.0
     assert "operating threshold: score >" in out and "the trigger core (either bit" in out
+    # the track stack trigger's: the rate held at 90 % confidence, which 3 short sessions
+    # (0.03 h; 0.23 h needed with no false event) cannot, and the output says so
+    stack = operating["track_stack"]
+    assert stack["confidence"] == 0.9 and stack["hours"] < stack["hours_needed"]
+    for point in (stack["alone"], stack["with_gate"]):
+        assert isinstance(point["threshold"], int) and not point["measured"]["held"]
+        assert point["measured"]["upper_limit_per_hour"] > 10.0
+    assert isinstance(stack["with_gate"]["gate_code"], int)
+    assert "the track stack trigger (Z >" in out and "NOT held at 90% confidence" in out
     assert all(r["brevitas_mismatches"] == 0 == r["qonnx_mismatches"] for r in manifest["chain"])
     assert {r["vectors"] for r in manifest["chain"]} >= {
         "random",

@@ -11,6 +11,7 @@ put no light into any pixel (``EventRecord.in_view``) cannot be missed by a trig
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.stats import chi2
 
 from uvhunt.detection.events import (
     MATCH_PIXELS,
@@ -193,12 +194,22 @@ def _figures(hours: float, events: int, false: int, rows: list[dict], out_of_vie
     }
 
 
+def poisson_upper_limit(count: int, confidence: float) -> float:
+    """The upper limit at ``confidence`` (0…1) on the mean of a Poisson count of which
+    ``count`` was seen (events): the mean whose chance of giving at most ``count`` is
+    1 − ``confidence`` (2.30 for none seen at 0.9, 3.89 for one)."""
+    if not 0 < confidence < 1:
+        raise ValueError(f"a confidence is in (0, 1) (got {confidence})")
+    return float(chi2.ppf(confidence, 2 * (count + 1)) / 2)
+
+
 def threshold_for_false_rate(
     movies: list[tuple[Detections, list[EventRecord], int]],
     per_hour: float,
     length: int,
     first_frame: int = 0,
     beside: list[Detections] | None = None,
+    confidence: float | None = None,
 ) -> tuple[float, dict]:
     """The lowest of the detections' own scores that, as the threshold (a detection passes
     when its score is above it), leaves the movies' false events at most ``per_hour`` per
@@ -206,8 +217,9 @@ def threshold_for_false_rate(
     the threshold, up to grouping's small wiggles). ``movies``: each movie's detections above
     some floor (from ``first_frame`` on), truth and frame count; ``beside``: each movie's
     detections of another trigger, ORed with these whatever the threshold (``either``: the
-    trigger core's other bit at its own threshold). Returns (threshold, the combined quality
-    there)."""
+    trigger core's other bit at its own threshold); ``confidence``: if given, the rate must
+    hold at that confidence (``poisson_upper_limit`` of the false events counted, per hour),
+    not only as counted. Returns (threshold, the combined quality there)."""
     candidates = np.unique(np.concatenate([np.asarray(d.score, np.float64) for d, _, _ in movies]))
     if not candidates.size:
         raise ValueError("no detections to choose a threshold from")
@@ -221,6 +233,13 @@ def threshold_for_false_rate(
             parts.append(quality(fast_outcome(fired, truth, length), truth, frames, first_frame))
         return combined(parts)
 
+    def allowed(figures: dict) -> bool:
+        if confidence is None:
+            return figures["false_events_per_hour"] <= per_hour
+        return (
+            poisson_upper_limit(figures["false_events"], confidence) <= per_hour * figures["hours"]
+        )
+
     lo, hi = -1, len(candidates) - 1  # candidates[hi] passes (nothing is above it)
     best = measure(candidates[hi])
     # gallop down from the top, then bisect: the thresholds tried stay near the answer, where
@@ -228,7 +247,7 @@ def threshold_for_false_rate(
     step = 1
     while hi - step > lo:
         figures = measure(candidates[hi - step])
-        if figures["false_events_per_hour"] > per_hour:
+        if not allowed(figures):
             lo = hi - step
             break
         hi, best = hi - step, figures
@@ -236,7 +255,7 @@ def threshold_for_false_rate(
     while hi - lo > 1:
         mid = (lo + hi) // 2
         figures = measure(candidates[mid])
-        if figures["false_events_per_hour"] <= per_hour:
+        if allowed(figures):
             hi, best = mid, figures
         else:
             lo = mid

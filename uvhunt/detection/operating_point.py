@@ -13,6 +13,12 @@ from uvhunt._core.progress import ProgressFactory, no_progress
 from uvhunt.detection.event_quality import above, threshold_for_false_rate, top_detections
 from uvhunt.detection.peak_gate import PeakGateTrigger
 from uvhunt.detection.scoring import score_all
+from uvhunt.detection.stack_operating_point import (
+    excluded_pixels,
+    stack_candidates,
+    stack_operating_point,
+)
+from uvhunt.detection.track_stack_integer import IntegerTrackStack
 from uvhunt.euso.readers import open_movie
 from uvhunt.quant.config import ModelConfig
 from uvhunt.quant.golden import GoldenMLP
@@ -68,26 +74,32 @@ def operating_threshold(
     core's two thresholds set together for the rate (either bit fires: the gate's code as
     alone, the network's score raised until the two bits' events stay within the rate). Each
     alone may use the whole rate, so the core must not fly the two alone thresholds together.
-    Progress in frames (twice).
+    Under ``track_stack``, the track stack trigger's (the integer twin's Z, alone and beside
+    the gate, ``stack_operating_point``). Progress in frames (three times).
     Raises ValueError when a session has no truth."""
     movies = [open_movie(Path(s)) for s in sessions]
     for path, movie in zip(sessions, movies, strict=True):
         if movie.events is None:
             raise ValueError(f"{path} has no truth (events.csv): cannot count false events")
     first = config.length - 1
-    parts, gate_parts = [], []
+    parts, gate_parts, stack_parts, masked_gate_parts = [], [], [], []
     gate = PeakGateTrigger(config.length).validate()
-    frames = 2 * sum(m.frames for m in movies)
+    stack = IntegerTrackStack().validate()
+    frames = 3 * sum(m.frames for m in movies)
     with (progress or no_progress)(frames, "thresholds", "frame") as bar:
         for movie in movies:
+            truth = (movie.events, movie.frames)
             scores = score_all(movie, golden, config.preprocessing, config.length, bar.update)
-            parts.append(
-                (top_detections(scores, CANDIDATES_PER_SESSION, first), movie.events, movie.frames)
+            parts.append((top_detections(scores, CANDIDATES_PER_SESSION, first), *truth))
+            raw = movie_raw_counts(movie)
+            codes = gate.codes(raw, config.preprocessing)
+            gate_parts.append((top_detections(codes, CANDIDATES_PER_SESSION, first), *truth))
+            bar.update(movie.frames)
+            z, masked = stack_candidates(
+                stack, raw, codes, excluded_pixels(movie), CANDIDATES_PER_SESSION, first
             )
-            codes = gate.codes(movie_raw_counts(movie), config.preprocessing)
-            gate_parts.append(
-                (top_detections(codes, CANDIDATES_PER_SESSION, first), movie.events, movie.frames)
-            )
+            stack_parts.append((z, *truth))
+            masked_gate_parts.append((masked, *truth))
             bar.update(movie.frames)
     threshold, figures = threshold_for_false_rate(parts, per_hour, config.length, first)
     gate_code, gate_figures = threshold_for_false_rate(gate_parts, per_hour, config.length, first)
@@ -121,4 +133,7 @@ def operating_threshold(
             "network's score the lowest at which the two bits' events stay within it",
             "measured": core_figures,
         },
+        "track_stack": stack_operating_point(
+            stack, stack_parts, masked_gate_parts, per_hour, config.length, first
+        ),
     }

@@ -158,6 +158,27 @@ def _operating_line(o: dict) -> str:
             if "core" in o
             else ""
         )
+        + (
+            f"; the track stack trigger (Z > {o['track_stack']['alone']['threshold']} alone; "
+            f"with the gate, Z > {o['track_stack']['with_gate']['threshold']} or code > "
+            f"{o['track_stack']['with_gate']['gate_code']}; the rate held at "
+            f"{o['track_stack']['confidence']:.0%} confidence), there: "
+            f"{quality_sentence(o['track_stack']['with_gate']['measured'])}"
+            + _unheld(o["track_stack"])
+            if "track_stack" in o
+            else ""
+        )
+    )
+
+
+def _unheld(stack: dict) -> str:
+    """What the track stack's thresholds do not hold, if anything."""
+    if stack["with_gate"]["measured"]["held"] and stack["alone"]["measured"]["held"]:
+        return ""
+    return (
+        f" (NOT held at {stack['confidence']:.0%} confidence: "
+        f"{stack['hours']:.2f} h of sessions, at least {stack['hours_needed']:.2f} h needed "
+        "with no false event; give longer sessions)"
     )
 
 

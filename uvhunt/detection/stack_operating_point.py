@@ -1,0 +1,138 @@
+"""The track stack trigger's operating thresholds (``hls/stack_trigger.py``'s threshold input),
+set on sessions with truth as the network's and the peak gate's are (``operating_point``) and
+stored in the export manifest beside them: the integer twin's Z alone, and Z beside the peak
+gate's code (the gate given a share of the rate, the stack the rest; either fires). Each
+session's dead and hot pixels are masked, as on board, found from its first ``MASK_FRAMES``
+frames (``euso.bad_pixels``).
+
+The stack's false events are counted at a confidence: the rate must hold at ``CONFIDENCE``
+(the Poisson upper limit of the count, ``event_quality.poisson_upper_limit``), not only as
+counted. The stack's tail is steep (its false-event rate falls about 1.5 times a step of Z)
+and the run's nine training sessions are short (0.41 h: 4 false events make 10 per hour), so a
+threshold set as counted lands a step or two low: at Z > 106 the training sessions counted 7.2
+per hour and eight fresh sessions raised 28. At 90 % the stack alone takes Z > 108 (one
+training false event; 8.1 per hour on the fresh sessions).
+"""
+
+import dataclasses
+
+import numpy as np
+
+from uvhunt.detection.event_quality import (
+    above,
+    poisson_upper_limit,
+    threshold_for_false_rate,
+    top_detections,
+)
+from uvhunt.detection.events import Detections
+from uvhunt.detection.scoring import NO_WINDOW
+from uvhunt.detection.track_stack import TrackStackTrigger
+from uvhunt.detection.track_stack_integer import IntegerTrackStack
+from uvhunt.euso.bad_pixels import find_mask
+from uvhunt.euso.readers import Movie
+
+MASK_FRAMES = 1024
+"""Frames at the start of each session from which its dead and hot pixels are found (42 s)."""
+CONFIDENCE = 0.9
+"""The confidence at which the stored rate must hold on the sessions it is set on."""
+GATE_SHARES = (3.0, 5.0, 7.0)
+"""False events per hour left to the peak gate beside the stack (the stack gets the rest of
+the rate); the share that catches the most meteors on the sessions is kept."""
+
+Candidates = tuple[Detections, list, int]
+"""A movie's highest scores (``top_detections``), its truth and its frames, as
+``threshold_for_false_rate`` takes them."""
+
+
+def excluded_pixels(movie: Movie) -> np.ndarray:
+    """The (48, 48) bool mask of a movie's dead and hot pixels, found from its first
+    ``MASK_FRAMES`` frames."""
+    return find_mask(dataclasses.replace(movie, frames=min(movie.frames, MASK_FRAMES))).excluded
+
+
+def stack_candidates(
+    stack: TrackStackTrigger,
+    raw: np.ndarray,
+    codes: np.ndarray,
+    excluded: np.ndarray,
+    count: int,
+    first: int,
+) -> tuple[Detections, Detections]:
+    """The ``count`` highest Z of the ``stack`` on a movie of raw D3 counts (frames, 48, 48),
+    and the highest of its peak-gate ``codes`` (not changed), the ``excluded`` pixels masked in
+    both, from frame ``first`` on."""
+    z = stack.significance(raw, excluded)
+    masked = np.where(excluded[None], NO_WINDOW, codes)
+    return top_detections(z, count, first), top_detections(masked, count, first)
+
+
+def stack_beside_gate(
+    stack_movies: list[Candidates],
+    gate_movies: list[Candidates],
+    share: float,
+    rate: float,
+    length: int,
+    first: int,
+    confidence: float | None = CONFIDENCE,
+) -> tuple[int, float, dict]:
+    """The peak gate's code for ``share`` false events per hour on its own (as counted), and
+    the stack's threshold for ``rate`` in all with the gate beside it at that code, at
+    ``confidence``: (code, threshold, the two ORed there)."""
+    code, _ = threshold_for_false_rate(gate_movies, share, length, first)
+    beside = [above(found, code) for found, _, _ in gate_movies]
+    threshold, figures = threshold_for_false_rate(
+        stack_movies, rate, length, first, beside=beside, confidence=confidence
+    )
+    return int(code), threshold, figures
+
+
+def stack_operating_point(
+    stack: TrackStackTrigger,
+    stack_movies: list[Candidates],
+    gate_movies: list[Candidates],
+    rate: float,
+    length: int,
+    first: int,
+    confidence: float = CONFIDENCE,
+) -> dict:
+    """The stack's thresholds for at most ``rate`` false events per hour at ``confidence``
+    over the movies: alone, and beside the peak gate at the share of ``GATE_SHARES`` that
+    catches the most meteors; with the figures measured there (``upper_limit_per_hour``:
+    the rate at that confidence; ``held``: within ``rate``). Sessions shorter than
+    ``hours_needed`` cannot hold the rate even with no false event: the search then ends at
+    the highest score (nothing fires there) and ``held`` is false. An integer stack's
+    thresholds are integers (Z, 2^−F σ)."""
+    number = int if isinstance(stack, IntegerTrackStack) else float
+
+    def measured(figures: dict) -> dict:
+        limit = poisson_upper_limit(figures["false_events"], confidence) / figures["hours"]
+        return {**figures, "upper_limit_per_hour": limit, "held": limit <= rate}
+
+    threshold, alone = threshold_for_false_rate(
+        stack_movies, rate, length, first, confidence=confidence
+    )
+    best = None
+    for share in GATE_SHARES:
+        code, shared, figures = stack_beside_gate(
+            stack_movies, gate_movies, share, rate, length, first, confidence
+        )
+        if best is None or figures["meteors_caught"] > best["measured"]["meteors_caught"]:
+            best = {
+                "threshold": number(shared),
+                "gate_code": code,
+                "gate_share": share,
+                "measured": measured(figures),
+            }
+    return {
+        "trigger": stack.to_dict(),
+        "false_events_per_hour_target": rate,
+        "confidence": confidence,
+        "hours": alone["hours"],
+        "hours_needed": poisson_upper_limit(0, confidence) / rate,
+        "mask_frames": MASK_FRAMES,
+        "rule": "a pixel-frame triggers when its Z is above the threshold (alone), or when its "
+        "Z is above the shared threshold or its peak-gate code above the gate code (with the "
+        "gate); each session's dead and hot pixels masked, found from its first frames",
+        "alone": {"threshold": number(threshold), "measured": measured(alone)},
+        "with_gate": best,
+    }
