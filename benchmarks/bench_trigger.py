@@ -236,7 +236,7 @@ def main() -> int:
     core_score, core_code = core_thresholds(stored)  # the core's two bits, set together
     network, conventional, network_top, masked, gated, gate_top = [], [], [], [], [], []
     core_parts = []  # the core's two trigger bits together: m_trig or m_gate_trig
-    stack_top, stack_alone, stack_or_gate = [], [], []  # the track stack (software only)
+    stack_top, stack_alone, stack_or_gate = [], [], []  # the track stack trigger
     by_session = []  # the core's figures and each session's sky
     visibility = []  # each meteor's visibility and whether the core caught it
     start = time.perf_counter()
