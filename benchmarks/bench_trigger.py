@@ -199,17 +199,26 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     stored = stored_threshold(args.export)
-    if stored is None or "peak_gate" not in stored or "track_stack" not in stored:
+    stack = (IntegerTrackStack if args.stack == "integer" else TrackStackTrigger)().validate()
+    needed = ("peak_gate", "track_stack") if args.stack == "integer" else ("peak_gate",)
+    if stored is None or any(k not in stored for k in needed):
         print(
             f"{args.export}: no stored operating threshold (or none for the peak gate or the "
             "track stack); run `uvhunt run` (or `uvhunt run --from export`)",
             file=sys.stderr,
         )
         return 2
+    if args.stack == "integer" and stored["track_stack"]["trigger"] != stack.to_dict():
+        print(
+            f"{args.export}: its track stack thresholds were set for other settings "
+            f"({stored['track_stack']['trigger']}) than the stack measured here "
+            f"({stack.to_dict()}); run `uvhunt run --from export`",
+            file=sys.stderr,
+        )
+        return 2
     golden, config = read_export(args.export)
     first = first_scored_frame(config.length)
     gate = PeakGateTrigger(config.length).validate()
-    stack = (IntegerTrackStack if args.stack == "integer" else TrackStackTrigger)().validate()
     tuning, stack_tuning, gate_tuning = [], [], []
     for path in stored["sessions"]:
         movie = open_movie(Path(path))

@@ -69,3 +69,44 @@ def test_the_stored_thresholds_hold_the_rate_at_the_confidence():
     assert shared["measured"]["meteors_caught"] == max(caught.values())
     assert len(set(caught.values())) > 1  # the share matters here
     assert point["hours"] == hours > point["hours_needed"]
+
+
+def test_a_gate_share_that_breaks_the_rate_is_not_kept_for_its_meteors():
+    """0.415 h hold 10 false events per hour at 90 % with at most one false event. A gate
+    share of 5 or 7 per hour, set as counted, already spends two: the gate then catches more
+    meteors than the stack could beside a share of 3, but the rate is not held there."""
+    frames = 36_500  # 0.415 h
+    gate_kinds = ["false", "false"] + ["meteor"] * 5 + ["false"] * 5  # by falling score
+    stack_kinds = ["meteor"] * 2 + ["false"] * 5
+    gate = Detections(
+        np.arange(len(gate_kinds)) * 1_000 + 10,
+        np.full(len(gate_kinds), 5),
+        np.full(len(gate_kinds), 5),
+        np.arange(len(gate_kinds))[::-1],
+    )
+    stack = Detections(
+        np.arange(len(stack_kinds)) * 1_000 + 500,
+        np.full(len(stack_kinds), 30),
+        np.full(len(stack_kinds), 30),
+        np.arange(len(stack_kinds))[::-1],
+    )
+    truth = [
+        EventRecord(i, "meteor", f - 2, f, r, c, r, c, magnitude=4.5)
+        for i, (f, r, c) in enumerate(
+            [(int(gate.frame[j]), 5.0, 5.0) for j, k in enumerate(gate_kinds) if k == "meteor"]
+            + [
+                (int(stack.frame[j]), 30.0, 30.0)
+                for j, k in enumerate(stack_kinds)
+                if k == "meteor"
+            ]
+        )
+    ]
+    point = stack_operating_point(
+        IntegerTrackStack(), [(stack, truth, frames)], [(gate, truth, frames)], 10.0, 4, 0
+    )
+    assert point["hours"] > point["hours_needed"]
+    unheld = stack_beside_gate([(stack, truth, frames)], [(gate, truth, frames)], 5.0, 10.0, 4, 0)
+    assert unheld[2]["false_events"] == 2 and unheld[2]["meteors_caught"] == 5
+    shared = point["with_gate"]
+    assert shared["gate_share"] == 3.0 and shared["measured"]["held"]
+    assert shared["measured"]["false_events"] == 1 and shared["measured"]["meteors_caught"] == 2

@@ -4,6 +4,7 @@ rounded to its significant bits, x capped both ways, clipped samples, negative b
 pixel, raw counts of 0 and 2^22); with all of b's bits, x follows the float stack within half a
 step and the root's floor; excluded pixels and short movies have no score."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -215,16 +216,19 @@ def test_a_movie_too_short_has_no_score(frames):
     assert z.shape == (frames, 48, 48) and z.dtype == np.int32 and (z == NO_SCORE).all()
 
 
-@pytest.mark.parametrize("scale", [1, 200])  # stacks on int16, and too wide for it
+@pytest.mark.parametrize("scale", [1, 150, 200])  # int16; a stack fits, a difference not; int32
 def test_stacks_are_the_same_in_any_chunks(scale):
-    trigger = SMALL.validate()
+    trigger = dataclasses.replace(SMALL, recurrence=SMALL.frames).validate()  # D = K
+    k, d = trigger.frames, trigger.recurrence
     x = np.random.default_rng(8).integers(-32, 33, (150, 48, 48)).astype(np.int32) * scale
-    x[40:60] = 32 * scale  # the widest stacks and differences
-    valid = slice(trigger.frames - 1 + trigger.recurrence, len(x) - trigger.recurrence)
+    x[60 : 60 + k] = 32 * scale  # a stack of K · 32 …
+    x[60 - d : 60 - d + k] = -32 * scale  # … with −K · 32 D frames before and after it
+    x[60 + d : 60 + d + k] = -32 * scale
+    valid = slice(k - 1 + d, len(x) - d)
     exact = trigger.best_kept(x.astype(np.float64), len(x))  # float64: exact at these sizes
     for chunk in (1, 7, 64, 150):
         z = trigger.best_kept(x, chunk)
         assert z.dtype == np.int32
         np.testing.assert_array_equal(z[valid], exact[valid].astype(np.int32))
         assert (z[: valid.start] == NO_SCORE).all() and (z[valid.stop :] == NO_SCORE).all()
-    assert np.abs(exact[valid]).max() >= trigger.frames * 32 * scale
+    assert np.abs(exact[valid]).max() == 2 * k * 32 * scale  # the widest difference

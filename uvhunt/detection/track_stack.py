@@ -157,12 +157,13 @@ class TrackStackTrigger:
         (frames, 48, 48), in x's dtype and units, at each track's last frame t; frames where
         a stack is incomplete hold x's dtype's lowest value (−inf for floats). Computed
         ``chunk_frames`` track ends at a time (the same values, in cache-sized pieces), on
-        int16 when x is integer and a stack fits in it."""
+        int16 when x is integer and the difference of two stacks fits in it."""
         frames, k, d = len(x), self.frames, self.recurrence
         lowest = -np.inf if np.issubdtype(x.dtype, np.floating) else np.iinfo(x.dtype).min
         z = np.full(x.shape, lowest, x.dtype)
         work = x
-        if np.issubdtype(x.dtype, np.integer) and 2 * k * int(np.abs(x).max(initial=0)) < 2**15:
+        widest = max(-int(x.min(initial=0)), int(x.max(initial=0)))  # no abs: x may hold INT_MIN
+        if np.issubdtype(x.dtype, np.integer) and 2 * k * widest < 2**15:
             work = x.astype(np.int16)  # every S_v and every difference of two fits
         reach = k - 1 + d  # frames before a track's last frame that its Z reads
         for start in range(reach, frames - d, chunk_frames):

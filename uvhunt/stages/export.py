@@ -161,7 +161,7 @@ def _operating_line(o: dict) -> str:
         + (
             f"; the track stack trigger (Z > {o['track_stack']['alone']['threshold']} alone; "
             f"with the gate, Z > {o['track_stack']['with_gate']['threshold']} or code > "
-            f"{o['track_stack']['with_gate']['gate_code']}; the rate held at "
+            f"{o['track_stack']['with_gate']['gate_code']}; set for the rate at "
             f"{o['track_stack']['confidence']:.0%} confidence), there: "
             f"{quality_sentence(o['track_stack']['with_gate']['measured'])}"
             + _unheld(o["track_stack"])
@@ -172,14 +172,22 @@ def _operating_line(o: dict) -> str:
 
 
 def _unheld(stack: dict) -> str:
-    """What the track stack's thresholds do not hold, if anything."""
-    if stack["with_gate"]["measured"]["held"] and stack["alone"]["measured"]["held"]:
+    """Which of the track stack's thresholds do not hold the rate at the confidence, and
+    why, if any."""
+    unheld = [k for k in ("alone", "with_gate") if not stack[k]["measured"]["held"]]
+    if not unheld:
         return ""
-    return (
-        f" (NOT held at {stack['confidence']:.0%} confidence: "
-        f"{stack['hours']:.2f} h of sessions, at least {stack['hours_needed']:.2f} h needed "
-        "with no false event; give longer sessions)"
-    )
+    if stack["hours"] < stack["hours_needed"]:
+        why = (
+            f"{stack['hours']:.2f} h of sessions, at least {stack['hours_needed']:.2f} h needed "
+            "with no false event; give longer sessions"
+        )
+    else:
+        why = "; ".join(
+            f"{k}: up to {stack[k]['measured']['upper_limit_per_hour']:.1f} per hour"
+            for k in unheld
+        )
+    return f" (NOT held at {stack['confidence']:.0%} confidence: {why})"
 
 
 STAGE = Stage(
