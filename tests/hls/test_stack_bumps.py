@@ -23,7 +23,8 @@ def twin_on(stack: IntegerTrackStack, raw: np.ndarray):
     movie[:, 0, : raw.shape[1]] = raw
     saturated, b, sigma = stack.parts(movie)
     cut = slice(0, raw.shape[1])
-    return stack.bumps(movie)[:, 0, cut], saturated[:, 0, cut], b[:, 0, cut], sigma[:, 0, cut]
+    x = stack.quotients(movie.shape, b, sigma)
+    return x[:, 0, cut], saturated[:, 0, cut], b[:, 0, cut], sigma[:, 0, cut]
 
 
 CASES = {

@@ -137,8 +137,14 @@ class IntegerTrackStack(TrackStackTrigger):
     def bumps(self, raw: np.ndarray) -> np.ndarray:
         """x (int32, 2^−F σ, clipped) for a movie (frames, 48, 48) of raw D3 counts; 0 in the
         ``margin`` frames at either end."""
-        x = np.zeros(np.shape(raw), np.int32)
         _, b, sigma = self.parts(raw)
+        return self.quotients(np.shape(raw), b, sigma)
+
+    def quotients(self, shape: tuple, b: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+        """x (int32, 2^−F σ, clipped) of a movie of ``shape`` (frames, 48, 48) from its
+        rounded bumps ``b`` and spreads ``sigma`` (``parts``); 0 in the ``margin`` frames at
+        either end."""
+        x = np.zeros(shape, np.int32)
         if len(b):
             x[self.margin : self.margin + len(b)] = np.clip(
                 rounded_quotient(b, sigma, self.fraction_bits), -self.limit, self.limit
