@@ -138,6 +138,13 @@ def test_run_chains_the_stages_into_one_folder(tmp_path, capsys, monkeypatch):
     html = (tmp_path / "run" / "report" / "report.html").read_text()
     assert "data:image/png;base64," in html and 'src="http' not in html  # self-contained
     assert (tmp_path / "run" / "detect" / "scores.npy").is_file()
+    # the run's scan runs the track stack trigger too, at the thresholds its export stored
+    stack = json.loads((tmp_path / "run" / "detect" / "detect.json").read_text())["stack"]
+    stored = export["operating_threshold"]["track_stack"]["with_gate"]
+    assert (stack["threshold"], stack["gate_code"]) == (stored["threshold"], stored["gate_code"])
+    assert (tmp_path / "run" / "detect" / "stack_events.csv").is_file()
+    report = (tmp_path / "run" / "report" / "report.md").read_text()
+    assert "The track stack trigger ORed with the peak gate" in report
     # A second run reuses every stage; --from reruns from a stage on.
     code, out, _ = run_cli(capsys, "run", "--out", "run", *small)
     assert code == 0 and "stages: simulate cached" in out and " ran" not in out

@@ -17,7 +17,9 @@ from uvhunt._core.cluster import DEFAULT_WORKERS, dask_client, describe, run_tas
 from uvhunt._core.errors import UvhuntError
 from uvhunt._core.progress import ProgressFactory
 from uvhunt.detection.conventional import ConventionalTrigger
+from uvhunt.detection.operating_point import stored_threshold
 from uvhunt.detection.scan import scan_movie
+from uvhunt.detection.stack_scan import stored_stack
 from uvhunt.euso.bad_pixels import find_mask
 from uvhunt.euso.pixel_mask import PixelMask
 from uvhunt.euso.readers import SUFFIXES, open_movie
@@ -78,6 +80,8 @@ class ScanTask:
     """Find each movie's own dead and hot pixels instead."""
     conventional: bool = False
     """Movies with truth: also the conventional trigger at the network's false-event rate."""
+    stack: bool = False
+    """Also the track stack trigger ORed with the peak gate at the stored thresholds."""
 
     def __call__(self) -> dict:
         movie = open_movie(Path(self.movie), self.units)
@@ -93,6 +97,7 @@ class ScanTask:
             conventional=ConventionalTrigger() if self.conventional else None,
             mask=mask,
             threads=1,
+            stack=self.stack,
         )
         rows = json.loads((Path(self.out) / "events.json").read_text())
         start = movie.timestamps[0] if movie.timestamps is not None else None
@@ -120,6 +125,7 @@ def scan_archive(
     mask: PixelMask | None = None,
     auto_mask: bool = False,
     conventional: bool = False,
+    stack: bool = False,
     workers: int = DEFAULT_WORKERS,
     scheduler: str | None = None,
     skip_bad: bool = False,
@@ -128,10 +134,14 @@ def scan_archive(
     """Scan every movie of ``source`` into ``out`` (replaced): ``files/NNNN_<name>/`` as
     ``uvhunt detect`` writes for one movie, ``events.csv`` and ``events.json`` with every
     event and its movie and time, ``logs/`` with the cluster's logs and ``archive.json``.
-    A movie that fails stops the scan (nothing is written) unless ``skip_bad``: then it is
-    listed under ``skipped`` with its error. Progress in movies."""
+    With ``stack``, each movie's folder also holds the track stack trigger's events
+    (``stack_events.csv``; the merged table is the network's). A movie that fails stops the
+    scan (nothing is written) unless ``skip_bad``: then it is listed under ``skipped`` with its
+    error. Progress in movies."""
     movies = find_movies(source)
     check_output(out, [export, *movies])
+    if stack:  # before any task: every movie would fail on the same export
+        stored_stack(stored_threshold(Path(export)), Path(export))
     start = time.perf_counter()
     with atomic_dir(out) as tmp:
         files = tmp / "files"
@@ -148,6 +158,7 @@ def scan_archive(
                 mask,
                 auto_mask,
                 conventional,
+                stack,
             )
             for i, m in enumerate(movies)
         ]

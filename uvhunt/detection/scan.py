@@ -6,6 +6,7 @@ never trigger: they give no detections and their windows are left out of the thr
 fraction."""
 
 import csv
+import dataclasses
 import json
 import math
 import time
@@ -26,9 +27,13 @@ from uvhunt.detection.event_quality import (
 )
 from uvhunt.detection.events import Detections, group, match_truth
 from uvhunt.detection.operating_point import stored_threshold
+from uvhunt.detection.peak_gate import PeakGateTrigger
 from uvhunt.detection.plots import plot_event
 from uvhunt.detection.scoring import NO_WINDOW, score_movie
 from uvhunt.detection.scoring import WORKERS as SCORING_THREADS
+from uvhunt.detection.stack_operating_point import MASK_FRAMES, excluded_pixels
+from uvhunt.detection.stack_scan import stack_or_gate, stored_stack
+from uvhunt.detection.track_stack_integer import IntegerTrackStack
 from uvhunt.euso.npy_writer import GrowingNpy
 from uvhunt.euso.pixel_mask import PixelMask, no_mask, write_mask
 from uvhunt.euso.readers import open_movie, row_reader
@@ -58,16 +63,20 @@ def scan_movie(
     conventional: ConventionalTrigger | None = None,
     mask: PixelMask | None = None,
     threads: int = SCORING_THREADS,
+    stack: bool = False,
 ) -> dict:
     """Scan ``movie_path`` into the folder ``out`` (replaced) at the export's stored operating
-        threshold, or ``threshold`` (a fixed logit), or the score exceeded by a fraction ``fpr``
-        of the windows (an export without a stored threshold: ``DEFAULT_FPR``). Progress in
-        frames. With truth in the movie: false events per hour and meteors caught by magnitude,
-        and with ``conventional``, that trigger's figures at the same false-event rate. The pixels
-        of ``mask`` never trigger (in either trigger); their scores are still written. ``threads``
-    score each block's pixels."""
+    threshold, or ``threshold`` (a fixed logit), or the score exceeded by a fraction ``fpr``
+    of the windows (an export without a stored threshold: ``DEFAULT_FPR``). Progress in
+    frames. With truth in the movie: false events per hour and meteors caught by magnitude,
+    and with ``conventional``, that trigger's figures at the same false-event rate. With
+    ``stack``, the track stack trigger ORed with the peak gate at the export's stored
+    thresholds too (``stack_scan``): its events and figures. The pixels of ``mask`` never
+    trigger (in any trigger); their scores are still written. ``threads`` score each
+    block's pixels."""
     check_output(out, [movie_path, export])
     stored = stored_threshold(Path(export))
+    flown_stack = stored_stack(stored, Path(export)) if stack else None
     if threshold is not None:
         source = "fixed logit (--threshold), not the stored operating threshold"
     elif fpr is not None:
@@ -126,7 +135,7 @@ def scan_movie(
         events = group(found, golden.output_exponent, config.length)
         if movie.events is not None:
             events = match_truth(events, movie.events, config.length)
-        _write_events(tmp, events)
+        _write_events(tmp, "events", [e.to_dict() for e in events])
         (tmp / "events").mkdir()
         for event in events[:pictures]:
             plot_event(movie, event, config.length, tmp / "events" / f"event_{event.id:04d}.png")
@@ -161,6 +170,9 @@ def scan_movie(
             if conventional is None or movie.events is None
             else _conventional(movie, events, config.length, conventional, excluded),
             "mask": None if mask is None else {**mask.describe(), "file": "mask.npy"},
+            "stack": None
+            if flown_stack is None
+            else _stack(movie, config, *flown_stack, mask, tmp, progress or no_progress),
             "seconds": {
                 "scoring": round(scored, 1),
                 "total": round(time.perf_counter() - start, 1),
@@ -198,11 +210,11 @@ def _collect(scores_path: Path, level: int, excluded: np.ndarray) -> Detections:
     )
 
 
-def _write_events(folder: Path, events) -> None:
-    rows = [e.to_dict() for e in events]
-    (folder / "events.json").write_text(json.dumps(rows, indent=1))
+def _write_events(folder: Path, name: str, rows: list[dict]) -> None:
+    """``rows`` (one dict per event) as ``name``.json and ``name``.csv in ``folder``."""
+    (folder / f"{name}.json").write_text(json.dumps(rows, indent=1))
     fields = list(rows[0]) if rows else ["id"]
-    with open(folder / "events.csv", "w", newline="") as f:
+    with open(folder / f"{name}.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
@@ -230,6 +242,64 @@ def _conventional(
         "threshold_sigma": threshold,
         "network": network,
         "conventional": figures,
+    }
+
+
+def _stack(
+    movie,
+    config,
+    track_stack: IntegerTrackStack,
+    with_gate: dict,
+    mask: PixelMask | None,
+    folder: Path,
+    progress: ProgressFactory,
+) -> dict:
+    """The track stack trigger ORed with the peak gate at its stored thresholds: its events
+    (``stack_events.csv`` and ``.json`` in ``folder``: the network's columns but the peak
+    logit, in time order) and, with truth, its figures from the network's first frame. Without
+    a ``mask``, the dead and hot pixels found in the movie's first frames are excluded, as on
+    the sessions its thresholds were set on."""
+    first = config.length - 1
+    if mask is None:
+        excluded = excluded_pixels(movie)
+        source = (
+            f"the dead and hot pixels found in the movie's first {MASK_FRAMES} frames, as on "
+            "the sessions its thresholds were set on"
+        )
+    else:
+        excluded, source = mask.excluded, "the mask given (--mask)"
+    with progress(movie.frames, "stack", "frame") as bar:
+        fired = stack_or_gate(
+            movie,
+            track_stack,
+            PeakGateTrigger(config.length),
+            config.preprocessing,
+            with_gate,
+            excluded,
+            first,
+            bar.update,
+        )
+    events = sorted(group(fired, 0, config.length), key=lambda e: (e.first_frame, e.id))
+    events = [dataclasses.replace(e, id=i + 1) for i, e in enumerate(events)]
+    if movie.events is not None:
+        events = match_truth(events, movie.events, config.length)
+    rows = [{k: v for k, v in e.to_dict().items() if k != "peak_logit"} for e in events]
+    _write_events(folder, "stack_events", rows)
+    return {
+        "trigger": track_stack.to_dict(),
+        "threshold": with_gate["threshold"],
+        "gate_code": with_gate["gate_code"],
+        "rule": "a pixel-frame fires when the track stack's Z is above the threshold or its "
+        "peak-gate code above the gate code (the export's stored thresholds, "
+        "operating_threshold.track_stack.with_gate)",
+        "excluded_pixels": int(excluded.sum()),
+        "mask": source,
+        "first_frame": first,
+        "events": len(events),
+        "quality": None
+        if movie.events is None
+        else quality(outcome_of(events), movie.events, movie.frames, first),
+        "files": ["stack_events.csv", "stack_events.json"],
     }
 
 

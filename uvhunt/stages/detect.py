@@ -49,6 +49,13 @@ def add_options(p) -> None:
         "running background) at the network's false-event rate, and compare",
     )
     p.add_argument(
+        "--stack",
+        action="store_true",
+        help="also run the track stack trigger ORed with the peak gate (hls/stack_trigger.py "
+        "and the trigger core's gate bit) at the export's stored thresholds: its events in "
+        "stack_events.csv, and with truth its false events per hour and meteors caught",
+    )
+    p.add_argument(
         "--mask",
         default=None,
         metavar="FILE|auto",
@@ -90,6 +97,7 @@ def run(args, progress) -> dict:
             None if args.mask in (None, "auto") else read_mask(Path(args.mask)),
             args.mask == "auto",
             args.conventional,
+            args.stack,
             args.workers,
             args.scheduler,
             args.skip_bad,
@@ -107,6 +115,7 @@ def run(args, progress) -> dict:
         progress,
         ConventionalTrigger() if args.conventional else None,
         mask,
+        stack=args.stack,
     )
 
 
@@ -171,6 +180,15 @@ def render(summary: dict) -> str:
         )
         lines.append(f"  network: {quality_sentence(c['network'])}")
         lines.append(f"  conventional: {quality_sentence(c['conventional'])}")
+    s = summary.get("stack")
+    if s:
+        lines.append(
+            f"track stack or gate (Z > {s['threshold']} or code > {s['gate_code']}, the "
+            f"export's stored thresholds; {s['excluded_pixels']} pixels excluded: {s['mask']}): "
+            f"{s['events']} events in stack_events.csv"
+        )
+        if s["quality"] is not None:
+            lines.append(f"  track stack or gate: {quality_sentence(s['quality'])}")
     lines.append(f"events.csv, events.json, events/, scores.npy in {summary['out']}")
     return "\n".join(lines)
 
@@ -209,6 +227,7 @@ STAGE = Stage(
     add_options=add_options,
     run=run,
     render=render,
+    in_run={"stack": True},
     inputs=(
         Input(
             "movie",

@@ -359,6 +359,7 @@ def _sections(d: dict, pictures: dict) -> list[dict]:
                 ""
                 if truth is None or "quality" not in truth
                 else f"As a trigger: {quality_sentence(truth['quality'])}.",
+                _stack_sentence(det.get("stack")),
             ],
             "images": pictures["meteors"],
         },
@@ -373,6 +374,20 @@ def _sections(d: dict, pictures: dict) -> list[dict]:
         *_seu_section(core),
         *_sweep_section(d),
     ]
+
+
+def _stack_sentence(stack: dict | None) -> str:
+    """The track stack trigger ORed with the peak gate on the scanned session (``detect
+    --stack``), or nothing (a run without it, or without truth)."""
+    if not stack or stack["quality"] is None:
+        return ""
+    return (
+        f"The track stack trigger ORed with the peak gate (hls/stack_trigger.py and the core's "
+        f"gate bit), at its stored thresholds (Z > {stack['threshold']} or code > "
+        f"{stack['gate_code']}, set on the training sessions with this one): "
+        f"{quality_sentence(stack['quality'])}; {stack['events']} events in "
+        "detect/stack_events.csv."
+    )
 
 
 def _seu_section(core: dict) -> list[dict]:

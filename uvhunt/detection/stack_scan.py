@@ -1,0 +1,88 @@
+"""The track stack trigger ORed with the peak gate over a whole movie, at the export's stored
+thresholds (``operating_threshold.track_stack.with_gate``, set by ``stack_operating_point``):
+what ``hls/stack_trigger.py`` (Z) and the trigger core's gate bit (the code) fire on. A
+pixel-frame fires when its Z is above the stack's threshold or its peak-gate code above the
+gate code; the pixel-frames fired are grouped into events by the network's rule
+(``events.group``), each event's peak its first pixel-frame (the two bits share no score: the
+same peak as the benchmark's and the threshold search's, ``event_quality.fast_outcome``).
+
+The movie is read ``CHUNK_FRAMES`` at a time, each chunk with the ``reach`` frames on either
+side that its Z and codes read, so that an hour of data needs the memory of a chunk, and the
+pixel-frames fired equal those of the whole movie at once.
+"""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from uvhunt._core.errors import UvhuntError
+from uvhunt.detection.event_quality import detections, either
+from uvhunt.detection.events import Detections
+from uvhunt.detection.peak_gate import PeakGateTrigger
+from uvhunt.detection.scoring import NO_WINDOW
+from uvhunt.detection.track_stack_integer import IntegerTrackStack
+from uvhunt.euso.readers import Movie
+from uvhunt.quant.preprocess import Preprocessing, movie_raw_counts
+
+CHUNK_FRAMES = 4096
+"""Frames whose pixel-frames are found at once (with ``reach`` more on either side)."""
+
+
+def stored_stack(operating: dict | None, export: Path) -> tuple[IntegerTrackStack, dict]:
+    """The integer track stack and its thresholds beside the gate (``with_gate``: threshold,
+    gate_code, ...) stored in an export's operating point; a UvhuntError naming the export
+    and the fix when it has none."""
+    point = None if operating is None else operating.get("track_stack")
+    if point is None:
+        raise UvhuntError(
+            "the export has no stored track stack thresholds (manifest.json: "
+            "operating_threshold.track_stack)",
+            path=export,
+            fix="export again with this version: `uvhunt run --from export`",
+        )
+    settings = {**point["trigger"], "speeds": tuple(point["trigger"]["speeds"])}
+    return IntegerTrackStack(**settings).validate(), point["with_gate"]
+
+
+def reach(stack: IntegerTrackStack, gate: PeakGateTrigger) -> int:
+    """Frames on either side of a frame that its Z or its gate code reads: Z at frame t reads
+    x from t − (K − 1) − D to t + D, each x its spread's H frames either side, each of those
+    bumps its baseline's G + W (``margin``); a code, the window's L − 1 frames before."""
+    return max(stack.frames + stack.recurrence + stack.spread + stack.margin, gate.length - 1)
+
+
+def stack_or_gate(
+    movie: Movie,
+    stack: IntegerTrackStack,
+    gate: PeakGateTrigger,
+    preprocessing: Preprocessing,
+    with_gate: dict,
+    excluded: np.ndarray,
+    first_frame: int,
+    on_frames: Callable[[int], None] | None = None,
+    chunk_frames: int = CHUNK_FRAMES,
+) -> Detections:
+    """The pixel-frames of ``movie`` where Z > ``with_gate['threshold']`` (the stack, 2^−F σ)
+    or the code > ``with_gate['gate_code']`` (the gate on ``preprocessing``, the network's),
+    from ``first_frame`` on, the ``excluded`` pixels (48, 48) never: in frame order, score 1
+    (``either``). ``on_frames`` is told the frames done."""
+    threshold, code = with_gate["threshold"], with_gate["gate_code"]
+    margin = reach(stack, gate)
+    frames, found = movie.frames, []
+    for start in range(0, frames, chunk_frames):
+        stop = min(start + chunk_frames, frames)
+        low, high = max(start - margin, 0), min(stop + margin, frames)
+        raw = movie_raw_counts(movie, low, high)
+        inner = slice(start - low, stop - low)
+        z = stack.significance(raw, excluded)[inner]
+        codes = gate.codes(raw, preprocessing)[inner]
+        codes[:, excluded] = NO_WINDOW
+        begin = max(first_frame - start, 0)
+        fired = either(detections(z, threshold, begin), detections(codes, code, begin))
+        found.append(Detections(fired.frame + start, fired.row, fired.col, fired.score))
+        if on_frames is not None:
+            on_frames(stop - start)
+    return Detections(
+        *(np.concatenate([getattr(d, k) for d in found]) for k in ("frame", "row", "col", "score"))
+    )
