@@ -1,10 +1,13 @@
-"""Fixtures of the detection tests: a small random golden model and its export folder."""
+"""Fixtures of the detection tests: a small random golden model, its export folder, and that
+export with stored track stack thresholds."""
 
 import json
+import shutil
 
 import pytest
 
 from tests.golden_models import random_golden
+from uvhunt.detection.track_stack_integer import IntegerTrackStack
 
 
 @pytest.fixture(scope="module")
@@ -26,3 +29,22 @@ def exported_golden(tmp_path_factory, golden):
     }
     (folder / "manifest.json").write_text(json.dumps({"model_config": config}))
     return folder
+
+
+@pytest.fixture
+def stack_export(exported_golden, tmp_path):
+    """A function of the stack's and the gate's thresholds (``with_gate``: threshold,
+    gate_code) giving a copy of ``exported_golden`` with them stored, as ``uvhunt export``
+    stores them (``operating_threshold.track_stack``; the network's score out of reach)."""
+
+    def export(with_gate: dict):
+        folder = tmp_path / "stack_export"
+        shutil.copytree(exported_golden, folder, dirs_exist_ok=True)
+        manifest = json.loads((folder / "manifest.json").read_text())
+        point = {"trigger": IntegerTrackStack().to_dict(), "with_gate": with_gate}
+        operating = {"score": 10**6, "false_events_per_hour_target": 10.0, "sessions": ["s"]}
+        manifest["operating_threshold"] = {**operating, "track_stack": point}
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+        return folder
+
+    return export

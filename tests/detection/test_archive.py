@@ -126,3 +126,28 @@ def test_an_archive_without_movies_or_cluster_is_refused(
     assert code == 2 and "scheduler" in capsys.readouterr().err and not out.exists()
     assert _detect(archive, "--export", exported_golden, "--out", out, "--workers", "0") == 2
     assert "--workers" in capsys.readouterr().err
+    assert _detect(archive, "--export", exported_golden, "--out", out, "--stack") == 2
+    assert "operating_threshold.track_stack" in capsys.readouterr().err and not out.exists()
+
+
+def test_an_archive_runs_the_track_stack_in_each_movie(archive, stack_export, tmp_path, capsys):
+    """With ``--stack``, each movie's folder holds the stack's events and the archive's table
+    its figures (movies without truth: events only)."""
+    export = stack_export({"threshold": 60, "gate_code": 400})
+    out = tmp_path / "out"
+    assert _detect(archive, "--export", export, "--out", out, "--stack", "--json") == 0
+    files = json.loads(capsys.readouterr().out)["files"]
+    assert len(files) == 3
+    for row in files:
+        stack = json.loads((out / row["folder"] / "detect.json").read_text())["stack"]
+        q = stack["quality"]
+        assert row["stack"] == {
+            "events": stack["events"],
+            "false_events": None if q is None else q["false_events"],
+            "meteors_caught": None if q is None else q["meteors_caught"],
+        }
+        assert (out / row["folder"] / "stack_events.csv").is_file()
+    assert sum(row["stack"]["events"] for row in files) > 0
+    assert [row["stack"]["false_events"] is None for row in files] == [
+        row["meteors"] is None for row in files
+    ]

@@ -1,9 +1,8 @@
 """The track stack trigger ORed with the peak gate over a whole movie (``stack_scan``, ``uvhunt
-detect --stack``): the pixel-frames of a movie read in chunks equal the whole movie's, and
-detect's figures are the benchmark's at the export's stored thresholds."""
+detect --stack``): Z and codes of a movie read in chunks equal the whole movie's, and detect's
+figures are those of the benchmark's counting rule at the export's stored thresholds."""
 
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -23,8 +22,8 @@ from uvhunt.quant.preprocess import movie_raw_counts
 @pytest.fixture(scope="module")
 def whole_movie(session_folder, exported_golden):
     """The session's Z and gate codes (on the export's preprocessing) computed on the whole
-    movie at once, the benchmark's way; a mask of the pixels of the highest Z and the highest code,
-    and thresholds at which a few hundred pixel-frames fire in each bit."""
+    movie at once, the benchmark's way; a mask of the pixels of the highest Z and the highest
+    code, and thresholds at which a few hundred pixel-frames fire in each bit."""
     preprocessing = read_export(exported_golden)[1].preprocessing
     movie = open_movie(session_folder)
     raw = movie_raw_counts(movie)
@@ -42,14 +41,27 @@ def whole_movie(session_folder, exported_golden):
     fired = either(
         detections(z, with_gate["threshold"], 47), detections(codes, with_gate["gate_code"], 47)
     )
-    return movie, excluded, with_gate, fired, preprocessing
+    return movie, excluded, with_gate, fired, preprocessing, z, codes
 
 
-@pytest.mark.parametrize("chunk_frames", [97, 333, 1024])
+@pytest.mark.parametrize("chunk_frames", [13, 76, 97, 333])
+def test_chunks_score_as_the_whole_movie(whole_movie, chunk_frames):
+    """Chunks shorter than the stack's reach (76 frames either side) and longer, a last chunk
+    of 10–100 frames: every Z and code of the movie equal to the whole movie's at once."""
+    movie, excluded, _, _, preprocessing, z, codes = whole_movie
+    stack, gate = IntegerTrackStack().validate(), PeakGateTrigger(48)
+    assert stack_scan.reach(stack, gate) == 76
+    parts = list(stack_scan.chunk_scores(movie, stack, gate, preprocessing, excluded, chunk_frames))
+    assert [start for start, _, _ in parts] == list(range(0, movie.frames, chunk_frames))
+    np.testing.assert_array_equal(np.concatenate([p[1] for p in parts]), z)
+    np.testing.assert_array_equal(np.concatenate([p[2] for p in parts]), codes)
+
+
+@pytest.mark.parametrize("chunk_frames", [97, 1024])
 def test_chunks_fire_on_the_whole_movie_s_pixel_frames(whole_movie, chunk_frames):
-    """Chunks shorter than the stack's reach (77 frames either side), with a last chunk of
-    any length, or the movie at once: the same pixel-frames, masked pixels never."""
-    movie, excluded, with_gate, reference, preprocessing = whole_movie
+    """The pixel-frames above either threshold, in chunks or at once: the same, masked pixels
+    never."""
+    movie, excluded, with_gate, reference, preprocessing, _, _ = whole_movie
     done = []
     got = stack_scan.stack_or_gate(
         movie,
@@ -68,31 +80,30 @@ def test_chunks_fire_on_the_whole_movie_s_pixel_frames(whole_movie, chunk_frames
     assert not excluded[got.row, got.col].any()
 
 
+def _figures(movie, fired):
+    """The benchmark's counting rule (``fast_outcome``) from the network's first window."""
+    return quality(fast_outcome(fired, movie.events, 48), movie.events, movie.frames, 47)
+
+
 def test_detect_gives_the_benchmark_s_figures_at_the_stored_thresholds(
-    session_folder, exported_golden, whole_movie, tmp_path, capsys, monkeypatch
+    session_folder, stack_export, whole_movie, tmp_path, capsys, monkeypatch
 ):
-    """``detect --stack`` with a mask: the events and figures the benchmark counts at the
-    stored thresholds (``fast_outcome`` of the pixel-frames fired); without one, the movie's
-    own dead and hot pixels are excluded, as where the thresholds were set."""
-    movie, excluded, with_gate, fired, _ = whole_movie
-    stored = tmp_path / "export"
-    shutil.copytree(exported_golden, stored)
-    manifest = json.loads((stored / "manifest.json").read_text())
-    point = {"trigger": IntegerTrackStack().to_dict(), "with_gate": with_gate}
-    operating = {"score": 10**6, "false_events_per_hour_target": 10.0, "sessions": ["s"]}
-    (stored / "manifest.json").write_text(
-        json.dumps({**manifest, "operating_threshold": {**operating, "track_stack": point}})
-    )
+    """``detect --stack`` with a mask, read in chunks of 500 frames: the events and figures
+    the benchmark's rule counts at the stored thresholds (``fast_outcome`` of the pixel-frames
+    fired at once); without a mask, the movie's own dead and hot pixels are excluded, as
+    where the thresholds were set, and the figures are those of that mask."""
+    movie, excluded, with_gate, fired, preprocessing, _, _ = whole_movie
+    stored = stack_export(with_gate)
     np.save(tmp_path / "mask.npy", excluded)
     monkeypatch.setattr(stack_scan, "CHUNK_FRAMES", 500)
     args = ["detect", str(session_folder), "--export", str(stored), "--pictures", "0", "--stack"]
     assert main([*args, "--out", str(tmp_path / "d"), "--mask", str(tmp_path / "mask.npy")]) == 0
     text = capsys.readouterr().out
     summary = json.loads((tmp_path / "d" / "detect.json").read_text())["stack"]
-    truth = movie.events
-    expected = quality(fast_outcome(fired, truth, 48), truth, movie.frames, 47)
+    expected = _figures(movie, fired)
     assert summary["quality"] == expected and expected["meteors_caught"] > 0
     assert (summary["threshold"], summary["gate_code"]) == tuple(with_gate.values())
+    assert summary["mask"] == f"the scan's mask (file {tmp_path / 'mask.npy'})"
     rows = json.loads((tmp_path / "d" / "stack_events.json").read_text())
     assert len(rows) == summary["events"] == expected["events"]
     assert [r["id"] for r in rows] == list(range(1, len(rows) + 1))
@@ -104,16 +115,40 @@ def test_detect_gives_the_benchmark_s_figures_at_the_stored_thresholds(
 
     assert main([*args, "--out", str(tmp_path / "auto"), "--json", "--quiet"]) == 0
     summary = json.loads(capsys.readouterr().out)["stack"]
-    assert summary["excluded_pixels"] == excluded_pixels(movie).sum()
-    assert "first 1024 frames" in summary["mask"]
+    own = excluded_pixels(movie)
+    assert summary["excluded_pixels"] == own.sum() and "first 1024 frames" in summary["mask"]
+    z, codes = next(
+        (z, c)
+        for _, z, c in stack_scan.chunk_scores(
+            movie,
+            IntegerTrackStack().validate(),
+            PeakGateTrigger(48),
+            preprocessing,
+            own,
+            movie.frames,
+        )
+    )
+    fired = either(
+        detections(z, with_gate["threshold"], 47), detections(codes, with_gate["gate_code"], 47)
+    )
+    assert summary["quality"] == _figures(movie, fired)
 
 
+@pytest.mark.parametrize(
+    "with_gate, words",
+    [
+        (None, ["has no stored track stack thresholds"]),
+        ({"threshold": 100}, ["unreadable", "gate_code"]),
+        ({"threshold": 100.5, "gate_code": 1300}, ["unreadable", "not an integer"]),
+    ],
+)
 def test_an_export_without_stack_thresholds_exits_2_and_writes_nothing(
-    session_folder, exported_golden, tmp_path, capsys
+    session_folder, exported_golden, stack_export, tmp_path, capsys, with_gate, words
 ):
-    args = ["detect", str(session_folder), "--export", str(exported_golden), "--stack"]
+    export = exported_golden if with_gate is None else stack_export(with_gate)
+    args = ["detect", str(session_folder), "--export", str(export), "--stack"]
     assert main([*args, "--out", str(tmp_path / "out"), "--quiet"]) == 2
     err = capsys.readouterr().err
-    for words in ("operating_threshold.track_stack", "uvhunt run --from export", "manifest"):
-        assert words in err
+    for word in [*words, "operating_threshold.track_stack", "uvhunt run --from export"]:
+        assert word in err
     assert not (tmp_path / "out").exists()

@@ -221,7 +221,19 @@ def _file_row(movie: Path, folder: str, s: dict) -> dict:
         "meteors": None if truth is None else truth["meteors"],
         "meteors_detected": None if truth is None else truth["meteors_detected"],
         "false_events": None if truth is None else truth["quality"]["false_events"],
+        "stack": None if s.get("stack") is None else _stack_row(s["stack"]),
         "seconds": s["seconds"]["total"],
+    }
+
+
+def _stack_row(stack: dict) -> dict:
+    """A movie's track stack trigger figures in the archive's table: events, and with truth
+    false events and meteors caught."""
+    q = stack["quality"]
+    return {
+        "events": stack["events"],
+        "false_events": None if q is None else q["false_events"],
+        "meteors_caught": None if q is None else q["meteors_caught"],
     }
 
 

@@ -267,7 +267,7 @@ def _stack(
             "the sessions its thresholds were set on"
         )
     else:
-        excluded, source = mask.excluded, "the mask given (--mask)"
+        excluded, source = mask.excluded, f"the scan's mask ({mask.source})"
     with progress(movie.frames, "stack", "frame") as bar:
         fired = stack_or_gate(
             movie,

@@ -7,11 +7,11 @@ gate code; the pixel-frames fired are grouped into events by the network's rule
 same peak as the benchmark's and the threshold search's, ``event_quality.fast_outcome``).
 
 The movie is read ``CHUNK_FRAMES`` at a time, each chunk with the ``reach`` frames on either
-side that its Z and codes read, so that an hour of data needs the memory of a chunk, and the
-pixel-frames fired equal those of the whole movie at once.
+side that its Z and codes read, so that an hour of data needs the memory of a chunk, and its Z
+and codes equal the whole movie's at once.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -34,22 +34,59 @@ def stored_stack(operating: dict | None, export: Path) -> tuple[IntegerTrackStac
     gate_code, ...) stored in an export's operating point; a UvhuntError naming the export
     and the fix when it has none."""
     point = None if operating is None else operating.get("track_stack")
+    fix = "export again with this version: `uvhunt run --from export`"
     if point is None:
         raise UvhuntError(
             "the export has no stored track stack thresholds (manifest.json: "
             "operating_threshold.track_stack)",
             path=export,
-            fix="export again with this version: `uvhunt run --from export`",
+            fix=fix,
         )
-    settings = {**point["trigger"], "speeds": tuple(point["trigger"]["speeds"])}
-    return IntegerTrackStack(**settings).validate(), point["with_gate"]
+    try:
+        settings = {**point["trigger"], "speeds": tuple(point["trigger"]["speeds"])}
+        with_gate = point["with_gate"]
+        for key in ("threshold", "gate_code"):
+            if not isinstance(with_gate[key], int):
+                raise TypeError(f"with_gate.{key} is {with_gate[key]!r}, not an integer")
+        return IntegerTrackStack(**settings).validate(), with_gate
+    except (KeyError, TypeError, ValueError) as error:
+        raise UvhuntError(
+            f"the export's track stack thresholds are unreadable (manifest.json: "
+            f"operating_threshold.track_stack: {error!r})",
+            path=export,
+            fix=fix,
+        ) from error
 
 
 def reach(stack: IntegerTrackStack, gate: PeakGateTrigger) -> int:
-    """Frames on either side of a frame that its Z or its gate code reads: Z at frame t reads
-    x from t − (K − 1) − D to t + D, each x its spread's H frames either side, each of those
-    bumps its baseline's G + W (``margin``); a code, the window's L − 1 frames before."""
-    return max(stack.frames + stack.recurrence + stack.spread + stack.margin, gate.length - 1)
+    """Frames on either side of a frame that its Z or its gate code reads, at most: Z at frame
+    t reads x from t − (K − 1) − D to t + D, each x its spread's H frames either side, each of
+    those bumps its baseline's G + W (``margin``); a code, the window's L − 1 frames before."""
+    return max(stack.frames - 1 + stack.recurrence + stack.spread + stack.margin, gate.length - 1)
+
+
+def chunk_scores(
+    movie: Movie,
+    stack: IntegerTrackStack,
+    gate: PeakGateTrigger,
+    preprocessing: Preprocessing,
+    excluded: np.ndarray,
+    chunk_frames: int | None = None,
+) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """(first frame, Z, codes) of each chunk of ``chunk_frames`` frames (``CHUNK_FRAMES``) of
+    ``movie``: the stack's Z (2^−F σ) and the gate's codes on ``preprocessing`` (the
+    network's) there, equal to the whole movie's; the ``excluded`` pixels (48, 48) add
+    nothing to any track, and their codes are ``NO_WINDOW``."""
+    chunk_frames = chunk_frames or CHUNK_FRAMES
+    margin, frames = reach(stack, gate), movie.frames
+    for start in range(0, frames, chunk_frames):
+        stop = min(start + chunk_frames, frames)
+        low, high = max(start - margin, 0), min(stop + margin, frames)
+        raw = movie_raw_counts(movie, low, high)
+        inner = slice(start - low, stop - low)
+        codes = gate.codes(raw, preprocessing)[inner]
+        codes[:, excluded] = NO_WINDOW
+        yield start, stack.significance(raw, excluded)[inner], codes
 
 
 def stack_or_gate(
@@ -61,28 +98,21 @@ def stack_or_gate(
     excluded: np.ndarray,
     first_frame: int,
     on_frames: Callable[[int], None] | None = None,
-    chunk_frames: int = CHUNK_FRAMES,
+    chunk_frames: int | None = None,
 ) -> Detections:
     """The pixel-frames of ``movie`` where Z > ``with_gate['threshold']`` (the stack, 2^−F σ)
     or the code > ``with_gate['gate_code']`` (the gate on ``preprocessing``, the network's),
     from ``first_frame`` on, the ``excluded`` pixels (48, 48) never: in frame order, score 1
-    (``either``). ``on_frames`` is told the frames done."""
+    (``either``), read in chunks (``chunk_scores``). ``on_frames`` is told the frames done."""
     threshold, code = with_gate["threshold"], with_gate["gate_code"]
-    margin = reach(stack, gate)
-    frames, found = movie.frames, []
-    for start in range(0, frames, chunk_frames):
-        stop = min(start + chunk_frames, frames)
-        low, high = max(start - margin, 0), min(stop + margin, frames)
-        raw = movie_raw_counts(movie, low, high)
-        inner = slice(start - low, stop - low)
-        z = stack.significance(raw, excluded)[inner]
-        codes = gate.codes(raw, preprocessing)[inner]
-        codes[:, excluded] = NO_WINDOW
+    found = []
+    chunks = chunk_scores(movie, stack, gate, preprocessing, excluded, chunk_frames)
+    for start, z, codes in chunks:
         begin = max(first_frame - start, 0)
         fired = either(detections(z, threshold, begin), detections(codes, code, begin))
         found.append(Detections(fired.frame + start, fired.row, fired.col, fired.score))
         if on_frames is not None:
-            on_frames(stop - start)
+            on_frames(len(z))
     return Detections(
         *(np.concatenate([getattr(d, k) for d in found]) for k in ("frame", "row", "col", "score"))
     )
