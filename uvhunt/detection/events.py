@@ -63,6 +63,17 @@ class TriggerEvent:
         return asdict(self)
 
 
+def joined(parts: list[tuple[int, Detections]]) -> Detections:
+    """The detections of consecutive blocks of a movie in one: each part is (the block's first
+    frame, its detections with frames counted from there)."""
+    return Detections(
+        np.concatenate([found.frame + start for start, found in parts]),
+        np.concatenate([found.row for _, found in parts]),
+        np.concatenate([found.col for _, found in parts]),
+        np.concatenate([found.score for _, found in parts]),
+    )
+
+
 def group(
     found: Detections, exponent: int, length: int, gap_frames: int = 4, gap_pixels: int = 2
 ) -> list[TriggerEvent]:

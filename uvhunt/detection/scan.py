@@ -25,7 +25,7 @@ from uvhunt.detection.event_quality import (
     threshold_for_false_rate,
     top_detections,
 )
-from uvhunt.detection.events import Detections, group, match_truth
+from uvhunt.detection.events import Detections, group, joined, match_truth
 from uvhunt.detection.operating_point import stored_threshold
 from uvhunt.detection.peak_gate import PeakGateTrigger
 from uvhunt.detection.plots import plot_event
@@ -202,12 +202,8 @@ def _collect(scores_path: Path, level: int, excluded: np.ndarray) -> Detections:
         (f0, detections(np.where(excluded, NO_WINDOW, read(f0, f0 + SCAN_FRAMES)), level))
         for f0 in range(0, len(scores), SCAN_FRAMES)
     ]
-    return Detections(
-        np.concatenate([found.frame + f0 for f0, found in parts]),
-        np.concatenate([found.row for _, found in parts]),
-        np.concatenate([found.col for _, found in parts]),
-        np.concatenate([found.score for _, found in parts]).astype(np.int64),
-    )
+    found = joined(parts)
+    return dataclasses.replace(found, score=found.score.astype(np.int64))
 
 
 def _write_events(folder: Path, name: str, rows: list[dict]) -> None:

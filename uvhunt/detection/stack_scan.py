@@ -18,7 +18,7 @@ import numpy as np
 
 from uvhunt._core.errors import UvhuntError
 from uvhunt.detection.event_quality import detections, either
-from uvhunt.detection.events import Detections
+from uvhunt.detection.events import Detections, joined
 from uvhunt.detection.peak_gate import PeakGateTrigger
 from uvhunt.detection.scoring import NO_WINDOW
 from uvhunt.detection.track_stack_integer import IntegerTrackStack
@@ -43,12 +43,12 @@ def stored_stack(operating: dict | None, export: Path) -> tuple[IntegerTrackStac
             fix=fix,
         )
     try:
-        settings = {**point["trigger"], "speeds": tuple(point["trigger"]["speeds"])}
+        stack = IntegerTrackStack.from_dict(point["trigger"]).validate()
         with_gate = point["with_gate"]
         for key in ("threshold", "gate_code"):
             if not isinstance(with_gate[key], int):
                 raise TypeError(f"with_gate.{key} is {with_gate[key]!r}, not an integer")
-        return IntegerTrackStack(**settings).validate(), with_gate
+        return stack, with_gate
     except (KeyError, TypeError, ValueError) as error:
         raise UvhuntError(
             f"the export's track stack thresholds are unreadable (manifest.json: "
@@ -110,9 +110,7 @@ def stack_or_gate(
     for start, z, codes in chunks:
         begin = max(first_frame - start, 0)
         fired = either(detections(z, threshold, begin), detections(codes, code, begin))
-        found.append(Detections(fired.frame + start, fired.row, fired.col, fired.score))
+        found.append((start, fired))
         if on_frames is not None:
             on_frames(len(z))
-    return Detections(
-        *(np.concatenate([getattr(d, k) for d in found]) for k in ("frame", "row", "col", "score"))
-    )
+    return joined(found)

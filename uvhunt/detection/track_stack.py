@@ -77,6 +77,11 @@ class TrackStackTrigger:
     def to_dict(self) -> dict:
         return {**asdict(self), "speeds": list(self.speeds)}
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrackStackTrigger":
+        """The stack of ``to_dict``'s form (a manifest's ``track_stack.trigger``)."""
+        return cls(**{**data, "speeds": tuple(data["speeds"])})
+
     @property
     def margin(self) -> int:
         """Frames at either end of a movie without a bump x (its baseline incomplete)."""
