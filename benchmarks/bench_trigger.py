@@ -11,11 +11,11 @@ every setting has a score. An event-level ROC goes with it: at 10 to 1,000 false
 hour, both triggers' thresholds set on the fresh sessions themselves, the meteors each
 catches. The peak-gated trigger (``detection.peak_gate``, nothing learned, the integers the
 trigger core computes) is measured beside them: at its threshold code stored in the export
-(set on the training sessions for the stored false-event rate, as the network's is), and on
-the same ROC; and so are the core's two trigger bits together (the network's or the peak
-gate's, at the thresholds stored for the core, set together for the rate: the gate's
-code, and the network's score raised until the two bits' events stay within it), also
-session by session with each session's
+(set on the training sessions for the stored false-event rate held at 90 % confidence, as
+every stored threshold is, ``detection.operating_point``), and on the same ROC; and so are
+the core's two trigger bits together (the network's or the peak gate's, at the thresholds
+stored for the core, set together for the rate: the gate's code, and the network's score
+raised until the two bits' events hold it), also session by session with each session's
 background and sky, since faint meteors are lost under bright skies first, and against what
 a per-pixel trigger could see at all: each meteor's best single-pixel 5-frame sum in Poisson σ
 of everything else there, from the simulator's expected light (``euso.visibility``), with

@@ -194,6 +194,11 @@ def _figures(hours: float, events: int, false: int, rows: list[dict], out_of_vie
     }
 
 
+CONFIDENCE = 0.9
+"""The confidence at which a stored threshold's rate of false events must hold on the
+sessions it is set on (``threshold_for_false_rate``'s ``confidence``, ``rate_held``)."""
+
+
 def poisson_upper_limit(count: int, confidence: float) -> float:
     """The upper limit at ``confidence`` (0…1) on the mean of a Poisson count of which
     ``count`` was seen (events): the mean whose chance of giving at most ``count`` is
@@ -201,6 +206,14 @@ def poisson_upper_limit(count: int, confidence: float) -> float:
     if not 0 < confidence < 1:
         raise ValueError(f"a confidence is in (0, 1) (got {confidence})")
     return float(chi2.ppf(confidence, 2 * (count + 1)) / 2)
+
+
+def rate_held(figures: dict, rate: float, confidence: float) -> dict:
+    """``figures`` (``quality``/``combined``) with ``upper_limit_per_hour``, the Poisson upper
+    limit at ``confidence`` of their false events per hour of data, and ``held``: that limit
+    within ``rate`` (false events per hour)."""
+    limit = poisson_upper_limit(figures["false_events"], confidence) / figures["hours"]
+    return {**figures, "upper_limit_per_hour": limit, "held": limit <= rate}
 
 
 def threshold_for_false_rate(

@@ -82,9 +82,10 @@ def scan_movie(
     elif fpr is not None:
         source = f"fraction {fpr:g} of the windows (--fpr), not the stored operating threshold"
     elif stored is not None:
+        held = f" at {stored['confidence']:.0%} confidence" if "confidence" in stored else ""
         source = (
             f"the export's operating threshold (at most "
-            f"{stored['false_events_per_hour_target']:g} false events per hour on "
+            f"{stored['false_events_per_hour_target']:g} false events per hour{held} on "
             f"{len(stored['sessions'])} training sessions)"
         )
     else:

@@ -5,14 +5,15 @@ gate's code (the gate given a share of the rate, the stack the rest; either fire
 session's dead and hot pixels are masked, as on board, found from its first ``MASK_FRAMES``
 frames (``euso.bad_pixels``).
 
-The stack's false events are counted at a confidence: the rate must hold at ``CONFIDENCE``
-(the Poisson upper limit of the count, ``event_quality.poisson_upper_limit``), not only as
-counted. The stack's tail is steep (its false-event rate falls about 1.5 times a step of Z)
-and the run's nine training sessions are short (0.41 h: 4 false events make 10 per hour), so a
-threshold set as counted lands a step or two low: at Z > 106 the training sessions counted 7.2
-per hour and eight fresh sessions raised 28.7. At 90 % the stack alone takes Z > 108 (one
-training false event; 8.2 per hour on those fresh sessions, 10.9 on eight of another seed),
-and with the gate Z > 114 (5.5 and 8.2 per hour).
+The stack's false events are counted at a confidence, as every stored threshold's are
+(``operating_point``): the rate must hold at ``CONFIDENCE`` (the Poisson upper limit of the
+count, ``event_quality.poisson_upper_limit``), not only as counted. The stack's tail is steep
+(its false-event rate falls about 1.5 times a step of Z) and the run's nine training sessions
+are short (0.41 h: 4 false events make 10 per hour), so a threshold set as counted lands a step
+or two low: at Z > 106 the training sessions counted 7.2 per hour and eight fresh sessions
+raised 28.7. At 90 % the stack alone takes Z > 108 (one training false event; 8.2 per hour on
+those fresh sessions, 10.9 on eight of another seed), and with the gate Z > 114 (5.5 and 8.2
+per hour).
 """
 
 import dataclasses
@@ -20,8 +21,10 @@ import dataclasses
 import numpy as np
 
 from uvhunt.detection.event_quality import (
+    CONFIDENCE,
     above,
     poisson_upper_limit,
+    rate_held,
     threshold_for_false_rate,
     top_detections,
 )
@@ -34,8 +37,6 @@ from uvhunt.euso.readers import Movie
 
 MASK_FRAMES = 1024
 """Frames at the start of each session from which its dead and hot pixels are found (42 s)."""
-CONFIDENCE = 0.9
-"""The confidence at which the stored rate must hold on the sessions it is set on."""
 GATE_SHARES = (3.0, 5.0, 7.0)
 """False events per hour left to the peak gate beside the stack (the stack gets the rest of
 the rate); the share that catches the most meteors on the sessions, the rate held, is
@@ -109,8 +110,7 @@ def stack_operating_point(
     number = int if isinstance(stack, IntegerTrackStack) else float
 
     def measured(figures: dict) -> dict:
-        limit = poisson_upper_limit(figures["false_events"], confidence) / figures["hours"]
-        return {**figures, "upper_limit_per_hour": limit, "held": limit <= rate}
+        return rate_held(figures, rate, confidence)
 
     def rank(point: dict) -> tuple[bool, int]:
         return point["measured"]["held"], point["measured"]["meteors_caught"]

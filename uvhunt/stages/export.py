@@ -144,8 +144,9 @@ def render(summary: dict) -> str:
 def _operating_line(o: dict) -> str:
     return (
         f"operating threshold: score > {o['score']} (logit {o['logit']:.3f}) for at most "
-        f"{o['false_events_per_hour_target']:g} false events per hour, set on "
-        f"{len(o['sessions'])} sessions; there: {quality_sentence(o['measured'])}"
+        f"{o['false_events_per_hour_target']:g} false events per hour"
+        + (f" at {o['confidence']:.0%} confidence" if "confidence" in o else "")
+        + f", set on {len(o['sessions'])} sessions; there: {quality_sentence(o['measured'])}"
         + (
             f"; peak gate: code > {o['peak_gate']['code']} (z > {o['peak_gate']['z']:.3f}), "
             f"there: {quality_sentence(o['peak_gate']['measured'])}"
@@ -159,35 +160,50 @@ def _operating_line(o: dict) -> str:
             else ""
         )
         + (
+            _unheld(
+                o,
+                {
+                    "the network": o["measured"],
+                    "the peak gate": o["peak_gate"]["measured"],
+                    "the core": o["core"]["measured"],
+                },
+            )
+            if "confidence" in o
+            else ""
+        )
+        + (
             f"; the track stack trigger (Z > {o['track_stack']['alone']['threshold']} alone; "
             f"with the gate, Z > {o['track_stack']['with_gate']['threshold']} or code > "
             f"{o['track_stack']['with_gate']['gate_code']}; set for the rate at "
             f"{o['track_stack']['confidence']:.0%} confidence), there: "
             f"{quality_sentence(o['track_stack']['with_gate']['measured'])}"
-            + _unheld(o["track_stack"])
+            + _unheld(
+                o["track_stack"],
+                {k: o["track_stack"][k]["measured"] for k in ("alone", "with_gate")},
+            )
             if "track_stack" in o
             else ""
         )
     )
 
 
-def _unheld(stack: dict) -> str:
-    """Which of the track stack's thresholds do not hold the rate at the confidence, and
-    why, if any."""
-    unheld = [k for k in ("alone", "with_gate") if not stack[k]["measured"]["held"]]
+def _unheld(point: dict, measured: dict[str, dict]) -> str:
+    """Which of an operating point's thresholds (``measured``: name → figures) do not hold
+    the rate at its confidence, and why, if any."""
+    unheld = [name for name, figures in measured.items() if not figures["held"]]
     if not unheld:
         return ""
-    if stack["hours"] < stack["hours_needed"]:
+    if point["hours"] < point["hours_needed"]:
         why = (
-            f"{stack['hours']:.2f} h of sessions, at least {stack['hours_needed']:.2f} h needed "
+            f"{point['hours']:.2f} h of sessions, at least {point['hours_needed']:.2f} h needed "
             "with no false event; give longer sessions"
         )
     else:
         why = "; ".join(
-            f"{k}: up to {stack[k]['measured']['upper_limit_per_hour']:.1f} per hour"
-            for k in unheld
+            f"{name}: up to {measured[name]['upper_limit_per_hour']:.1f} per hour"
+            for name in unheld
         )
-    return f" (NOT held at {stack['confidence']:.0%} confidence: {why})"
+    return f" (NOT held at {point['confidence']:.0%} confidence: {why})"
 
 
 STAGE = Stage(
