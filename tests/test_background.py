@@ -83,11 +83,12 @@ def test_stop_ends_the_child():
 
 
 def test_a_worker_pool_left_idle_does_not_hold_the_child_open():
-    start = time.monotonic()
-    assert Background(background_tasks.pool_left_idle).result(Recorder()) == 45
-    # the child ends by itself, before the caller's grace runs out and it is stopped: joblib's
-    # idle workers would hold it 300 s (about 24 s here with only the caller's fallback)
-    assert time.monotonic() - start < background._GRACE_SECONDS
+    work = Background(background_tasks.pool_left_idle)
+    assert work.result(Recorder()) == 45
+    # the child ends by itself within the caller's grace after its result (exit code 0), not
+    # stopped when the grace runs out: joblib's idle workers would hold it 300 s. Its time is
+    # not the test: the pool's work takes longer on a machine busy with other tests.
+    assert work.exit_code == 0
 
 
 def test_a_worker_reaped_behind_its_back_does_not_break_the_child():

@@ -73,6 +73,11 @@ class Background:
                 bar.__exit__(None, None, None)
             self.stop(settle=_GRACE_SECONDS)
 
+    @property
+    def exit_code(self) -> int | None:
+        """The child's exit code once it has ended (0: it ended by itself), None before."""
+        return self._process.exitcode
+
     def _last_event(self) -> tuple:
         """What a child that has ended sent last (everything it sent is in the pipe)."""
         try:
