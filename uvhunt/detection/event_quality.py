@@ -208,6 +208,12 @@ def poisson_upper_limit(count: int, confidence: float) -> float:
     return float(chi2.ppf(confidence, 2 * (count + 1)) / 2)
 
 
+def hours_needed(rate: float, confidence: float) -> float:
+    """Hours of sessions needed to hold ``rate`` false events per hour at ``confidence`` even
+    with no false event (0.23 h at 10 per hour and 90 %)."""
+    return poisson_upper_limit(0, confidence) / rate
+
+
 def rate_held(figures: dict, rate: float, confidence: float) -> dict:
     """``figures`` (``quality``/``combined``) with ``upper_limit_per_hour``, the Poisson upper
     limit at ``confidence`` of their false events per hour of data, and ``held``: that limit

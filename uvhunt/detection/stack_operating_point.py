@@ -23,7 +23,7 @@ import numpy as np
 from uvhunt.detection.event_quality import (
     CONFIDENCE,
     above,
-    poisson_upper_limit,
+    hours_needed,
     rate_held,
     threshold_for_false_rate,
     top_detections,
@@ -136,7 +136,7 @@ def stack_operating_point(
         "false_events_per_hour_target": rate,
         "confidence": confidence,
         "hours": alone["hours"],
-        "hours_needed": poisson_upper_limit(0, confidence) / rate,
+        "hours_needed": hours_needed(rate, confidence),
         "mask_frames": MASK_FRAMES,
         "rule": "a pixel-frame triggers when its Z is above the threshold (alone), or when its "
         "Z is above the shared threshold or its peak-gate code above the gate code (with the "
