@@ -19,7 +19,9 @@ raised until the two bits' events hold it), also session by session with each se
 background and sky, since faint meteors are lost under bright skies first, and against what
 a per-pixel trigger could see at all: each meteor's best single-pixel 5-frame sum in Poisson σ
 of everything else there, from the simulator's expected light (``euso.visibility``), with
-the visible ones caught split by speed (the slow ones look like the ground's drift). The
+the visible ones caught split by speed (the slow ones look like the ground's drift), and the
+meteors whose tracks reach the edge of the focal surface counted apart from those inside
+(this for the track stack ORed with the gate too). The
 track stack trigger (``detection.track_stack``: bumps summed along straight tracks over
 several pixels; by default its integer twin, ``detection.track_stack_integer``, what
 ``hls/stack_trigger.py`` computes, ``--stack float`` for the float definition) is measured
@@ -81,6 +83,7 @@ from uvhunt.detection.stack_operating_point import (
 )
 from uvhunt.detection.track_stack import TrackStackTrigger
 from uvhunt.detection.track_stack_integer import IntegerTrackStack
+from uvhunt.euso.geometry import N_SIDE
 from uvhunt.euso.readers import open_movie
 from uvhunt.euso.session import SessionSimulator
 from uvhunt.euso.session_set import session_configs, session_seed
@@ -103,6 +106,11 @@ for 10 frames or more: on one pixel they make the bump that drifting ground ligh
 CURVE_RATES = (10.0, 30.0, 100.0, 300.0, 1000.0)
 """False events per hour of the event-level ROC: both triggers' thresholds set on the fresh
 sessions themselves for each rate (the operating point uses the stored threshold)."""
+
+EDGE_PIXELS = 1.0
+"""A meteor's track reaches the edge of the focal surface when one of its ends lies this many
+pixel pitches or fewer from the outermost pixels' centres, or beyond them: it enters, leaves
+or grazes the field of view, and part of its light falls outside."""
 
 SKY = ("moonlight_per_gtu", "airglow_per_gtu", "cloud_cover")
 """The session conditions reported beside each session's figures."""
@@ -133,13 +141,14 @@ def _session_row(index: int, path: Path, raw: np.ndarray, core: dict) -> dict:
 
 def _visibility_rows(truth, seen: dict, caught: frozenset, first: int) -> list[dict]:
     """One row per meteor the efficiencies count (``counted_meteors``) brighter than +6: its
-    magnitude, speed (pixels per frame), best single-pixel ratio (σ) and whether the core
-    caught it."""
+    magnitude, speed (pixels per frame), best single-pixel ratio (σ) and whether it is in
+    ``caught`` (a trigger's)."""
     return [
         {
             "magnitude": r.magnitude,
             "speed": r.speed_px_per_frame,
             "pixel_sigma": seen[r.id].pixel,
+            "at_edge": _at_edge(r),
             "caught": r.id in caught,
         }
         for r in counted_meteors(truth, first)[0]
@@ -147,9 +156,17 @@ def _visibility_rows(truth, seen: dict, caught: frozenset, first: int) -> list[d
     ]
 
 
+def _at_edge(r) -> bool:
+    """Whether a meteor's track reaches the edge of the focal surface (``EDGE_PIXELS``)."""
+    ends = (r.start_row, r.start_col, r.end_row, r.end_col)
+    return min(min(ends), N_SIDE - 1 - max(ends)) <= EDGE_PIXELS
+
+
 def _visibility_summary(rows: list[dict]) -> dict:
     """Per magnitude group: meteors, those visible (``VISIBLE_SIGMA``), caught, and caught
-    among the visible; and the visible ones caught, slow and fast (``SLOW_PX_PER_FRAME``)."""
+    among the visible, and the meteors and those caught whose tracks reach the edge of the
+    focal surface (``EDGE_PIXELS``) or stay inside; and the visible ones caught, slow and fast
+    (``SLOW_PX_PER_FRAME``)."""
 
     def counts(chosen: list[dict]) -> dict:
         visible = [r for r in chosen if r["pixel_sigma"] >= VISIBLE_SIGMA]
@@ -158,6 +175,16 @@ def _visibility_summary(rows: list[dict]) -> dict:
             "visible": len(visible),
             "caught": sum(r["caught"] for r in chosen),
             "caught_visible": sum(r["caught"] for r in visible),
+            **{
+                where: {
+                    "meteors": len(part),
+                    "caught": sum(r["caught"] for r in part),
+                }
+                for where, part in (
+                    ("at_edge", [r for r in chosen if r["at_edge"]]),
+                    ("inside", [r for r in chosen if not r["at_edge"]]),
+                )
+            },
         }
 
     visible = [r for r in rows if r["pixel_sigma"] >= VISIBLE_SIGMA]
@@ -169,6 +196,29 @@ def _visibility_summary(rows: list[dict]) -> dict:
         "visible_slow": counts([r for r in visible if r["speed"] < SLOW_PX_PER_FRAME]),
         "visible_fast": counts([r for r in visible if r["speed"] >= SLOW_PX_PER_FRAME]),
     }
+
+
+def _print_visibility(v: dict, trigger: str) -> None:
+    """``_visibility_summary``'s figures, caught by ``trigger``, as lines of text."""
+    print(
+        f"visible to a per-pixel trigger (best 5-frame pixel sum ≥ {VISIBLE_SIGMA:g} σ of "
+        f"everything else there; caught by {trigger} among them):"
+    )
+    for name in (BRIGHT, FAINT):
+        g = v[name]
+        edge, inside = g["at_edge"], g["inside"]
+        print(
+            f"  {name}: {g['visible']} of {g['meteors']} visible, "
+            f"{g['caught_visible']} of them caught; tracks reaching the edge (within "
+            f"{EDGE_PIXELS:g} pixel) {edge['caught']} of {edge['meteors']} caught, inside "
+            f"{inside['caught']} of {inside['meteors']}"
+        )
+    for name, label in (("visible_slow", "slower"), ("visible_fast", "not slower")):
+        g = v[name]
+        print(
+            f"  brighter than +6, visible, {label} than {SLOW_PX_PER_FRAME:g} pixel per "
+            f"frame: {g['caught']} of {g['meteors']} caught"
+        )
 
 
 def _stack_figures(point: dict) -> dict:
@@ -248,6 +298,7 @@ def main() -> int:
     stack_top, stack_alone, stack_or_gate = [], [], []  # the track stack trigger
     by_session = []  # the core's figures and each session's sky
     visibility = []  # each meteor's visibility and whether the core caught it
+    stack_visibility = []  # the same, caught by the track stack ORed with the gate
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         configs = session_configs(args.sessions, args.frames, args.meteor_rate, args.seed)
@@ -296,6 +347,7 @@ def main() -> int:
             )
             outcome = fast_outcome(both, movie.events, config.length)
             stack_or_gate.append(quality(outcome, movie.events, movie.frames, first))
+            stack_visibility += _visibility_rows(movie.events, seen, outcome.caught, first)
             by_session.append(_session_row(index, path, raw, core_parts[-1]))
             print(
                 f"session {index}: {network[-1]['false_events']} false events, "
@@ -368,6 +420,7 @@ def main() -> int:
             "thresholds": "stored in the export" if args.stack == "integer" else "set here",
             "alone": {**_stack_figures(stack_point["alone"]), **combined(stack_alone)},
             "with_gate": {**_stack_figures(stack_point["with_gate"]), **combined(stack_or_gate)},
+            "with_gate_visibility": _visibility_summary(stack_visibility),
         },
         "curve": curve,
         "brighter_than_5": _caught_fraction(net, BRIGHT),
@@ -429,23 +482,7 @@ def main() -> int:
                 f"{row['cloud_cover']:.0%}): false events {row['false_events']}, brighter "
                 f"than +5 {b5[0]}/{b5[1]}, +5…+6 {f56[0]}/{f56[1]}"
             )
-        v = result["network_or_gate_visibility"]
-        print(
-            f"visible to a per-pixel trigger (best 5-frame pixel sum ≥ {VISIBLE_SIGMA:g} σ of "
-            "everything else there; caught by the core's two bits among them):"
-        )
-        for name in (BRIGHT, FAINT):
-            g = v[name]
-            print(
-                f"  {name}: {g['visible']} of {g['meteors']} visible, "
-                f"{g['caught_visible']} of them caught"
-            )
-        for name, label in (("visible_slow", "slower"), ("visible_fast", "not slower")):
-            g = v[name]
-            print(
-                f"  brighter than +6, visible, {label} than {SLOW_PX_PER_FRAME:g} pixel per "
-                f"frame: {g['caught']} of {g['meteors']} caught"
-            )
+        _print_visibility(result["network_or_gate_visibility"], "the core's two bits")
         for point in curve:
             print(
                 f"at most {point['false_events_per_hour']:g} false events per hour: network "
@@ -464,6 +501,7 @@ def main() -> int:
             f"{ts['with_gate']['threshold']:g} ({ts['with_gate']['threshold'] / per:.2f} σ)): "
             f"{quality_sentence(ts['with_gate'])}"
         )
+        _print_visibility(ts["with_gate_visibility"], "the track stack ORed with the gate")
         for point in curve:
             print(
                 f"  at most {point['false_events_per_hour']:g} false events per hour: track "
