@@ -111,6 +111,21 @@ def test_excluded_pixels_add_nothing_and_have_no_score():
     assert np.nanmax(z[end]) < whole * np.sqrt(4 / trigger.frames) + 2.0 < whole
 
 
+def test_z_reads_exactly_latency_frames_past_the_track():
+    """Z at a track's last frame t changes with the raw counts of frame t + latency and not
+    with those of any later frame."""
+    raw = _sky(120, 7)
+    t = 50
+    z = SMALL.significance(raw)[t]
+    changed = []
+    for ahead in (SMALL.latency, SMALL.latency + 1, SMALL.latency + 2):
+        bright = raw.copy()
+        bright[t + ahead] += 5_000  # 50 σ a pixel
+        changed.append(np.nanmax(np.abs(SMALL.significance(bright)[t] - z)) > 0)
+    assert changed == [True, False, False]
+    assert TrackStackTrigger().latency == 66  # 10 + 40 + 16
+
+
 @pytest.mark.parametrize(
     "field, value",
     [("frames", 1), ("gap", -1), ("width", 0), ("speeds", ()), ("speeds", (0.0,)), ("cap", 0.0)],

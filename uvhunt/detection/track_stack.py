@@ -89,8 +89,10 @@ class TrackStackTrigger:
 
     @property
     def latency(self) -> int:
-        """Frames after a track's last frame that its Z reads."""
-        return self.recurrence + max(self.margin, self.spread)
+        """Frames after a track's last frame that its Z reads, D3 frames: D to the stack at
+        t + D, H more to the last bump in that x's spread, G + W more to that bump's
+        baseline (66 by default, as ``hls/stack_trigger.py`` waits)."""
+        return self.recurrence + self.spread + self.margin
 
     def offsets(self) -> np.ndarray:
         """(velocities, K, 2) int: the pixel offsets (rows, columns) k frames back along each
