@@ -67,6 +67,7 @@ from uvhunt.detection.event_quality import (
     either,
     events_at,
     fast_outcome,
+    first_detections,
     outcome_of,
     quality,
     threshold_for_false_rate,
@@ -88,6 +89,7 @@ from uvhunt.euso.readers import open_movie
 from uvhunt.euso.session import SessionSimulator
 from uvhunt.euso.session_set import session_configs, session_seed
 from uvhunt.euso.store import write_session
+from uvhunt.euso.timing import D3_S
 from uvhunt.euso.visibility import meteor_visibility
 from uvhunt.quant.golden import read_export
 from uvhunt.quant.preprocess import movie_raw_counts
@@ -111,6 +113,13 @@ EDGE_PIXELS = 1.0
 """A meteor's track reaches the edge of the focal surface when one of its ends lies this many
 pixel pitches or fewer from the outermost pixels' centres, or beyond them: it enters, leaves
 or grazes the field of view, and part of its light falls outside."""
+
+SPEED = ("network", "conventional", "peak_gate", "track_stack")
+"""The triggers whose scores' CPU time is measured (``time.process_time``: every thread of
+the process; the network scores on ``scoring.WORKERS`` threads, the others on one)."""
+DELAYED = ("network", "conventional", "peak_gate", "core", "track_stack_or_gate")
+"""The triggers whose decision delays are measured at their thresholds (the conventional
+trigger's at the network's false-event rate)."""
 
 SKY = ("moonlight_per_gtu", "airglow_per_gtu", "cloud_cover")
 """The session conditions reported beside each session's figures."""
@@ -221,6 +230,86 @@ def _print_visibility(v: dict, trigger: str) -> None:
         )
 
 
+def _delays(fired: dict[int, int], truth, first: int, wait: int = 0) -> dict[int, int]:
+    """Decision delay of each meteor in ``fired`` (``first_detections``) that the
+    efficiencies count and that lights up from ``first`` on: D3 frames from its first lit
+    frame to the end of the frame at which its first event is decided (``wait`` frames after
+    the detection's frame: the track stack's ``latency``)."""
+    start = {
+        r.id: r.start_frame for r in counted_meteors(truth, first)[0] if r.start_frame >= first
+    }
+    return {m: f + wait - start[m] for m, f in fired.items() if m in start}
+
+
+def _earliest(*parts: dict[int, int]) -> dict[int, int]:
+    """Each meteor's smallest delay over ``parts`` (triggers ORed)."""
+    out: dict[int, int] = {}
+    for part in parts:
+        for m, d in part.items():
+            out[m] = min(out.get(m, d), d)
+    return out
+
+
+def _fired_delays(parts: list, threshold: float, length: int, first: int) -> list[int]:
+    """The decision delays of the meteors caught above ``threshold`` in each session's
+    highest scores (``parts``: (``top_detections``, truth, frames) a session)."""
+    out: list[int] = []
+    for top, truth, _ in parts:
+        out += _delays(
+            first_detections(above(top, threshold), truth, length), truth, first
+        ).values()
+    return out
+
+
+def _delay_figures(delays: list[int]) -> dict:
+    """The median and 90th percentile of decision delays, D3 frames and seconds."""
+    if not delays:
+        return {"meteors": 0, **dict.fromkeys(("median_frames", "p90_frames", "median_s", "p90_s"))}
+    median, p90 = float(np.median(delays)), float(np.percentile(delays, 90))
+    return {
+        "meteors": len(delays),
+        "median_frames": median,
+        "p90_frames": p90,
+        "median_s": round(median * D3_S, 3),
+        "p90_s": round(p90 * D3_S, 3),
+    }
+
+
+def _speed(cpu: dict, frames: int, delays: dict, stack_latency: int) -> dict:
+    """Each trigger's software speed (frames of 48 × 48 pixels per CPU second, and that over
+    the D3 frame rate) and decision delays (``_delay_figures``)."""
+    return {
+        "frames": frames,
+        "cpu_seconds": {k: round(v, 2) for k, v in cpu.items()},
+        "frames_per_cpu_second": {k: round(frames / max(v, 1e-9), 1) for k, v in cpu.items()},
+        "times_real_time": {k: round(frames * D3_S / max(v, 1e-9), 1) for k, v in cpu.items()},
+        "track_stack_wait_frames": stack_latency,
+        "decision_delay": {k: _delay_figures(v) for k, v in delays.items()},
+    }
+
+
+def _print_speed(speed: dict) -> None:
+    """``_speed``'s figures as lines of text."""
+    rates = speed["frames_per_cpu_second"]
+    print(
+        "speed in software (frames per CPU second, times the D3 rate): "
+        + ", ".join(f"{k} {rates[k]:,.0f} ({speed['times_real_time'][k]:,.0f}×)" for k in rates)
+    )
+    print(
+        "decision delay, a meteor's first lit frame to its first event decided (median, 90th "
+        f"percentile; the track stack decides {speed['track_stack_wait_frames']} frames after "
+        "a track's end):"
+    )
+    for name, d in speed["decision_delay"].items():
+        if d["meteors"]:
+            print(
+                f"  {name}: {d['median_frames']:g} and {d['p90_frames']:g} frames "
+                f"({d['median_s']:.2f} and {d['p90_s']:.2f} s), {d['meteors']} meteors"
+            )
+        else:
+            print(f"  {name}: no meteor caught")
+
+
 def _stack_figures(point: dict) -> dict:
     """A track-stack setting's thresholds and its figures on the training sessions."""
     return {
@@ -297,6 +386,8 @@ def main() -> int:
     core_parts = []  # the core's two trigger bits together: m_trig or m_gate_trig
     stack_top, stack_alone, stack_or_gate = [], [], []  # the track stack trigger
     by_session = []  # the core's figures and each session's sky
+    cpu = dict.fromkeys(SPEED, 0.0)  # CPU seconds of each trigger's scores, all sessions
+    delays = {k: [] for k in DELAYED}  # each trigger's decision delays at its threshold
     visibility = []  # each meteor's visibility and whether the core caught it
     stack_visibility = []  # the same, caught by the track stack ORed with the gate
     start = time.perf_counter()
@@ -309,44 +400,72 @@ def main() -> int:
             seen = meteor_visibility(simulator)
             movie = open_movie(path)
             excluded = excluded_pixels(movie)
+            clock = time.process_time()
             scores = score_all(movie, golden, config.preprocessing, config.length)
+            cpu["network"] += time.process_time() - clock
             scores[:, excluded] = NO_WINDOW
             masked.append(int(excluded.sum()))
             events = events_at(
                 scores, stored["score"], movie.events, config.length, golden.output_exponent, first
             )
             network.append(quality(outcome_of(events), movie.events, movie.frames, first))
+            fired = detections(scores, stored["score"], first)
+            delays["network"] += _delays(
+                first_detections(fired, movie.events, config.length), movie.events, first
+            ).values()
             network_top.append(
                 (top_detections(scores, CANDIDATES, first), movie.events, movie.frames)
             )
             raw = movie_raw_counts(movie)
+            clock = time.process_time()
             z = trigger.significance(raw)
+            cpu["conventional"] += time.process_time() - clock
             z[:, excluded] = np.nan
             conventional.append((top_detections(z, CANDIDATES, first), movie.events, movie.frames))
+            clock = time.process_time()
             codes = gate.codes(raw, config.preprocessing)
+            cpu["peak_gate"] += time.process_time() - clock
             codes[:, excluded] = NO_WINDOW
             gate_top.append((top_detections(codes, CANDIDATES, first), movie.events, movie.frames))
             gate_fired = detections(codes, gate_threshold, first)
             outcome = fast_outcome(gate_fired, movie.events, config.length)
             gated.append(quality(outcome, movie.events, movie.frames, first))
+            delays["peak_gate"] += _delays(
+                first_detections(gate_fired, movie.events, config.length), movie.events, first
+            ).values()
             both = either(
                 detections(scores, core_score, first), detections(codes, core_code, first)
             )
             outcome = fast_outcome(both, movie.events, config.length)
             core_parts.append(quality(outcome, movie.events, movie.frames, first))
+            delays["core"] += _delays(
+                first_detections(both, movie.events, config.length), movie.events, first
+            ).values()
             visibility += _visibility_rows(movie.events, seen, outcome.caught, first)
+            clock = time.process_time()
             z = stack.significance(raw, excluded)
+            cpu["track_stack"] += time.process_time() - clock
             found = top_detections(z, CANDIDATES, first)
             stack_top.append((found, movie.events, movie.frames))
             alone = above(found, stack_point["alone"]["threshold"])
             outcome = fast_outcome(alone, movie.events, config.length)
             stack_alone.append(quality(outcome, movie.events, movie.frames, first))
             shared = stack_point["with_gate"]
-            both = either(
-                above(found, shared["threshold"]), detections(codes, shared["gate_code"], first)
-            )
-            outcome = fast_outcome(both, movie.events, config.length)
+            tracks = above(found, shared["threshold"])
+            gate_part = detections(codes, shared["gate_code"], first)
+            outcome = fast_outcome(either(tracks, gate_part), movie.events, config.length)
             stack_or_gate.append(quality(outcome, movie.events, movie.frames, first))
+            delays["track_stack_or_gate"] += _earliest(
+                _delays(
+                    first_detections(tracks, movie.events, config.length),
+                    movie.events,
+                    first,
+                    stack.latency,
+                ),
+                _delays(
+                    first_detections(gate_part, movie.events, config.length), movie.events, first
+                ),
+            ).values()
             stack_visibility += _visibility_rows(movie.events, seen, outcome.caught, first)
             by_session.append(_session_row(index, path, raw, core_parts[-1]))
             print(
@@ -359,9 +478,15 @@ def main() -> int:
         conventional, net["false_events_per_hour"], trigger.frames, first
     )
     curve = []
+    delays["conventional"] = _fired_delays(conventional, sigma, trigger.frames, first)
     for rate in CURVE_RATES:
-        _, at = threshold_for_false_rate(network_top, rate, config.length, first)
-        _, c = threshold_for_false_rate(conventional, rate, trigger.frames, first)
+        level, at = threshold_for_false_rate(network_top, rate, config.length, first)
+        c_sigma, c = threshold_for_false_rate(conventional, rate, trigger.frames, first)
+        if rate == max(CURVE_RATES):  # the highest rate: the conventional trigger catches some
+            delays["network_at_most_rate"] = _fired_delays(network_top, level, config.length, first)
+            delays["conventional_at_most_rate"] = _fired_delays(
+                conventional, c_sigma, trigger.frames, first
+            )
         _, g = threshold_for_false_rate(gate_top, rate, config.length, first)
         _, st = threshold_for_false_rate(stack_top, rate, config.length, first)
         share = rate * stack_point["with_gate"]["gate_share"] / target
@@ -423,6 +548,7 @@ def main() -> int:
             "with_gate_visibility": _visibility_summary(stack_visibility),
         },
         "curve": curve,
+        "speed": _speed(cpu, args.sessions * args.frames, delays, stack.latency),
         "brighter_than_5": _caught_fraction(net, BRIGHT),
         "between_5_and_6": _caught_fraction(net, FAINT),
         "core_brighter_than_5": _caught_fraction(core, BRIGHT),
@@ -508,6 +634,7 @@ def main() -> int:
                 f"stack {point['track_stack']['meteors_caught']}, ORed with the peak gate "
                 f"{point['track_stack_or_gate']['meteors_caught']} of {point['meteors']} meteors"
             )
+        _print_speed(result["speed"])
         for name, ok in floors.items():
             print(f"  {'PASS' if ok else 'FAIL'}  {name}")
     return 0 if all(floors.values()) else 1

@@ -16,6 +16,7 @@ from uvhunt.detection.event_quality import (
     either,
     events_at,
     fast_outcome,
+    first_detections,
     outcome_of,
     poisson_upper_limit,
     quality,
@@ -187,6 +188,34 @@ def test_the_fast_outcome_equals_grouping_and_matching_event_by_event():
         slow = outcome_of(match_truth(group(found, 0, 4), truth, 4))
         assert fast_outcome(found, truth, 4) == slow, threshold
         assert slow.caught and slow.false_events  # both kinds occur
+
+
+def test_first_detections_are_each_caught_meteors_earliest_event_by_event():
+    rng = np.random.default_rng(5)
+    truth = [
+        EventRecord(i, kind, t, t + 20, *rng.uniform(0, 48, 4), magnitude=rng.uniform(2, 7))
+        for i, (kind, t) in enumerate(
+            zip(rng.choice(["meteor", "city"], 60), rng.integers(0, 380, 60), strict=True)
+        )
+    ]
+    scores = rng.normal(0, 1, (FRAMES, 48, 48)).astype(np.float32)
+    for record in truth[:30]:
+        for k in range(8):
+            f = record.start_frame + 2 * k
+            r = record.start_row + (record.end_row - record.start_row) * k / 8
+            c = record.start_col + (record.end_col - record.start_col) * k / 8
+            scores[f, int(r), int(c)] += 6.0
+    for threshold in (3.5, 4.5):
+        found = detections(scores, threshold, 10)
+        events = match_truth(group(found, 0, 4), truth, 4)
+        want: dict[int, int] = {}
+        for e in events:
+            if e.truth_kind == "meteor":
+                want[e.truth_id] = min(want.get(e.truth_id, e.first_frame), e.first_frame)
+        first = first_detections(found, truth, 4)
+        assert first == want and set(first) == fast_outcome(found, truth, 4).caught
+        assert any(f > truth[m].start_frame for m, f in first.items())  # not the starts
+    assert first_detections(detections(scores, 99.0), truth, 4) == {}
 
 
 def test_conventional_significance_is_in_sigma_of_poisson_noise():

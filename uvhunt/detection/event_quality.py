@@ -106,13 +106,37 @@ def fast_outcome(found: Detections, truth: list[EventRecord], length: int) -> Ou
     searches over many detections)."""
     if not len(found):
         return Outcome(0, 0, frozenset())
+    meteor, _ = _tied_events(found, truth, length)
+    caught = frozenset(int(i) for i in np.unique(meteor[meteor >= 0]))
+    return Outcome(len(meteor), int((meteor < 0).sum()), caught)
+
+
+def first_detections(found: Detections, truth: list[EventRecord], length: int) -> dict[int, int]:
+    """Each meteor caught (``fast_outcome``'s events): the first frame any event tied to it
+    fired, D3 frame index (a score at frame t is decided on the frames up to t)."""
+    if not len(found):
+        return {}
+    meteor, fired = _tied_events(found, truth, length)
+    first: dict[int, int] = {}
+    for m, f in zip(meteor.tolist(), fired.tolist(), strict=True):
+        if m >= 0:
+            first[m] = min(first.get(m, f), f)
+    return first
+
+
+def _tied_events(
+    found: Detections, truth: list[EventRecord], length: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each event of ``found`` (``event_labels``): the id of the meteor it is tied to
+    (−1: none) and the first frame of its detections."""
     labels = event_labels(found)
     n = int(labels.max()) + 1
     order = np.lexsort((-np.asarray(found.score, np.float64), labels))  # stable: first peak
     first_of = np.searchsorted(labels[order], np.arange(n))
     peak = order[first_of]
     frames = np.asarray(found.frame)[order]
-    start = np.minimum.reduceat(frames, first_of) - length + 1
+    fired = np.minimum.reduceat(frames, first_of)
+    start = fired - length + 1  # the first window's first frame
     last = np.maximum.reduceat(frames, first_of)
     point = np.stack([np.asarray(found.row)[peak], np.asarray(found.col)[peak]], 1).astype(float)
     meteor = np.full(n, -1)
@@ -126,8 +150,7 @@ def fast_outcome(found: Detections, truth: list[EventRecord], length: int) -> Ou
             & (meteor < 0)
         )
         meteor[near] = record.id
-    caught = frozenset(int(i) for i in np.unique(meteor[meteor >= 0]))
-    return Outcome(n, int((meteor < 0).sum()), caught)
+    return meteor, fired
 
 
 def counted_meteors(
