@@ -30,7 +30,11 @@ sessions for the rate at 90 % confidence, ``detection.stack_operating_point``; f
 set here the same way), and on the ROC (alone, and ORed with the gate at the same share of
 each rate). Each session's dead and hot pixels are masked in both triggers, found
 (``euso.bad_pixels``) from its own first frames, as a mask on board would be found from the
-data before.
+data before. And speed, each trigger's: the CPU time of its scores per frame (software, this
+machine), and at its threshold the decision delay, from a meteor's first lit frame to the
+frame at which its first event is decided (for the track stack its ``latency`` after the
+track's end; the conventional trigger's at the network's false-event rate and, where it
+catches some, at the ROC's highest rate beside the network's there).
 
 Floors, for the core's two bits, the network alone and the track stack ORed with the gate:
 at most 10 false events per hour of data; at least 90% of the meteors brighter than +5 caught
@@ -262,12 +266,19 @@ def _fired_delays(parts: list, threshold: float, length: int, first: int) -> lis
 
 
 def _delay_figures(delays: list[int]) -> dict:
-    """The median and 90th percentile of decision delays, D3 frames and seconds."""
+    """The median and 90th percentile of decision delays, D3 frames and seconds, and how
+    many meteors' first tied event fired before their first lit frame (an event begun by
+    something else, a light the meteor passed, which the matching credits with it)."""
     if not delays:
-        return {"meteors": 0, **dict.fromkeys(("median_frames", "p90_frames", "median_s", "p90_s"))}
+        return {
+            "meteors": 0,
+            "fired_before_start": 0,
+            **dict.fromkeys(("median_frames", "p90_frames", "median_s", "p90_s")),
+        }
     median, p90 = float(np.median(delays)), float(np.percentile(delays, 90))
     return {
         "meteors": len(delays),
+        "fired_before_start": sum(d < 0 for d in delays),
         "median_frames": median,
         "p90_frames": p90,
         "median_s": round(median * D3_S, 3),
@@ -304,7 +315,8 @@ def _print_speed(speed: dict) -> None:
         if d["meteors"]:
             print(
                 f"  {name}: {d['median_frames']:g} and {d['p90_frames']:g} frames "
-                f"({d['median_s']:.2f} and {d['p90_s']:.2f} s), {d['meteors']} meteors"
+                f"({d['median_s']:.2f} and {d['p90_s']:.2f} s), {d['meteors']} meteors, "
+                f"{d['fired_before_start']} of them tied to an event begun before they lit"
             )
         else:
             print(f"  {name}: no meteor caught")
