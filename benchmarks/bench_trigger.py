@@ -234,14 +234,15 @@ def _print_visibility(v: dict, trigger: str) -> None:
         )
 
 
-def _delays(fired: dict[int, int], truth, first: int, wait: int = 0) -> dict[int, int]:
-    """Decision delay of each meteor in ``fired`` (``first_detections``) that the
-    efficiencies count and that lights up from ``first`` on: D3 frames from its first lit
+def _delays(found, truth, length: int, first: int, wait: int = 0) -> dict[int, int]:
+    """Decision delay of each meteor that detections ``found`` catch (``first_detections``),
+    the efficiencies count and that lights up from ``first`` on: D3 frames from its first lit
     frame to the end of the frame at which its first event is decided (``wait`` frames after
     the detection's frame: the track stack's ``latency``)."""
     start = {
         r.id: r.start_frame for r in counted_meteors(truth, first)[0] if r.start_frame >= first
     }
+    fired = first_detections(found, truth, length)
     return {m: f + wait - start[m] for m, f in fired.items() if m in start}
 
 
@@ -259,9 +260,7 @@ def _fired_delays(parts: list, threshold: float, length: int, first: int) -> lis
     highest scores (``parts``: (``top_detections``, truth, frames) a session)."""
     out: list[int] = []
     for top, truth, _ in parts:
-        out += _delays(
-            first_detections(above(top, threshold), truth, length), truth, first
-        ).values()
+        out += _delays(above(top, threshold), truth, length, first).values()
     return out
 
 
@@ -422,9 +421,7 @@ def main() -> int:
             )
             network.append(quality(outcome_of(events), movie.events, movie.frames, first))
             fired = detections(scores, stored["score"], first)
-            delays["network"] += _delays(
-                first_detections(fired, movie.events, config.length), movie.events, first
-            ).values()
+            delays["network"] += _delays(fired, movie.events, config.length, first).values()
             network_top.append(
                 (top_detections(scores, CANDIDATES, first), movie.events, movie.frames)
             )
@@ -442,17 +439,13 @@ def main() -> int:
             gate_fired = detections(codes, gate_threshold, first)
             outcome = fast_outcome(gate_fired, movie.events, config.length)
             gated.append(quality(outcome, movie.events, movie.frames, first))
-            delays["peak_gate"] += _delays(
-                first_detections(gate_fired, movie.events, config.length), movie.events, first
-            ).values()
+            delays["peak_gate"] += _delays(gate_fired, movie.events, config.length, first).values()
             both = either(
                 detections(scores, core_score, first), detections(codes, core_code, first)
             )
             outcome = fast_outcome(both, movie.events, config.length)
             core_parts.append(quality(outcome, movie.events, movie.frames, first))
-            delays["core"] += _delays(
-                first_detections(both, movie.events, config.length), movie.events, first
-            ).values()
+            delays["core"] += _delays(both, movie.events, config.length, first).values()
             visibility += _visibility_rows(movie.events, seen, outcome.caught, first)
             clock = time.process_time()
             z = stack.significance(raw, excluded)
@@ -468,15 +461,8 @@ def main() -> int:
             outcome = fast_outcome(either(tracks, gate_part), movie.events, config.length)
             stack_or_gate.append(quality(outcome, movie.events, movie.frames, first))
             delays["track_stack_or_gate"] += _earliest(
-                _delays(
-                    first_detections(tracks, movie.events, config.length),
-                    movie.events,
-                    first,
-                    stack.latency,
-                ),
-                _delays(
-                    first_detections(gate_part, movie.events, config.length), movie.events, first
-                ),
+                _delays(tracks, movie.events, config.length, first, stack.latency),
+                _delays(gate_part, movie.events, config.length, first),
             ).values()
             stack_visibility += _visibility_rows(movie.events, seen, outcome.caught, first)
             by_session.append(_session_row(index, path, raw, core_parts[-1]))
