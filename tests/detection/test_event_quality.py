@@ -190,6 +190,27 @@ def test_the_fast_outcome_equals_grouping_and_matching_event_by_event():
         assert slow.caught and slow.false_events  # both kinds occur
 
 
+def test_an_event_where_two_meteors_cross_is_tied_to_the_track_nearest_its_peak():
+    # a faint meteor listed first passes 1.5 pixels from the peak pixel (20, 30), a bright
+    # one through it: the event is the bright one's, by both matchers
+    faint = EventRecord(0, "meteor", 90, 140, 21.5, 20.0, 21.5, 40.0, magnitude=5.4)
+    bright = EventRecord(1, "meteor", 100, 130, 15.0, 30.0, 25.0, 30.0, magnitude=2.6)
+    city = EventRecord(2, "city", 0, 399, 20.0, 30.0, 20.0, 30.0)
+    frame = np.arange(110, 116)
+    found = Detections(frame, np.full(6, 20), np.full(6, 30), np.array([5, 6, 9, 7, 6, 5]))
+    for truth in ([faint, bright], [faint, bright, city], [city, bright, faint]):
+        (event,) = match_truth(group(found, 0, 4), truth, 4)
+        assert (event.truth_kind, event.truth_id) == ("meteor", 1)
+        assert fast_outcome(found, truth, 4).caught == {1}
+        assert first_detections(found, truth, 4) == {1: 110}
+    # a meteor before a nearer light; two tracks as near: the first listed
+    aside = EventRecord(3, "meteor", 100, 130, 15.0, 31.0, 25.0, 31.0, magnitude=4.0)
+    twin = EventRecord(4, "meteor", 100, 130, 15.0, 29.0, 25.0, 29.0, magnitude=4.0)
+    for truth, want in (([city, aside], 3), ([aside, twin], 3), ([twin, aside], 4)):
+        (event,) = match_truth(group(found, 0, 4), truth, 4)
+        assert event.truth_id == want and fast_outcome(found, truth, 4).caught == {want}
+
+
 def test_first_detections_are_each_caught_meteors_earliest_event_by_event():
     rng = np.random.default_rng(5)
     truth = [

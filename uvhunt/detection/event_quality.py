@@ -128,7 +128,8 @@ def _tied_events(
     found: Detections, truth: list[EventRecord], length: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """For each event of ``found`` (``event_labels``): the id of the meteor it is tied to
-    (−1: none) and the first frame of its detections."""
+    (−1: none; ``events.match_truth``'s rule: of the meteors it matches, the track nearest its
+    peak) and the first frame of its detections."""
     labels = event_labels(found)
     n = int(labels.max()) + 1
     order = np.lexsort((-np.asarray(found.score, np.float64), labels))  # stable: first peak
@@ -139,17 +140,18 @@ def _tied_events(
     start = fired - length + 1  # the first window's first frame
     last = np.maximum.reduceat(frames, first_of)
     point = np.stack([np.asarray(found.row)[peak], np.asarray(found.col)[peak]], 1).astype(float)
-    meteor = np.full(n, -1)
+    meteor, nearest = np.full(n, -1), np.full(n, np.inf)
     for record in truth:
         if record.kind != "meteor":
             continue
+        distance = distances_to_track(record, point)
         near = (
             (record.end_frame >= start)
             & (record.start_frame <= last)
-            & (distances_to_track(record, point) <= MATCH_PIXELS)
-            & (meteor < 0)
+            & (distance <= MATCH_PIXELS)
+            & (distance < nearest)
         )
-        meteor[near] = record.id
+        meteor[near], nearest[near] = record.id, distance[near]
     return meteor, fired
 
 

@@ -7,6 +7,7 @@ A detection is one pixel's window whose score passed the threshold, dated by its
 chains of such pairs make one event.
 """
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -151,17 +152,28 @@ def match_truth(
     pixels: float = MATCH_PIXELS,
 ) -> list[TriggerEvent]:
     """Each event with the simulated event it overlaps in time whose track passes within
-    ``pixels`` of the event's peak pixel (meteors preferred), if any."""
+    ``pixels`` of the event's peak pixel, if any: a meteor before any other kind, then the
+    track nearest the peak pixel (the event's likeliest cause where two meteors cross; ties:
+    the first in ``truth``)."""
     matched = []
     for event in events:
-        best = None
+        best, nearest = None, math.inf
         for record in truth:
             if record.end_frame < event.start_frame or record.start_frame > event.last_frame:
                 continue
-            if distance_to_track(record, event.peak_row, event.peak_col) > pixels:
+            distance = distance_to_track(record, event.peak_row, event.peak_col)
+            if distance > pixels:
                 continue
-            if best is None or (record.kind == "meteor" and best.kind != "meteor"):
-                best = record
+            meteor, best_meteor = (
+                record.kind == "meteor",
+                best is not None and best.kind == "meteor",
+            )
+            if (
+                best is None
+                or meteor > best_meteor
+                or (meteor == best_meteor and distance < nearest)
+            ):
+                best, nearest = record, distance
         matched.append(
             event
             if best is None
