@@ -20,8 +20,10 @@ background and sky, since faint meteors are lost under bright skies first, and a
 a per-pixel trigger could see at all: each meteor's best single-pixel 5-frame sum in Poisson σ
 of everything else there, from the simulator's expected light (``euso.visibility``), with
 the visible ones caught split by speed (the slow ones look like the ground's drift), and the
-meteors whose tracks reach the edge of the focal surface counted apart from those inside
-(this for the track stack ORed with the gate too). The
+meteors whose tracks reach the edge of the focal surface counted apart from those inside,
+and the lost ones near whose tracks a detection lay while they were lit (grouped into an event
+whose peak lies elsewhere: another meteor's or a light's), this for the track stack ORed with
+the gate too. The
 track stack trigger (``detection.track_stack``: bumps summed along straight tracks over
 several pixels; by default its integer twin, ``detection.track_stack_integer``, what
 ``hls/stack_trigger.py`` computes, ``--stack float`` for the float definition) is measured
@@ -77,6 +79,7 @@ from uvhunt.detection.event_quality import (
     threshold_for_false_rate,
     top_detections,
 )
+from uvhunt.detection.events import MATCH_PIXELS, Detections, distances_to_track
 from uvhunt.detection.operating_point import core_thresholds, stored_threshold
 from uvhunt.detection.peak_gate import PeakGateTrigger
 from uvhunt.detection.scoring import NO_WINDOW, score_all
@@ -152,10 +155,13 @@ def _session_row(index: int, path: Path, raw: np.ndarray, core: dict) -> dict:
     }
 
 
-def _visibility_rows(truth, seen: dict, caught: frozenset, first: int) -> list[dict]:
+def _visibility_rows(
+    truth, seen: dict, found: Detections, caught: frozenset, first: int, length: int
+) -> list[dict]:
     """One row per meteor the efficiencies count (``counted_meteors``) brighter than +6: its
-    magnitude, speed (pixels per frame), best single-pixel ratio (σ) and whether it is in
-    ``caught`` (a trigger's)."""
+    magnitude, speed (pixels per frame), best single-pixel ratio (σ), whether it is in
+    ``caught`` (the outcome of a trigger's detections ``found``) and whether one of ``found``
+    lay near its track while it was lit (``_fired_near``)."""
     return [
         {
             "magnitude": r.magnitude,
@@ -163,10 +169,21 @@ def _visibility_rows(truth, seen: dict, caught: frozenset, first: int) -> list[d
             "pixel_sigma": seen[r.id].pixel,
             "at_edge": _at_edge(r),
             "caught": r.id in caught,
+            "fired_near": _fired_near(found, r, length),
         }
         for r in counted_meteors(truth, first)[0]
         if r.magnitude < 6
     ]
+
+
+def _fired_near(found: Detections, record, length: int) -> bool:
+    """Whether a detection of ``found`` lies within ``MATCH_PIXELS`` of a meteor's track while
+    it is lit (a window ending at frame f holds frames f − length + 1 … f): a meteor lost
+    though this holds was grouped into an event whose peak lies elsewhere."""
+    frame = np.asarray(found.frame)
+    when = (frame >= record.start_frame) & (frame - length + 1 <= record.end_frame)
+    points = np.stack([np.asarray(found.row)[when], np.asarray(found.col)[when]], 1)
+    return bool((distances_to_track(record, points.astype(float)) <= MATCH_PIXELS).any())
 
 
 def _at_edge(r) -> bool:
@@ -188,6 +205,7 @@ def _visibility_summary(rows: list[dict]) -> dict:
             "visible": len(visible),
             "caught": sum(r["caught"] for r in chosen),
             "caught_visible": sum(r["caught"] for r in visible),
+            "lost_fired_near": sum(r["fired_near"] and not r["caught"] for r in chosen),
             **{
                 where: {
                     "meteors": len(part),
@@ -224,7 +242,8 @@ def _print_visibility(v: dict, trigger: str) -> None:
             f"  {name}: {g['visible']} of {g['meteors']} visible, "
             f"{g['caught_visible']} of them caught; tracks reaching the edge (within "
             f"{EDGE_PIXELS:g} pixel) {edge['caught']} of {edge['meteors']} caught, inside "
-            f"{inside['caught']} of {inside['meteors']}"
+            f"{inside['caught']} of {inside['meteors']}; lost though a detection lay within "
+            f"{MATCH_PIXELS:g} pixels of the track while lit: {g['lost_fired_near']}"
         )
     for name, label in (("visible_slow", "slower"), ("visible_fast", "not slower")):
         g = v[name]
@@ -446,7 +465,9 @@ def main() -> int:
             outcome = fast_outcome(both, movie.events, config.length)
             core_parts.append(quality(outcome, movie.events, movie.frames, first))
             delays["core"] += _delays(both, movie.events, config.length, first).values()
-            visibility += _visibility_rows(movie.events, seen, outcome.caught, first)
+            visibility += _visibility_rows(
+                movie.events, seen, both, outcome.caught, first, config.length
+            )
             clock = time.process_time()
             z = stack.significance(raw, excluded)
             cpu["track_stack"] += time.process_time() - clock
@@ -458,13 +479,16 @@ def main() -> int:
             shared = stack_point["with_gate"]
             tracks = above(found, shared["threshold"])
             gate_part = detections(codes, shared["gate_code"], first)
-            outcome = fast_outcome(either(tracks, gate_part), movie.events, config.length)
+            tracks_or_gate = either(tracks, gate_part)
+            outcome = fast_outcome(tracks_or_gate, movie.events, config.length)
             stack_or_gate.append(quality(outcome, movie.events, movie.frames, first))
             delays["track_stack_or_gate"] += _earliest(
                 _delays(tracks, movie.events, config.length, first, stack.latency),
                 _delays(gate_part, movie.events, config.length, first),
             ).values()
-            stack_visibility += _visibility_rows(movie.events, seen, outcome.caught, first)
+            stack_visibility += _visibility_rows(
+                movie.events, seen, tracks_or_gate, outcome.caught, first, config.length
+            )
             by_session.append(_session_row(index, path, raw, core_parts[-1]))
             print(
                 f"session {index}: {network[-1]['false_events']} false events, "
