@@ -179,7 +179,8 @@ def _visibility_rows(
 def _fired_near(found: Detections, record, length: int) -> bool:
     """Whether a detection of ``found`` lies within ``MATCH_PIXELS`` of a meteor's track while
     it is lit (a window ending at frame f holds frames f − length + 1 … f): a meteor lost
-    though this holds was grouped into an event whose peak lies elsewhere."""
+    though this holds was grouped into an event whose peak lies farther than that from its
+    track, or nearer another meteor's."""
     frame = np.asarray(found.frame)
     when = (frame >= record.start_frame) & (frame - length + 1 <= record.end_frame)
     points = np.stack([np.asarray(found.row)[when], np.asarray(found.col)[when]], 1)
