@@ -157,23 +157,14 @@ def match_truth(
     the first in ``truth``)."""
     matched = []
     for event in events:
-        best, nearest = None, math.inf
+        best, best_rank = None, (True, math.inf)
         for record in truth:
             if record.end_frame < event.start_frame or record.start_frame > event.last_frame:
                 continue
             distance = distance_to_track(record, event.peak_row, event.peak_col)
-            if distance > pixels:
-                continue
-            meteor, best_meteor = (
-                record.kind == "meteor",
-                best is not None and best.kind == "meteor",
-            )
-            if (
-                best is None
-                or meteor > best_meteor
-                or (meteor == best_meteor and distance < nearest)
-            ):
-                best, nearest = record, distance
+            rank = (record.kind != "meteor", distance)  # meteors first, then the nearest
+            if distance <= pixels and rank < best_rank:
+                best, best_rank = record, rank
         matched.append(
             event
             if best is None
