@@ -142,6 +142,10 @@ def test_run_chains_the_stages_into_one_folder(tmp_path, capsys, monkeypatch):
     stack = json.loads((tmp_path / "run" / "detect" / "detect.json").read_text())["stack"]
     stored = export["operating_threshold"]["track_stack"]["with_gate"]
     assert (stack["threshold"], stack["gate_code"]) == (stored["threshold"], stored["gate_code"])
+    met = export["operating_threshold"]["track_stack"]["coincidence"]  # and the coincidence's
+    assert stack["coincidence"] == {
+        k: met[k] for k in ("threshold", "gate_code", "frames", "pixels")
+    }
     assert (tmp_path / "run" / "detect" / "stack_events.csv").is_file()
     report = (tmp_path / "run" / "report" / "report.md").read_text()
     assert "The track stack trigger ORed with the peak gate" in report

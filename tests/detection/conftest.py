@@ -34,14 +34,17 @@ def exported_golden(tmp_path_factory, golden):
 @pytest.fixture
 def stack_export(exported_golden, tmp_path):
     """A function of the stack's and the gate's thresholds (``with_gate``: threshold,
-    gate_code) giving a copy of ``exported_golden`` with them stored, as ``uvhunt export``
-    stores them (``operating_threshold.track_stack``; the network's score out of reach)."""
+    gate_code) and, if given, the stack–gate coincidence's, giving a copy of
+    ``exported_golden`` with them stored, as ``uvhunt export`` stores them
+    (``operating_threshold.track_stack``; the network's score out of reach)."""
 
-    def export(with_gate: dict):
+    def export(with_gate: dict, coincidence: dict | None = None):
         folder = tmp_path / "stack_export"
         shutil.copytree(exported_golden, folder, dirs_exist_ok=True)
         manifest = json.loads((folder / "manifest.json").read_text())
         point = {"trigger": IntegerTrackStack().to_dict(), "with_gate": with_gate}
+        if coincidence is not None:
+            point["coincidence"] = coincidence
         operating = {"score": 10**6, "false_events_per_hour_target": 10.0, "sessions": ["s"]}
         manifest["operating_threshold"] = {**operating, "track_stack": point}
         (folder / "manifest.json").write_text(json.dumps(manifest))

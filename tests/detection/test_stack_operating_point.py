@@ -69,6 +69,10 @@ def test_the_stored_thresholds_hold_the_rate_at_the_confidence():
     assert shared["measured"]["meteors_caught"] == max(caught.values())
     assert len(set(caught.values())) > 1  # the share matters here
     assert point["hours"] == hours > point["hours_needed"]
+    beside = point["coincidence"]  # set beside the pair (``stack_coincidence``), held too
+    assert isinstance(beside["threshold"], int) and isinstance(beside["gate_code"], int)
+    assert beside["measured"]["held"]
+    assert beside["measured"]["meteors_caught"] >= shared["measured"]["meteors_caught"]
 
 
 def test_a_gate_share_that_breaks_the_rate_is_not_kept_for_its_meteors():

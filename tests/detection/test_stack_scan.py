@@ -12,6 +12,7 @@ from uvhunt.detection import stack_scan
 from uvhunt.detection.event_quality import detections, either, fast_outcome, quality
 from uvhunt.detection.peak_gate import PeakGateTrigger
 from uvhunt.detection.scoring import NO_WINDOW
+from uvhunt.detection.stack_coincidence import coincident
 from uvhunt.detection.stack_operating_point import excluded_pixels
 from uvhunt.detection.track_stack_integer import IntegerTrackStack
 from uvhunt.euso.readers import open_movie
@@ -78,6 +79,39 @@ def test_chunks_fire_on_the_whole_movie_s_pixel_frames(whole_movie, chunk_frames
     for field in ("frame", "row", "col", "score"):
         np.testing.assert_array_equal(getattr(got, field), getattr(reference, field))
     assert not excluded[got.row, got.col].any()
+
+
+@pytest.mark.parametrize("chunk_frames", [97, 1024])
+def test_chunks_fire_with_the_coincidence_as_the_whole_movie(whole_movie, chunk_frames):
+    """With a coincidence below both thresholds, in chunks or at once: the pixel-frames of the
+    pair and those where a Z above its threshold has a code above its code near
+    (``coincident``), across the chunks' ends; more than the pair alone."""
+    movie, excluded, with_gate, pair, preprocessing, z, codes = whole_movie
+    coincidence = {
+        "threshold": int(np.sort(z[47:], axis=None)[-3000]),
+        "gate_code": int(np.sort(codes[47:], axis=None)[-3000]),
+    }
+    reference = either(
+        pair,
+        coincident(
+            detections(z, coincidence["threshold"], 47),
+            detections(codes, coincidence["gate_code"], 47),
+        ),
+    )
+    assert len(reference) > len(pair) + 20
+    got = stack_scan.stack_or_gate(
+        movie,
+        IntegerTrackStack().validate(),
+        PeakGateTrigger(48),
+        preprocessing,
+        with_gate,
+        excluded,
+        47,
+        chunk_frames=chunk_frames,
+        coincidence=coincidence,
+    )
+    for field in ("frame", "row", "col", "score"):
+        np.testing.assert_array_equal(getattr(got, field), getattr(reference, field))
 
 
 def _figures(movie, fired):
@@ -152,3 +186,43 @@ def test_an_export_without_stack_thresholds_exits_2_and_writes_nothing(
     for word in [*words, "operating_threshold.track_stack", "uvhunt run --from export"]:
         assert word in err
     assert not (tmp_path / "out").exists()
+
+
+def test_detect_flies_the_stored_coincidence(
+    session_folder, stack_export, whole_movie, tmp_path, capsys
+):
+    """An export with a coincidence stored: ``detect --stack`` fires on it too (the figures of
+    the three terms, the benchmark's rule) and says its thresholds; a coincidence whose
+    thresholds are not integers exits 2 naming it, and writes nothing."""
+    movie, excluded, with_gate, pair, _, z, codes = whole_movie
+    coincidence = {
+        "threshold": int(np.sort(z[47:], axis=None)[-3000]),
+        "gate_code": int(np.sort(codes[47:], axis=None)[-3000]),
+        "frames": 16,
+        "pixels": 1,
+    }
+    np.save(tmp_path / "mask.npy", excluded)
+    args = ["detect", str(session_folder), "--pictures", "0", "--stack", "--json", "--quiet"]
+    args += ["--mask", str(tmp_path / "mask.npy")]
+    export = stack_export(with_gate, coincidence)
+    assert main([*args, "--export", str(export), "--out", str(tmp_path / "d")]) == 0
+    summary = json.loads(capsys.readouterr().out)["stack"]
+    fired = either(
+        pair,
+        coincident(
+            detections(z, coincidence["threshold"], 47),
+            detections(codes, coincidence["gate_code"], 47),
+        ),
+    )
+    assert summary["coincidence"] == coincidence
+    assert summary["quality"] == _figures(movie, fired) != _figures(movie, pair)
+    text_args = [a for a in args if a not in ("--json", "--quiet")]
+    assert main([*text_args, "--export", str(export), "--out", str(tmp_path / "t")]) == 0
+    said = f"or Z > {coincidence['threshold']} with a code > {coincidence['gate_code']} within 16"
+    assert said in capsys.readouterr().out
+
+    export = stack_export(with_gate, {**coincidence, "threshold": 97.5})
+    assert main([*args, "--export", str(export), "--out", str(tmp_path / "bad")]) == 2
+    err = capsys.readouterr().err
+    assert "operating_threshold.track_stack.coincidence" in err and "not integers" in err
+    assert not (tmp_path / "bad").exists()

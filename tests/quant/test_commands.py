@@ -140,11 +140,12 @@ def test_export_checks_the_chain(model_folder, window_folder, tmp_path, capsys):
     # the track stack trigger's: the same rule
     stack = operating["track_stack"]
     assert stack["confidence"] == 0.9 and stack["hours"] < stack["hours_needed"]
-    for point in (stack["alone"], stack["with_gate"]):
+    for point in (stack["alone"], stack["with_gate"], stack["coincidence"]):
         assert isinstance(point["threshold"], int) and not point["measured"]["held"]
         assert point["measured"]["upper_limit_per_hour"] > 10.0
     assert isinstance(stack["with_gate"]["gate_code"], int)
     assert "the track stack trigger (Z >" in out and "NOT held at 90% confidence" in out
+    assert "or their coincidence (Z >" in out
     assert all(r["brevitas_mismatches"] == 0 == r["qonnx_mismatches"] for r in manifest["chain"])
     assert {r["vectors"] for r in manifest["chain"]} >= {
         "random",

@@ -247,11 +247,13 @@ def _stack(
     config,
     track_stack: IntegerTrackStack,
     with_gate: dict,
+    coincidence: dict | None,
     mask: PixelMask | None,
     folder: Path,
     progress: ProgressFactory,
 ) -> dict:
-    """The track stack trigger ORed with the peak gate at its stored thresholds: its events
+    """The track stack trigger ORed with the peak gate (and the stack–gate ``coincidence``,
+    where the export stores one) at its stored thresholds: its events
     (``stack_events.csv`` and ``.json`` in ``folder``: the network's columns but the peak
     logit, in time order) and, with truth, its figures from the network's first frame. Without
     a ``mask``, the dead and hot pixels found in the movie's first frames are excluded, as on
@@ -275,6 +277,7 @@ def _stack(
             excluded,
             first,
             bar.update,
+            coincidence=coincidence,
         )
     events = sorted(group(fired, 0, config.length), key=lambda e: (e.first_frame, e.id))
     events = [dataclasses.replace(e, id=i + 1) for i, e in enumerate(events)]
@@ -286,9 +289,14 @@ def _stack(
         "trigger": track_stack.to_dict(),
         "threshold": with_gate["threshold"],
         "gate_code": with_gate["gate_code"],
+        "coincidence": None
+        if coincidence is None
+        else {k: coincidence[k] for k in ("threshold", "gate_code", "frames", "pixels")},
         "rule": "a pixel-frame fires when the track stack's Z is above the threshold or its "
         "peak-gate code above the gate code (the export's stored thresholds, "
-        "operating_threshold.track_stack.with_gate)",
+        "operating_threshold.track_stack.with_gate), or, with a coincidence, when its Z is "
+        "above the coincidence's threshold and a code above the coincidence's code lies "
+        "within its frames and pixels (operating_threshold.track_stack.coincidence)",
         "excluded_pixels": int(excluded.sum()),
         "mask": source,
         "first_frame": first,

@@ -30,6 +30,7 @@ from uvhunt.detection.event_quality import (
 )
 from uvhunt.detection.events import Detections
 from uvhunt.detection.scoring import NO_WINDOW
+from uvhunt.detection.stack_coincidence import coincidence_point
 from uvhunt.detection.track_stack import TrackStackTrigger
 from uvhunt.detection.track_stack_integer import IntegerTrackStack
 from uvhunt.euso.bad_pixels import find_mask
@@ -100,8 +101,9 @@ def stack_operating_point(
 ) -> dict:
     """The stack's thresholds for at most ``rate`` false events per hour at ``confidence``
     over the movies: alone, and beside the peak gate at the share of ``GATE_SHARES`` that
-    catches the most meteors among those that hold the rate; with the figures measured
-    there (``upper_limit_per_hour``: the rate at that confidence; ``held``: within
+    catches the most meteors among those that hold the rate, and the stack–gate
+    coincidence's beside those two (``stack_coincidence.coincidence_point``); with the
+    figures measured there (``upper_limit_per_hour``: the rate at that confidence; ``held``: within
     ``rate``). Where the rate cannot be held (sessions shorter than ``hours_needed``, even
     with no false event; or a gate whose share, set as counted, already breaks it), the
     search ends at the stack's highest score, so that the stack never fires on the sessions
@@ -131,6 +133,17 @@ def stack_operating_point(
         }
         if best is None or rank(point) > rank(best):
             best = point
+    coincidence = coincidence_point(
+        stack_movies,
+        gate_movies,
+        best["threshold"],
+        best["gate_code"],
+        rate,
+        length,
+        first,
+        confidence,
+    )
+    beside = coincidence.pop("figures")
     return {
         "trigger": stack.to_dict(),
         "false_events_per_hour_target": rate,
@@ -143,4 +156,12 @@ def stack_operating_point(
         "gate); each session's dead and hot pixels masked, found from its first frames",
         "alone": {"threshold": number(threshold), "measured": measured(alone)},
         "with_gate": best,
+        "coincidence": {
+            **coincidence,
+            "threshold": number(coincidence["threshold"]),
+            "rule": "beside the stack and the gate (with_gate), a pixel-frame also fires when "
+            "its Z is above this threshold and a peak-gate code above this code lies within "
+            "the frames and pixels given (``stack_coincidence``)",
+            "measured": best["measured"] if beside is None else measured(beside),
+        },
     }

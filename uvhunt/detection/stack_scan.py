@@ -1,10 +1,12 @@
 """The track stack trigger ORed with the peak gate over a whole movie, at the export's stored
 thresholds (``operating_threshold.track_stack.with_gate``, set by ``stack_operating_point``):
-what ``hls/stack_trigger.py`` (Z) and the trigger core's gate bit (the code) fire on. A
-pixel-frame fires when its Z is above the stack's threshold or its peak-gate code above the
-gate code; the pixel-frames fired are grouped into events by the network's rule
-(``events.group``), each event's peak its first pixel-frame (the two bits share no score: the
-same peak as the benchmark's and the threshold search's, ``event_quality.fast_outcome``).
+what ``hls/stack_trigger.py`` (Z) and the trigger core's gate bit (the code) fire on; and,
+where the export stores one, the stack–gate coincidence beside them (``stack_coincidence``,
+software only). A pixel-frame fires when its Z is above the stack's threshold or its peak-gate
+code above the gate code (or the coincidence holds there); the pixel-frames fired are grouped
+into events by the network's rule (``events.group``), each event's peak its first pixel-frame
+(the bits share no score: the same peak as the benchmark's and the threshold search's,
+``event_quality.fast_outcome``).
 
 The movie is read ``CHUNK_FRAMES`` at a time, each chunk with the ``reach`` frames on either
 side that its Z and codes read, so that an hour of data needs the memory of a chunk, and its Z
@@ -21,6 +23,7 @@ from uvhunt.detection.event_quality import detections, either
 from uvhunt.detection.events import Detections, joined
 from uvhunt.detection.peak_gate import PeakGateTrigger
 from uvhunt.detection.scoring import NO_WINDOW
+from uvhunt.detection.stack_coincidence import coincident
 from uvhunt.detection.track_stack_integer import IntegerTrackStack
 from uvhunt.euso.readers import Movie
 from uvhunt.quant.preprocess import Preprocessing, movie_raw_counts
@@ -29,10 +32,12 @@ CHUNK_FRAMES = 4096
 """Frames whose pixel-frames are found at once (with ``reach`` more on either side)."""
 
 
-def stored_stack(operating: dict | None, export: Path) -> tuple[IntegerTrackStack, dict]:
-    """The integer track stack and its thresholds beside the gate (``with_gate``: threshold,
-    gate_code, ...) stored in an export's operating point; a UvhuntError naming the export
-    and the fix when it has none."""
+def stored_stack(
+    operating: dict | None, export: Path
+) -> tuple[IntegerTrackStack, dict, dict | None]:
+    """The integer track stack, its thresholds beside the gate (``with_gate``: threshold,
+    gate_code, ...) and the stack–gate coincidence's (``stored_coincidence``) stored in an
+    export's operating point; a UvhuntError naming the export and the fix when it has none."""
     point = None if operating is None else operating.get("track_stack")
     fix = "export again with this version: `uvhunt run --from export`"
     if point is None:
@@ -48,7 +53,6 @@ def stored_stack(operating: dict | None, export: Path) -> tuple[IntegerTrackStac
         for key in ("threshold", "gate_code"):
             if not isinstance(with_gate[key], int):
                 raise TypeError(f"with_gate.{key} is {with_gate[key]!r}, not an integer")
-        return stack, with_gate
     except (KeyError, TypeError, ValueError) as error:
         raise UvhuntError(
             f"the export's track stack thresholds are unreadable (manifest.json: "
@@ -56,6 +60,25 @@ def stored_stack(operating: dict | None, export: Path) -> tuple[IntegerTrackStac
             path=export,
             fix=fix,
         ) from error
+    return stack, with_gate, stored_coincidence(operating, export)
+
+
+def stored_coincidence(operating: dict | None, export: Path) -> dict | None:
+    """The stack–gate coincidence's thresholds stored in an export's operating point
+    (``track_stack.coincidence``: threshold, gate_code), or None for an export written before
+    it (the stack and the gate then fly without it); a UvhuntError naming the export and the
+    fix when they are unreadable."""
+    point = (operating or {}).get("track_stack", {}).get("coincidence")
+    if point is None:
+        return None
+    if not all(isinstance(point.get(key), int) for key in ("threshold", "gate_code")):
+        raise UvhuntError(
+            "the export's stack–gate coincidence thresholds are not integers (manifest.json: "
+            f"operating_threshold.track_stack.coincidence: {point!r})",
+            path=export,
+            fix="export again with this version: `uvhunt run --from export`",
+        )
+    return point
 
 
 def reach(stack: IntegerTrackStack, gate: PeakGateTrigger) -> int:
@@ -99,18 +122,27 @@ def stack_or_gate(
     first_frame: int,
     on_frames: Callable[[int], None] | None = None,
     chunk_frames: int | None = None,
+    coincidence: dict | None = None,
 ) -> Detections:
     """The pixel-frames of ``movie`` where Z > ``with_gate['threshold']`` (the stack, 2^−F σ)
     or the code > ``with_gate['gate_code']`` (the gate on ``preprocessing``, the network's),
-    from ``first_frame`` on, the ``excluded`` pixels (48, 48) never: in frame order, score 1
-    (``either``), read in chunks (``chunk_scores``). ``on_frames`` is told the frames done."""
+    or, with a ``coincidence`` (``stored_coincidence``), Z > its threshold with a code above
+    its code nearby (``stack_coincidence``); from ``first_frame`` on, the ``excluded`` pixels
+    (48, 48) never: in frame order, score 1 (``either``), read in chunks (``chunk_scores``).
+    ``on_frames`` is told the frames done."""
     threshold, code = with_gate["threshold"], with_gate["gate_code"]
-    found = []
+    found, tracks, codes_near = [], [], []
     chunks = chunk_scores(movie, stack, gate, preprocessing, excluded, chunk_frames)
     for start, z, codes in chunks:
         begin = max(first_frame - start, 0)
         fired = either(detections(z, threshold, begin), detections(codes, code, begin))
         found.append((start, fired))
+        if coincidence is not None:
+            tracks.append((start, detections(z, coincidence["threshold"], begin)))
+            codes_near.append((start, detections(codes, coincidence["gate_code"], begin)))
         if on_frames is not None:
             on_frames(len(z))
-    return joined(found)
+    fired = joined(found)
+    if coincidence is None:
+        return fired
+    return either(fired, coincident(joined(tracks), joined(codes_near)))

@@ -52,7 +52,8 @@ def add_options(p) -> None:
         "--stack",
         action="store_true",
         help="also run the track stack trigger ORed with the peak gate (hls/stack_trigger.py "
-        "and the trigger core's gate bit) at the export's stored thresholds: its events in "
+        "and the trigger core's gate bit), and their coincidence where the export stores one "
+        "(software only), at the export's stored thresholds: its events in "
         "stack_events.csv, and with truth its false events per hour and meteors caught",
     )
     p.add_argument(
@@ -182,10 +183,17 @@ def render(summary: dict) -> str:
         lines.append(f"  conventional: {quality_sentence(c['conventional'])}")
     s = summary.get("stack")
     if s:
+        met = s.get("coincidence")
+        beside = (
+            ""
+            if met is None
+            else f", or Z > {met['threshold']} with a code > {met['gate_code']} within "
+            f"{met['frames']} frames and {met['pixels']} pixel"
+        )
         lines.append(
-            f"track stack or gate (Z > {s['threshold']} or code > {s['gate_code']}, the "
-            f"export's stored thresholds; {s['excluded_pixels']} pixels excluded: {s['mask']}): "
-            f"{s['events']} events in stack_events.csv"
+            f"track stack or gate (Z > {s['threshold']} or code > {s['gate_code']}{beside}, "
+            f"the export's stored thresholds; {s['excluded_pixels']} pixels excluded: "
+            f"{s['mask']}): {s['events']} events in stack_events.csv"
         )
         if s["quality"] is not None:
             lines.append(f"  track stack or gate: {quality_sentence(s['quality'])}")

@@ -177,13 +177,30 @@ def _operating_line(o: dict) -> str:
             f"{o['track_stack']['with_gate']['gate_code']}; set for the rate at "
             f"{o['track_stack']['confidence']:.0%} confidence), there: "
             f"{quality_sentence(o['track_stack']['with_gate']['measured'])}"
+            + _coincidence(o["track_stack"])
             + _unheld(
                 o["track_stack"],
-                {k: o["track_stack"][k]["measured"] for k in ("alone", "with_gate")},
+                {
+                    k: o["track_stack"][k]["measured"]
+                    for k in ("alone", "with_gate", "coincidence")
+                    if k in o["track_stack"]
+                },
             )
             if "track_stack" in o
             else ""
         )
+    )
+
+
+def _coincidence(point: dict) -> str:
+    """The stack–gate coincidence's thresholds and figures beside the pair, if stored."""
+    met = point.get("coincidence")
+    if met is None:
+        return ""
+    return (
+        f"; or their coincidence (Z > {met['threshold']} with a code > {met['gate_code']} "
+        f"within {met['frames']} frames and {met['pixels']} pixel; software only), there: "
+        f"{quality_sentence(met['measured'])}"
     )
 
 

@@ -381,10 +381,17 @@ def _stack_sentence(stack: dict | None) -> str:
     --stack``), or nothing (a run without it, or without truth)."""
     if not stack or stack["quality"] is None:
         return ""
+    met = stack.get("coincidence")
+    beside = (
+        ""
+        if met is None
+        else f", or Z > {met['threshold']} with a code > {met['gate_code']} within "
+        f"{met['frames']} frames and {met['pixels']} pixel: their coincidence, software only"
+    )
     return (
         f"The track stack trigger ORed with the peak gate (hls/stack_trigger.py and the core's "
         f"gate bit), at its stored thresholds (Z > {stack['threshold']} or code > "
-        f"{stack['gate_code']}, set on the training sessions with this one): "
+        f"{stack['gate_code']}{beside}; set on the training sessions with this one): "
         f"{quality_sentence(stack['quality'])}; {stack['events']} events in "
         "detect/stack_events.csv."
     )
