@@ -30,15 +30,18 @@ several pixels; by default its integer twin, ``detection.track_stack_integer``, 
 alone and ORed with the peak gate at its thresholds stored in the export (set on the training
 sessions for the rate at 90 % confidence, ``detection.stack_operating_point``; for the float,
 set here the same way), and on the ROC (alone, and ORed with the gate at the same share of
-each rate). Each session's dead and hot pixels are masked in both triggers, found
-(``euso.bad_pixels``) from its own first frames, as a mask on board would be found from the
-data before. And speed, each trigger's: the CPU time of its scores per frame (software, this
-machine), and at its threshold the decision delay, from a meteor's first lit frame to the
-frame at which its first event is decided (for the track stack its ``latency`` after the
-track's end; the conventional trigger's at the network's false-event rate and, where it
-catches some, at the ROC's highest rate beside the network's there).
+each rate); with the stack–gate coincidence beside the two (``detection.stack_coincidence``,
+software only) at its thresholds stored in the export. Each session's dead and hot pixels are
+masked in both triggers, found (``euso.bad_pixels``) from its own first frames, as a mask on
+board would be found from the data before. And speed, each trigger's: the CPU time of its
+scores per frame (software, this machine), and at its threshold the decision delay, from a
+meteor's first lit frame to the frame at which its first event is decided (for the track
+stack its ``latency`` after the track's end; the conventional trigger's at the network's
+false-event rate and, where it catches some, at the ROC's highest rate beside the network's
+there).
 
-Floors, for the core's two bits, the network alone and the track stack ORed with the gate:
+Floors, for the core's two bits, the network alone, the track stack ORed with the gate, and
+that with the coincidence:
 at most 10 false events per hour of data; at least 90% of the meteors brighter than +5 caught
 and at least 50% of those between +5 and +6; more meteors caught than the
 conventional trigger at the same false-event rate; and (with --evaluation) the QAT MLP's mean
@@ -83,6 +86,7 @@ from uvhunt.detection.events import MATCH_PIXELS, Detections, distances_to_track
 from uvhunt.detection.operating_point import core_thresholds, stored_threshold
 from uvhunt.detection.peak_gate import PeakGateTrigger
 from uvhunt.detection.scoring import NO_WINDOW, score_all
+from uvhunt.detection.stack_coincidence import coincident
 from uvhunt.detection.stack_operating_point import (
     excluded_pixels,
     stack_beside_gate,
@@ -416,6 +420,8 @@ def main() -> int:
     network, conventional, network_top, masked, gated, gate_top = [], [], [], [], [], []
     core_parts = []  # the core's two trigger bits together: m_trig or m_gate_trig
     stack_top, stack_alone, stack_or_gate = [], [], []  # the track stack trigger
+    coincidence = stack_point.get("coincidence")  # None: an export from before it
+    with_coincidence = []  # the stack, the gate or their coincidence
     by_session = []  # the core's figures and each session's sky
     cpu = dict.fromkeys(SPEED, 0.0)  # CPU seconds of each trigger's scores, all sessions
     delays = {k: [] for k in DELAYED}  # each trigger's decision delays at its threshold
@@ -483,6 +489,13 @@ def main() -> int:
             tracks_or_gate = either(tracks, gate_part)
             outcome = fast_outcome(tracks_or_gate, movie.events, config.length)
             stack_or_gate.append(quality(outcome, movie.events, movie.frames, first))
+            if coincidence is not None:
+                meeting = coincident(
+                    above(found, coincidence["threshold"]),
+                    detections(codes, coincidence["gate_code"], first),
+                )
+                outcome = fast_outcome(either(tracks_or_gate, meeting), movie.events, config.length)
+                with_coincidence.append(quality(outcome, movie.events, movie.frames, first))
             delays["track_stack_or_gate"] += _earliest(
                 _delays(tracks, movie.events, config.length, first, stack.latency),
                 _delays(gate_part, movie.events, config.length, first),
@@ -569,6 +582,9 @@ def main() -> int:
             "alone": {**_stack_figures(stack_point["alone"]), **combined(stack_alone)},
             "with_gate": {**_stack_figures(stack_point["with_gate"]), **combined(stack_or_gate)},
             "with_gate_visibility": _visibility_summary(stack_visibility),
+            "with_coincidence": None
+            if coincidence is None
+            else {**_stack_figures(coincidence), **combined(with_coincidence)},
         },
         "curve": curve,
         "speed": _speed(cpu, args.sessions * args.frames, delays, stack.latency),
@@ -594,6 +610,22 @@ def main() -> int:
         >= 0.9,
         "track stack or gate: meteors +5…+6 caught >= 50%": _caught_fraction(stacked, FAINT) >= 0.5,
     }
+    met = result["track_stack"]["with_coincidence"]
+    if met is not None:
+        floors.update(
+            {
+                "track stack, gate or coincidence: false events per hour <= 10": met[
+                    "false_events_per_hour"
+                ]
+                <= 10,
+                "track stack, gate or coincidence: meteors brighter than +5 caught >= 90%": (
+                    _caught_fraction(met, BRIGHT) >= 0.9
+                ),
+                "track stack, gate or coincidence: meteors +5…+6 caught >= 50%": (
+                    _caught_fraction(met, FAINT) >= 0.5
+                ),
+            }
+        )
     summary = args.evaluation / "summary.json"
     if summary.is_file():
         e = json.loads(summary.read_text())
@@ -651,6 +683,13 @@ def main() -> int:
             f"{quality_sentence(ts['with_gate'])}"
         )
         _print_visibility(ts["with_gate_visibility"], "the track stack ORed with the gate")
+        met = ts["with_coincidence"]
+        if met is not None:
+            print(
+                f"  or their coincidence (Z > {met['threshold']:g} with a code > "
+                f"{met['gate_code']} within {met['frames']} frames and {met['pixels']} pixel): "
+                f"{quality_sentence(met)}"
+            )
         for point in curve:
             print(
                 f"  at most {point['false_events_per_hour']:g} false events per hour: track "
