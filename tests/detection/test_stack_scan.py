@@ -58,11 +58,38 @@ def test_chunks_score_as_the_whole_movie(whole_movie, chunk_frames):
     np.testing.assert_array_equal(np.concatenate([p[2] for p in parts]), codes)
 
 
+def _coincidence(z, codes) -> dict:
+    """A coincidence below both thresholds: the 3,000th highest Z and code of the movie."""
+    return {
+        "threshold": int(np.sort(z[47:], axis=None)[-3000]),
+        "gate_code": int(np.sort(codes[47:], axis=None)[-3000]),
+        "frames": 16,
+        "pixels": 1,
+    }
+
+
+def _with_coincidence(pair, coincidence, z, codes):
+    """The pixel-frames of the pair, and where a Z above the coincidence's threshold has a code
+    above its code near (``coincident``), from frame 47."""
+    near = coincident(
+        detections(z, coincidence["threshold"], 47),
+        detections(codes, coincidence["gate_code"], 47),
+    )
+    return either(pair, near)
+
+
 @pytest.mark.parametrize("chunk_frames", [97, 1024])
-def test_chunks_fire_on_the_whole_movie_s_pixel_frames(whole_movie, chunk_frames):
+@pytest.mark.parametrize("with_coincidence", [False, True])
+def test_chunks_fire_on_the_whole_movie_s_pixel_frames(whole_movie, chunk_frames, with_coincidence):
     """The pixel-frames above either threshold, in chunks or at once: the same, masked pixels
-    never."""
-    movie, excluded, with_gate, reference, preprocessing, _, _ = whole_movie
+    never; with a coincidence, also those where it holds, across the chunks' ends (more than
+    the pair alone)."""
+    movie, excluded, with_gate, pair, preprocessing, z, codes = whole_movie
+    coincidence, reference = None, pair
+    if with_coincidence:
+        coincidence = _coincidence(z, codes)
+        reference = _with_coincidence(pair, coincidence, z, codes)
+        assert len(reference) > len(pair) + 20
     done = []
     got = stack_scan.stack_or_gate(
         movie,
@@ -74,44 +101,12 @@ def test_chunks_fire_on_the_whole_movie_s_pixel_frames(whole_movie, chunk_frames
         47,
         done.append,
         chunk_frames,
+        coincidence,
     )
-    assert len(reference) > 400 and sum(done) == movie.frames
+    assert len(pair) > 400 and sum(done) == movie.frames
     for field in ("frame", "row", "col", "score"):
         np.testing.assert_array_equal(getattr(got, field), getattr(reference, field))
     assert not excluded[got.row, got.col].any()
-
-
-@pytest.mark.parametrize("chunk_frames", [97, 1024])
-def test_chunks_fire_with_the_coincidence_as_the_whole_movie(whole_movie, chunk_frames):
-    """With a coincidence below both thresholds, in chunks or at once: the pixel-frames of the
-    pair and those where a Z above its threshold has a code above its code near
-    (``coincident``), across the chunks' ends; more than the pair alone."""
-    movie, excluded, with_gate, pair, preprocessing, z, codes = whole_movie
-    coincidence = {
-        "threshold": int(np.sort(z[47:], axis=None)[-3000]),
-        "gate_code": int(np.sort(codes[47:], axis=None)[-3000]),
-    }
-    reference = either(
-        pair,
-        coincident(
-            detections(z, coincidence["threshold"], 47),
-            detections(codes, coincidence["gate_code"], 47),
-        ),
-    )
-    assert len(reference) > len(pair) + 20
-    got = stack_scan.stack_or_gate(
-        movie,
-        IntegerTrackStack().validate(),
-        PeakGateTrigger(48),
-        preprocessing,
-        with_gate,
-        excluded,
-        47,
-        chunk_frames=chunk_frames,
-        coincidence=coincidence,
-    )
-    for field in ("frame", "row", "col", "score"):
-        np.testing.assert_array_equal(getattr(got, field), getattr(reference, field))
 
 
 def _figures(movie, fired):
@@ -195,25 +190,14 @@ def test_detect_flies_the_stored_coincidence(
     the three terms, the benchmark's rule) and says its thresholds; a coincidence whose
     thresholds are not integers exits 2 naming it, and writes nothing."""
     movie, excluded, with_gate, pair, _, z, codes = whole_movie
-    coincidence = {
-        "threshold": int(np.sort(z[47:], axis=None)[-3000]),
-        "gate_code": int(np.sort(codes[47:], axis=None)[-3000]),
-        "frames": 16,
-        "pixels": 1,
-    }
+    coincidence = _coincidence(z, codes)
     np.save(tmp_path / "mask.npy", excluded)
     args = ["detect", str(session_folder), "--pictures", "0", "--stack", "--json", "--quiet"]
     args += ["--mask", str(tmp_path / "mask.npy")]
     export = stack_export(with_gate, coincidence)
     assert main([*args, "--export", str(export), "--out", str(tmp_path / "d")]) == 0
     summary = json.loads(capsys.readouterr().out)["stack"]
-    fired = either(
-        pair,
-        coincident(
-            detections(z, coincidence["threshold"], 47),
-            detections(codes, coincidence["gate_code"], 47),
-        ),
-    )
+    fired = _with_coincidence(pair, coincidence, z, codes)
     assert summary["coincidence"] == coincidence
     assert summary["quality"] == _figures(movie, fired) != _figures(movie, pair)
     text_args = [a for a in args if a not in ("--json", "--quiet")]
