@@ -86,7 +86,7 @@ from uvhunt.detection.events import MATCH_PIXELS, Detections, distances_to_track
 from uvhunt.detection.operating_point import core_thresholds, stored_threshold
 from uvhunt.detection.peak_gate import PeakGateTrigger
 from uvhunt.detection.scoring import NO_WINDOW, score_all
-from uvhunt.detection.stack_coincidence import coincident
+from uvhunt.detection.stack_coincidence import coincident, describe
 from uvhunt.detection.stack_operating_point import (
     excluded_pixels,
     stack_beside_gate,
@@ -685,11 +685,7 @@ def main() -> int:
         _print_visibility(ts["with_gate_visibility"], "the track stack ORed with the gate")
         met = ts["with_coincidence"]
         if met is not None:
-            print(
-                f"  or their coincidence (Z > {met['threshold']:g} with a code > "
-                f"{met['gate_code']} within {met['frames']} frames and {met['pixels']} pixel): "
-                f"{quality_sentence(met)}"
-            )
+            print(f"  or their coincidence ({describe(met)}): {quality_sentence(met)}")
         for point in curve:
             print(
                 f"  at most {point['false_events_per_hour']:g} false events per hour: track "

@@ -49,6 +49,17 @@ def coincident(tracks: Detections, gate: Detections) -> Detections:
     return Detections(frame[keep], row[keep], col[keep], np.asarray(tracks.score)[keep])
 
 
+def describe(point: dict) -> str:
+    """A stored coincidence (threshold, gate_code, frames, pixels) in words, as the commands
+    print it: "Z > 97 with a code > 1099 within 16 frames and 1 pixel"."""
+    threshold = point["threshold"]
+    z = f"{threshold:g}" if isinstance(threshold, float) else str(threshold)
+    return (
+        f"Z > {z} with a code > {point['gate_code']} within {point['frames']} frames and "
+        f"{point['pixels']} pixel"
+    )
+
+
 def coincidence_point(
     stack_movies: list,
     gate_movies: list,

@@ -30,6 +30,8 @@ from uvhunt.quant.preprocess import Preprocessing, movie_raw_counts
 
 CHUNK_FRAMES = 4096
 """Frames whose pixel-frames are found at once (with ``reach`` more on either side)."""
+FIX = "export again with this version: `uvhunt run --from export`"
+"""What to do about an export whose stack thresholds are missing or unreadable."""
 
 
 def stored_stack(
@@ -39,13 +41,12 @@ def stored_stack(
     gate_code, ...) and the stack–gate coincidence's (``stored_coincidence``) stored in an
     export's operating point; a UvhuntError naming the export and the fix when it has none."""
     point = None if operating is None else operating.get("track_stack")
-    fix = "export again with this version: `uvhunt run --from export`"
     if point is None:
         raise UvhuntError(
             "the export has no stored track stack thresholds (manifest.json: "
             "operating_threshold.track_stack)",
             path=export,
-            fix=fix,
+            fix=FIX,
         )
     try:
         stack = IntegerTrackStack.from_dict(point["trigger"]).validate()
@@ -58,7 +59,7 @@ def stored_stack(
             f"the export's track stack thresholds are unreadable (manifest.json: "
             f"operating_threshold.track_stack: {error!r})",
             path=export,
-            fix=fix,
+            fix=FIX,
         ) from error
     return stack, with_gate, stored_coincidence(operating, export)
 
@@ -76,7 +77,7 @@ def stored_coincidence(operating: dict | None, export: Path) -> dict | None:
             "the export's stack–gate coincidence thresholds are not integers (manifest.json: "
             f"operating_threshold.track_stack.coincidence: {point!r})",
             path=export,
-            fix="export again with this version: `uvhunt run --from export`",
+            fix=FIX,
         )
     return point
 

@@ -16,6 +16,7 @@ from uvhunt.console import quality_sentence, table
 from uvhunt.detection.archive import is_archive, scan_archive
 from uvhunt.detection.conventional import ConventionalTrigger
 from uvhunt.detection.scan import DEFAULT_FPR, scan_movie
+from uvhunt.detection.stack_coincidence import describe
 from uvhunt.euso.bad_pixels import find_mask
 from uvhunt.euso.pixel_mask import PixelMask, read_mask
 from uvhunt.euso.readers import open_movie
@@ -184,12 +185,7 @@ def render(summary: dict) -> str:
     s = summary.get("stack")
     if s:
         met = s.get("coincidence")
-        beside = (
-            ""
-            if met is None
-            else f", or Z > {met['threshold']} with a code > {met['gate_code']} within "
-            f"{met['frames']} frames and {met['pixels']} pixel"
-        )
+        beside = "" if met is None else f", or {describe(met)}"
         lines.append(
             f"track stack or gate (Z > {s['threshold']} or code > {s['gate_code']}{beside}, "
             f"the export's stored thresholds; {s['excluded_pixels']} pixels excluded: "

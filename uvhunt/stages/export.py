@@ -14,6 +14,7 @@ from uvhunt.detection.operating_point import (
     operating_threshold,
     session_movies,
 )
+from uvhunt.detection.stack_coincidence import describe
 from uvhunt.euso.window_store import open_window_dataset
 from uvhunt.quant.chain import compare_chain
 from uvhunt.quant.checkpoint import file_sha256, load_models
@@ -198,8 +199,7 @@ def _coincidence(point: dict) -> str:
     if met is None:
         return ""
     return (
-        f"; or their coincidence (Z > {met['threshold']} with a code > {met['gate_code']} "
-        f"within {met['frames']} frames and {met['pixels']} pixel; software only), there: "
+        f"; or their coincidence ({describe(met)}; software only), there: "
         f"{quality_sentence(met['measured'])}"
     )
 

@@ -24,6 +24,7 @@ from uvhunt.detection.event_evaluation_report import (  # noqa: E402
 )
 from uvhunt.detection.events import TriggerEvent  # noqa: E402
 from uvhunt.detection.plots import plot_event, plot_rejected  # noqa: E402
+from uvhunt.detection.stack_coincidence import describe  # noqa: E402
 from uvhunt.euso.readers import open_movie  # noqa: E402
 from uvhunt.stages.resources import (  # noqa: E402
     RESOURCE_HEADERS,
@@ -382,12 +383,7 @@ def _stack_sentence(stack: dict | None) -> str:
     if not stack or stack["quality"] is None:
         return ""
     met = stack.get("coincidence")
-    beside = (
-        ""
-        if met is None
-        else f", or Z > {met['threshold']} with a code > {met['gate_code']} within "
-        f"{met['frames']} frames and {met['pixels']} pixel: their coincidence, software only"
-    )
+    beside = "" if met is None else f", or {describe(met)}: their coincidence, software only"
     return (
         f"The track stack trigger ORed with the peak gate (hls/stack_trigger.py and the core's "
         f"gate bit), at its stored thresholds (Z > {stack['threshold']} or code > "
