@@ -6,9 +6,9 @@ last accumulator for the window of frames ``[t - length + 1, t]`` of that pixel,
 bit ``score > threshold`` (always 0 for a masked pixel, whose score is still given), and on
 the frame's last pixel the number of triggered pixels; beside it, the peak-gated trigger's
 integers (``detection.peak_gate``: the largest 5-frame sum S of the window's codes at the
-gate's own 8 bits, its centre frame, V = L·Σq² − (Σq)²) and its trigger bit (code above that
-frame's gate threshold code; 0 for a masked pixel). Frames before the ``length``-th give
-``window_valid = 0`` and zeros everywhere.
+gate's own 8 bits, its centre frame, V = L·Σq² − (Σq)²) and its two bits (code above that
+frame's gate threshold code, and above its low gate threshold code; 0 for a masked pixel).
+Frames before the ``length``-th give ``window_valid = 0`` and zeros everywhere.
 """
 
 from dataclasses import dataclass
@@ -46,6 +46,8 @@ class Expected:
     """(frames, pixels) int64: V, L² times the window's input variance."""
     gate_trigger: np.ndarray
     """(frames, pixels) bool: the peak gate's code above that frame's gate threshold."""
+    gate_low: np.ndarray
+    """(frames, pixels) bool: the peak gate's code above that frame's low gate threshold."""
 
 
 class CoreReference:
@@ -106,18 +108,22 @@ class CoreReference:
         thresholds: np.ndarray,
         mask: np.ndarray | None = None,
         gate_thresholds: np.ndarray | None = None,
+        gate_low_thresholds: np.ndarray | None = None,
     ) -> Expected:
-        """Every output of a stream; ``thresholds[t]``, ``gate_thresholds[t]``: the network's
-        and the peak gate's threshold during frame ``t`` (gate: default never); ``mask``
-        (pixels,): pixels that never trigger (nonzero)."""
+        """Every output of a stream; ``thresholds[t]``, ``gate_thresholds[t]``,
+        ``gate_low_thresholds[t]``: the network's and the peak gate's two threshold codes
+        during frame ``t`` (the gate's: default never); ``mask`` (pixels,): pixels that never
+        trigger (nonzero)."""
         score = self.scores(raw)
         valid = np.arange(len(raw)) >= self.length - 1
         live = valid[:, None] & (True if mask is None else ~np.asarray(mask, bool)[None, :])
         trigger = (score > np.asarray(thresholds, np.int64)[:, None]) & live
         peak, centre, spread, code = self.gate_parts(raw)
-        if gate_thresholds is None:
-            gate_thresholds = np.full(len(raw), GATE_NEVER)
-        gate_trigger = (code > np.asarray(gate_thresholds, np.int64)[:, None]) & live
+        never = np.full(len(raw), GATE_NEVER)
+        gate_trigger, gate_low = (
+            (code > np.asarray(never if k is None else k, np.int64)[:, None]) & live
+            for k in (gate_thresholds, gate_low_thresholds)
+        )
         return Expected(
-            valid, score, trigger, trigger.sum(axis=1), peak, centre, spread, gate_trigger
+            valid, score, trigger, trigger.sum(axis=1), peak, centre, spread, gate_trigger, gate_low
         )

@@ -37,6 +37,7 @@ COMPARED = (
     "gate_centre",
     "gate_spread",
     "gate_trigger",
+    "gate_low",
 )
 """The output fields compared with the reference, in the order of ``StreamMonitor.FIELDS``;
 the two upset flags (``seu_corrected``, ``seu_detected``) follow them in a beat."""
@@ -60,6 +61,7 @@ def expected_beats(e: Expected, pixels: int) -> list[tuple[int, ...]]:
         e.gate_centre,
         e.gate_spread,
         e.gate_trigger,
+        e.gate_low,
     ]
     table = np.stack([np.asarray(c, np.int64) for c in columns], axis=-1)
     return [tuple(row) for row in table.reshape(-1, len(COMPARED)).tolist()]
@@ -119,16 +121,23 @@ class CoreScoreboard:
 
 class StreamDriver:
     """Sends frames of raw values, pixel after pixel, with optional random gaps in
-    ``s_tvalid`` and a threshold (and a peak-gate threshold) per frame."""
+    ``s_tvalid`` and a threshold (and the peak gate's two threshold codes) per frame."""
 
     def __init__(self, dut, rng: np.random.Generator | None = None, gap: float = 0.0):
         self.dut, self.rng, self.gap = dut, rng, gap
         self.cycles_waiting = 0
 
     async def send(
-        self, raw: np.ndarray, thresholds: np.ndarray, gate_thresholds: np.ndarray
+        self,
+        raw: np.ndarray,
+        thresholds: np.ndarray,
+        gate_thresholds: np.ndarray,
+        gate_low_thresholds: np.ndarray | None = None,
     ) -> None:
+        """``gate_low_thresholds``: default never (all ones)."""
         dut = self.dut
+        if gate_low_thresholds is None:
+            gate_low_thresholds = np.full(len(raw), GATE_NEVER)
         # handles and edges looked up once: millions of beats make each lookup count
         ready, valid, data, user, last = (
             dut.s_tready,
@@ -149,6 +158,7 @@ class StreamDriver:
                 await falling
             dut.threshold.value = int(thresholds[t])
             dut.gate_threshold.value = int(gate_thresholds[t])
+            dut.gate_low_threshold.value = int(gate_low_thresholds[t])
             for p, value in enumerate(values[t]):
                 if self.rng is not None and self.rng.random() < self.gap:
                     valid.value = 0
@@ -184,6 +194,7 @@ class StreamMonitor:
         "gate_centre": "m_gate_centre",
         "gate_spread": "m_gate_spread",
         "gate_trigger": "m_gate_trig",
+        "gate_low": "m_gate_low",
         "seu_corrected": "m_seu_corrected",
         "seu_detected": "m_seu_detected",
     }
@@ -263,6 +274,7 @@ class CoreTestbench:
         dut.m_tready.value = 0
         dut.threshold.value = 0
         dut.gate_threshold.value = GATE_NEVER
+        dut.gate_low_threshold.value = GATE_NEVER
         dut.mask_we.value = 0
         dut.rst.value = 1
         for _ in range(clocks):
@@ -290,6 +302,7 @@ class CoreTestbench:
         rng: np.random.Generator | None = None,
         gap: float = 0.0,
         backpressure: float = 0.0,
+        gate_low_thresholds: np.ndarray | None = None,
     ) -> tuple[CoreScoreboard, int]:
         """Stream ``raw`` (frames, pixels) through the core; returns the scoreboard and the
         clocks the stream took."""
@@ -297,7 +310,9 @@ class CoreTestbench:
         monitor = StreamMonitor(self.dut, board, rng, backpressure)
         watcher = cocotb.start_soon(monitor.run())
         start = cycle()
-        await StreamDriver(self.dut, rng, gap).send(raw, thresholds, gate_thresholds)
+        await StreamDriver(self.dut, rng, gap).send(
+            raw, thresholds, gate_thresholds, gate_low_thresholds
+        )
         for _ in range(TAIL_CLOCKS):  # the last pixel's window, then its output
             if board.done:
                 break

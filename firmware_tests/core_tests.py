@@ -4,11 +4,12 @@ changing between frames; extreme counts (dead and hot pixels, 0, the largest raw
 clipped samples and saturating residuals); a reset in the middle of a frame, then a clean
 restart; a pixel mask written through the mask port at run time.
 Every score, trigger bit and frame count is compared exactly with the golden scoring of
-`uvhunt detect`, and every peak-gate output (S, its centre, V, the gate's trigger bit) with
+`uvhunt detect`, and every peak-gate output (S, its centre, V, the gate's two bits) with
 ``detection.peak_gate``'s integers, masked pixels' trigger bits 0 (the stream file's
 ``mask``: the core's initial mask). Paths come from the environment (set by ``sim.runner``):
 ``UVHUNT_GOLDEN`` (golden model), ``UVHUNT_CORE`` (core.json: preprocessing, pixels),
-``UVHUNT_STREAM`` (stream.npz: raw frames, thresholds and gate thresholds per test),
+``UVHUNT_STREAM`` (stream.npz: raw frames, thresholds and the gate's two threshold codes per
+test; a missing code: never),
 ``UVHUNT_RESULTS``."""
 
 import json
@@ -59,13 +60,16 @@ async def _run(
     fresh, ref, stream = _setup(dut)
     tb = tb or fresh
     raw, thresholds = stream[raw_key], stream[f"{raw_key}_thresholds"]
-    gate_thresholds = stream.get(f"{raw_key}_gate_thresholds", np.full(len(raw), GATE_NEVER))
-    expected = ref.expected(raw, thresholds, stream.get(mask_key), gate_thresholds)
+    never = np.full(len(raw), GATE_NEVER)
+    gate_thresholds = stream.get(f"{raw_key}_gate_thresholds", never)
+    gate_lows = stream.get(f"{raw_key}_gate_low_thresholds", never)
+    expected = ref.expected(raw, thresholds, stream.get(mask_key), gate_thresholds, gate_lows)
     if reset:
         await tb.reset()
     start = time.perf_counter()
+    rng = np.random.default_rng(seed)
     board, clocks = await tb.stream(
-        raw, expected, thresholds, gate_thresholds, np.random.default_rng(seed), gap, backpressure
+        raw, expected, thresholds, gate_thresholds, rng, gap, backpressure, gate_lows
     )
     seconds = time.perf_counter() - start
     _record(
@@ -79,6 +83,7 @@ async def _run(
             "frames_per_second": round(len(raw) / seconds, 2),
             "triggers": int(expected.trigger.sum()),
             "gate_triggers": int(expected.gate_trigger.sum()),
+            "gate_lows": int(expected.gate_low.sum()),
             "masked_pixels": int(np.count_nonzero(stream.get(mask_key, 0))),
         },
     )

@@ -34,7 +34,7 @@ import numpy as np
 from cocotb.triggers import ClockCycles, Event, FallingEdge, First, RisingEdge, Timer
 from cocotb.utils import get_sim_time
 
-from uvhunt.firmware_tests.core_reference import CoreReference
+from uvhunt.firmware_tests.core_reference import GATE_NEVER, CoreReference
 from uvhunt.firmware_tests.core_testbench import (
     CLOCK_NS,
     COMPARED,
@@ -47,7 +47,7 @@ from uvhunt.firmware_tests.core_testbench import (
 from uvhunt.firmware_tests.seu_plan import READ_ONLY
 
 TESTS = ("seu_campaign",)
-TRIGGER, GATE_TRIGGER = COMPARED.index("trigger"), COMPARED.index("gate_trigger")
+TRIGGERS = tuple(COMPARED.index(name) for name in ("trigger", "gate_trigger", "gate_low"))
 
 
 class _TrialBoard(CoreScoreboard):
@@ -63,8 +63,7 @@ class _TrialBoard(CoreScoreboard):
     def observe(self, beat: tuple[int, ...]) -> None:
         if self.next < len(self.wanted):
             want = self.wanted[self.next]
-            self.trigger_changed |= beat[TRIGGER] != want[TRIGGER]
-            self.trigger_changed |= beat[GATE_TRIGGER] != want[GATE_TRIGGER]
+            self.trigger_changed |= any(beat[i] != want[i] for i in TRIGGERS)
         super().observe(beat)
         self.last_output_ns = get_sim_time("ns")
         if self.done:
@@ -153,7 +152,7 @@ async def _restore(dut, tb, handles, checkpoint: tuple[dict, int], stream, frame
     """The checkpoint's state, at a falling edge, settled: written just after a rising
     edge (over what the core clocked in), with the input ports as the driver left them after
     ``frames`` frames (s_tvalid low, the last pixel's data, the last frame's thresholds)."""
-    raw, thresholds, gate_thresholds = stream
+    raw, thresholds, gate_thresholds, gate_lows = stream
     await tb.reset()
     await RisingEdge(dut.clk)
     _write_state(handles, checkpoint[0])
@@ -165,13 +164,15 @@ async def _restore(dut, tb, handles, checkpoint: tuple[dict, int], stream, frame
         ("s_tlast", 1),
         ("threshold", int(thresholds[frames - 1])),
         ("gate_threshold", int(gate_thresholds[frames - 1])),
+        ("gate_low_threshold", int(gate_lows[frames - 1])),
     ):
         getattr(dut, port).value = value
     await FallingEdge(dut.clk)
 
 
 async def _trial(dut, tb, campaign, stream, expected, handles, fault, checkpoint) -> dict:
-    """One fault's trial; ``stream``: (raw, thresholds, gate thresholds) arrays;
+    """One fault's trial; ``stream``: (raw, thresholds, gate thresholds, low gate
+    thresholds) arrays;
     ``checkpoint``: ``_checkpoint``'s state and outputs, or None (stream from the first
     frame)."""
     pixels = stream[0].shape[1]
@@ -230,12 +231,13 @@ async def seu_campaign(dut):
     campaign = json.loads(Path(os.environ["UVHUNT_SEU"]).read_text())
     design = json.loads(Path(os.environ["UVHUNT_CORE"]).read_text())
     reference = CoreReference.read(Path(os.environ["UVHUNT_GOLDEN"]), design["preprocessing"])
-    raw, thresholds, gate_thresholds = stream = (
+    raw, thresholds, gate_thresholds, gate_lows = stream = (
         np.asarray(campaign["raw"], np.int64),
         np.asarray(campaign["thresholds"]),
         np.asarray(campaign["gate_thresholds"]),
+        np.asarray(campaign.get("gate_low_thresholds", [GATE_NEVER] * len(campaign["raw"]))),
     )
-    expected = reference.expected(raw, thresholds, None, gate_thresholds)
+    expected = reference.expected(raw, thresholds, None, gate_thresholds, gate_lows)
     tb = CoreTestbench(dut)
     handles = _handles(core_of(dut))
     refill = campaign.get("refill", False)

@@ -45,6 +45,12 @@ largest 5-frame sum of the network's clipped inputs, found beside it). The gate 
 0's pass over q_0 … q_{L-1}; the sequencer holds input L of group 0 until S is final and
 divided (3 clocks), the accumulators keep their value through the gap, and every later group
 takes the stored quotient at once.
+Peak gate (``detection.peak_gate``): S, its centre c and V from group 0's pass over layer 0's
+inputs, then code > K decided without division for two codes, K = gate_threshold (m_gate_trig)
+and K = gate_low_threshold (m_gate_low; e.g. the stack–gate coincidence's lower code), all
+ones never firing: eight products one after the other on one shift-add multiplier (at most
+126 clocks after the pass, 34 of them for the low code; in the shadow of the later MAC passes
+for the default model), both bits written at once; DRAIN waits for them.
 Frames with t < L-1 skip HIST..DRAIN (K = 12: skip DIV..DRAIN) and emit a beat with
 m_window_valid=0, score=0, trig=0.
 Frame position comes from an internal pixel counter (P pixels per frame); s_tuser=1 forces
@@ -228,10 +234,12 @@ class TriggerCore(wiring.Component):
                 "m_count": Out(range(P + 1)),
                 "m_frame_trig": Out(1),
                 "gate_threshold": In(unsigned(GATE_THRESHOLD_BITS)),
+                "gate_low_threshold": In(unsigned(GATE_THRESHOLD_BITS)),
                 "m_gate_peak": Out(signed(self.gate_peak_bits)),
                 "m_gate_centre": Out(range(L)),
                 "m_gate_spread": Out(unsigned(self.gate_spread_bits)),
                 "m_gate_trig": Out(1),
+                "m_gate_low": Out(1),
                 "mask_we": In(1),
                 "mask_addr": In(range(P)),
                 "mask_data": In(1),
@@ -548,6 +556,7 @@ class TriggerCore(wiring.Component):
         gate_centre = Signal(range(L))
         gate_spread = Signal(self.gate_spread_bits)
         gate_hit = Signal()
+        gate_low = Signal()  # the code above ``gate_low_threshold``
         cnt_new = Signal.like(cnt)
         m.d.comb += [
             trig.eq(wv & ~mk_rp.data & (score > self.threshold)),
@@ -563,6 +572,7 @@ class TriggerCore(wiring.Component):
             self.m_gate_centre.eq(Mux(wv, gate_centre, 0)),
             self.m_gate_spread.eq(Mux(wv, gate_spread, 0)),
             self.m_gate_trig.eq(wv & ~mk_rp.data & gate_hit),
+            self.m_gate_low.eq(wv & ~mk_rp.data & gate_low),
         ]
 
         state = Signal(range(len(STATES)), name="ctrl_state")  # IDLE (0) after reset
@@ -874,11 +884,12 @@ class TriggerCore(wiring.Component):
                 ]
                 with m.If((i_now >= SF - 1) & ((i_now == SF - 1) | (n_sum > net_best))):
                     m.d.sync += net_best.eq(n_sum)
-        # after the pass: code > K  <=>  2**F·L²·S² >= 25·(V + L²)·(K + 1), no division. Every
-        # product runs on one shift-add multiplier, one after the other (a pixel leaves
-        # hundreds of clocks; the DSPs stay with the MAC lanes). Operands come from registers
-        # through one multiplexer in a load cycle, and the "running" flag is registered, so
-        # the logic between registers stays shallow.
+        # after the pass: code > K  <=>  2**F·L²·S² >= 25·(V + L²)·(K + 1), no division, for
+        # K = ``gate_threshold`` and, beside it, K = ``gate_low_threshold``. Every product runs
+        # on one shift-add multiplier, one after the other (a pixel leaves hundreds of clocks;
+        # the DSPs stay with the MAC lanes). Operands come from registers through one
+        # multiplexer in a load cycle, and the "running" flag is registered, so the logic
+        # between registers stays shallow.
         SQ = L * L
         den_max = SF * SF * (128 * 128 * SQ + SQ)
         mul_w = ((1 << GATE_THRESHOLD_BITS) * den_max).bit_length()
@@ -886,7 +897,7 @@ class TriggerCore(wiring.Component):
         mul_y = Signal(max(GATE_THRESHOLD_BITS + 1, (SQ << self.gate_fraction_bits).bit_length()))
         mul_acc = Signal(mul_w)
         mul_run = Signal()
-        g_step = Signal(range(7))  # 0 idle; k: product k (below) loading or running
+        g_step = Signal(range(9))  # 0 idle; k: product k (below) loading or running
         g_load = Signal()
         g_end = Signal()
         tmr(mul_run, g_step, g_load, g_end)
@@ -903,7 +914,13 @@ class TriggerCore(wiring.Component):
         lhs = Signal(range((128 * SF) ** 2 * (SQ << self.gate_fraction_bits) + 1))
         spread_sq = Signal(range(128 * 128 * SQ + SQ + 1))  # V + L²
         k_next = Signal(GATE_THRESHOLD_BITS + 1)  # K + 1
-        m.d.sync += [spread_sq.eq(gate_spread + SQ), k_next.eq(self.gate_threshold + 1)]
+        k_low_next = Signal(GATE_THRESHOLD_BITS + 1)  # K_low + 1
+        above = Signal()  # the left side >= the right side at K (step 6), until step 8
+        m.d.sync += [
+            spread_sq.eq(gate_spread + SQ),
+            k_next.eq(self.gate_threshold + 1),
+            k_low_next.eq(self.gate_low_threshold + 1),
+        ]
         op_x, op_y = Signal.like(mul_x), Signal.like(mul_y)
         operands = {
             1: (pos_best, pos_best),  # S²
@@ -912,6 +929,8 @@ class TriggerCore(wiring.Component):
             4: (sq_peak, SQ << self.gate_fraction_bits),  # the left side
             5: (spread_sq, k_next),  # (V + L²)·(K + 1)
             6: (mul_acc, SF * SF),  # ·25: the right side
+            7: (spread_sq, k_low_next),  # (V + L²)·(K_low + 1)
+            8: (mul_acc, SF * SF),  # ·25: the right side at K_low
         }
         with m.Switch(g_step):
             for step, (x, y) in operands.items():
@@ -952,17 +971,16 @@ class TriggerCore(wiring.Component):
                 with m.Case(4):
                     m.d.sync += lhs.eq(mul_acc)
                 with m.Case(6):
+                    m.d.sync += above.eq(lhs >= mul_acc)
+                with m.Case(8):  # both bits of the pixel-frame at once
+                    inside = (g_best > 0) & (g_bestc >= self.gate[0]) & (g_bestc <= self.gate[1])
                     m.d.sync += [
                         gate_peak.eq(g_best),
                         gate_centre.eq(g_bestc),
-                        gate_hit.eq(
-                            (g_best > 0)
-                            & (g_bestc >= self.gate[0])
-                            & (g_bestc <= self.gate[1])
-                            & (lhs >= mul_acc)
-                        ),
+                        gate_hit.eq(inside & above),
+                        gate_low.eq(inside & (lhs >= mul_acc)),
                     ]
-            m.d.sync += [g_step.eq(Mux(g_step == 6, 0, g_step + 1)), g_load.eq(g_step != 6)]
+            m.d.sync += [g_step.eq(Mux(g_step == 8, 0, g_step + 1)), g_load.eq(g_step != 8)]
 
         # ---------------- serial post-processor
         S0 = pp_S[0]

@@ -14,14 +14,16 @@ def stream_beats(
     ports: tuple[str, ...],
     gate_thresholds: np.ndarray | None = None,
     writes_before: dict[int, list[tuple[int, int]]] | None = None,
+    gate_low_thresholds: np.ndarray | None = None,
 ) -> np.ndarray:
     """The output ``ports`` (frames, pixels, len(ports)) for every beat of ``raw`` (frames,
-    pixels) streamed through ``core``, a beat at a time; ``thresholds[t]`` and
-    ``gate_thresholds[t]`` (default: the gate never fires) during frame ``t``;
-    ``writes_before[t]``: (pixel, bit) mask writes before frame ``t``."""
+    pixels) streamed through ``core``, a beat at a time; ``thresholds[t]``,
+    ``gate_thresholds[t]`` and ``gate_low_thresholds[t]`` (the gate's: default never) during
+    frame ``t``; ``writes_before[t]``: (pixel, bit) mask writes before frame ``t``."""
     frames, pixels = raw.shape
-    if gate_thresholds is None:
-        gate_thresholds = np.full(frames, GATE_NEVER)
+    never = np.full(frames, GATE_NEVER)
+    gate_thresholds = never if gate_thresholds is None else gate_thresholds
+    gate_low_thresholds = never if gate_low_thresholds is None else gate_low_thresholds
     beats = []
     sim = Simulator(core)
     sim.add_clock(1e-8)
@@ -37,6 +39,7 @@ def stream_beats(
             ctx.set(core.mask_we, 0)
             ctx.set(core.threshold, int(thresholds[t]))
             ctx.set(core.gate_threshold, int(gate_thresholds[t]))
+            ctx.set(core.gate_low_threshold, int(gate_low_thresholds[t]))
             for p in range(pixels):
                 ctx.set(core.s_tdata, int(raw[t, p]))
                 ctx.set(core.s_tuser, int(p == 0))

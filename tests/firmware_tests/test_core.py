@@ -13,6 +13,7 @@ import pytest
 import uvhunt.stages.core as core_stage
 from uvhunt.cli import main
 from uvhunt.euso.window_store import open_window_dataset
+from uvhunt.firmware_tests.core_reference import CoreReference
 from uvhunt.firmware_tests.seu_plan import OUTCOMES
 from uvhunt.hls.core_build import (
     CoreConfig,
@@ -70,6 +71,7 @@ def test_core_equals_the_golden_scoring_on_a_streamed_session(
     assert session["windows"] == (FRAMES - 47) * PIXELS >= 20_000
     assert summary["windows_compared"] > session["windows"]
     assert session["triggers"] > 0  # the trigger bits take both values
+    assert summary["peak_gate"]["low_triggers"] > 0  # the gate's low bit fires
     assert summary["mask"]["masked_pixels"] == session["masked_pixels"] == 2
     assert summary["mask"]["excluded"] == [[0, 5], [1, 3]]
     rewritten = summary["results"]["mask_written_at_run_time"]  # through the mask port
@@ -89,6 +91,13 @@ def test_core_equals_the_golden_scoring_on_a_streamed_session(
     assert summary["bram36_history"] > 0
     for name in ("uvhunt_core.v", "uvhunt_core.il", "core.json", "summary.json", "results.xml"):
         assert (tmp_path / "core" / name).is_file(), name
+    golden, config = read_export(exported)
+    reference = CoreReference(golden, config.preprocessing)
+    with np.load(tmp_path / "core" / "stream.npz") as streams:
+        for name in ("varied", "extremes"):  # the low code met at a tie and just below a code
+            codes = reference.gate_parts(streams[name])[3]
+            low = streams[f"{name}_gate_low_thresholds"][:, None]
+            assert (codes == low).any() and (codes == low + 1).any(), name
     scores = np.load(tmp_path / "core" / "results" / "session_scores.npy")
     assert scores.shape == (FRAMES, PIXELS) and np.any(scores[47:] != 0)
     hls = summary["hls"]  # the HLS core: g++ C simulation of the same streams, reset between

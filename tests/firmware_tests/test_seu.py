@@ -146,6 +146,7 @@ def test_a_wrong_beat_counts_as_flagged_only_at_or_after_the_flag_in_its_frame()
         zeros,
         zeros,
         zeros.astype(bool),
+        zeros.astype(bool),
     )
 
     def beat(pixel, score=0, flag=0):
@@ -161,6 +162,7 @@ def test_a_wrong_beat_counts_as_flagged_only_at_or_after_the_flag_in_its_frame()
             "gate_centre": 0,
             "gate_spread": 0,
             "gate_trigger": 0,
+            "gate_low": 0,
             "seu_corrected": 0,
             "seu_detected": flag,
         }

@@ -24,9 +24,10 @@ from uvhunt._core.tools import find_hls_tool, missing_tool_message
 from uvhunt.console import say, table
 from uvhunt.detection.operating_point import core_thresholds, stored_threshold
 from uvhunt.detection.peak_gate import PeakGateTrigger
+from uvhunt.detection.stack_scan import stored_coincidence
 from uvhunt.euso.pixel_mask import PixelMask, no_mask, read_mask
 from uvhunt.euso.readers import open_movie
-from uvhunt.firmware_tests.core_reference import CoreReference
+from uvhunt.firmware_tests.core_reference import GATE_NEVER, CoreReference
 from uvhunt.firmware_tests.core_testbench import CLOCK_NS, PACKED_OUTPUTS
 from uvhunt.firmware_tests.seu_plan import PLACES
 from uvhunt.hls.core_build import (
@@ -203,7 +204,10 @@ def run(args, progress) -> dict:
             },
         )
         golden.write(tmp / "golden.npz")
-        operating_score, gate_code = core_thresholds(stored_threshold(Path(args.export)))
+        operating = stored_threshold(Path(args.export))
+        operating_score, gate_code = core_thresholds(operating)
+        coincidence = stored_coincidence(operating, Path(args.export))
+        low_code = None if coincidence is None else coincidence["gate_code"]
         streams = _stimulus(
             raw,
             golden,
@@ -212,6 +216,7 @@ def run(args, progress) -> dict:
             operating_score,
             mask.flat(config.pixels),
             gate_code,
+            low_code,
         )
         np.savez(tmp / "stream.npz", **streams)
         found = find_simulator(args.simulator, tmp / "bin")
@@ -309,8 +314,11 @@ def run(args, progress) -> dict:
             "peak_gate": {
                 "gate": list(PeakGateTrigger(model_config.length).gate),
                 "threshold_code": gate_code,
+                "low_threshold_code": low_code,
                 "triggers": sum(r.get("gate_triggers", 0) for r in results.values()),
-                "note": "m_gate_trig beside m_trig; the HLS core has the network only",
+                "low_triggers": sum(r.get("gate_lows", 0) for r in results.values()),
+                "note": "m_gate_trig and m_gate_low beside m_trig; the HLS core has the "
+                "network only",
             },
             "hls": hls,
             "seu": seu,
@@ -476,12 +484,14 @@ def _stimulus(
     operating: int | None,
     mask: np.ndarray,
     gate_code: int | None = None,
+    low_code: int | None = None,
 ) -> dict[str, np.ndarray]:
-    """The streams of the tests, each with its threshold and peak-gate threshold per frame;
-    the thresholds change among quantiles of the scores (codes) and the export's operating
-    thresholds (if it has them). ``mask``: the core's initial pixel mask; ``rewritten_mask``:
-    the one the run-time test writes (every other pixel that triggers in the extreme-count
-    stream, the initial mask's pixels live)."""
+    """The streams of the tests, each with its threshold and the peak gate's two threshold
+    codes per frame; the thresholds change among quantiles of the scores (codes) and the
+    export's operating thresholds (if it has them; ``low_code``: the stack–gate
+    coincidence's code). ``mask``: the core's initial pixel mask; ``rewritten_mask``: the one
+    the run-time test writes (every other pixel that triggers in the extreme-count stream,
+    the initial mask's pixels live)."""
     reference = CoreReference(golden, model_config.preprocessing)
     length = model_config.length
     scores = reference.scores(raw)[length - 1 :]
@@ -519,7 +529,7 @@ def _stimulus(
     triggering = reference.expected(extremes, extremes_thresholds).trigger.any(axis=0)
     rewritten = np.zeros(pixels, np.uint8)
     rewritten[np.flatnonzero(triggering & ~mask)[::2]] = 1
-    return {
+    streams = {
         "mask": np.asarray(mask, np.uint8),
         "rewritten_mask": rewritten,
         "session": raw,
@@ -532,6 +542,19 @@ def _stimulus(
         "extremes_thresholds": extremes_thresholds,
         "extremes_gate_thresholds": rng.choice(np.append(gate_levels, 0), len(extremes)),
     }
+    # the gate's low code (drawn last: the streams above stay as they were): the export's
+    # (the coincidence's) or the median code in the session; in the others, each frame a code
+    # of its own windows or one below it, so the bit meets a tie and fires just above it
+    low_level = int(np.quantile(positive, 0.5)) if positive.size else GATE_NEVER
+    low_level = low_level if low_code is None else int(low_code)
+    streams["session_gate_low_thresholds"] = np.full(len(raw), low_level)
+    for name in ("varied", "extremes"):
+        lows = np.full(len(streams[name]), GATE_NEVER)
+        for t, frame in enumerate(reference.gate_parts(streams[name])[3]):
+            if (frame >= 0).any():
+                lows[t] = max(rng.choice(frame[frame >= 0]) - rng.integers(2), 0)
+        streams[f"{name}_gate_low_thresholds"] = lows
+    return streams
 
 
 def render(summary: dict) -> str:

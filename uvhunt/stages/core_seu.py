@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from uvhunt._core.simulators import Simulator
-from uvhunt.firmware_tests.core_reference import CoreReference
+from uvhunt.firmware_tests.core_reference import GATE_NEVER, CoreReference
 from uvhunt.firmware_tests.core_testbench import CLOCK_NS, PACKED_OUTPUTS
 from uvhunt.firmware_tests.seu_plan import (
     PLACES,
@@ -85,10 +85,11 @@ def run_campaign(
     ``raw``: (frames, pixels) counts per GTU summed over the D3 frame, at least
     ``length + 1 + frames_after`` frames of ``pixels`` pixels. The network's and the peak
     gate's thresholds are the medians of the stream's own scores and codes, so that trigger
-    bits go both ways. ``faults``: the faults to inject instead of a seeded plan;
-    ``mitigation``: the core's level (``hls.core_build.MITIGATIONS``); ``refill``: each trial
-    streams the frames before the injection frame again instead of starting from their end
-    state, simulated once (the same outcomes, each trial simulating those frames too).
+    bits go both ways (the gate's low threshold: never). ``faults``: the faults to inject
+    instead of a seeded plan; ``mitigation``: the core's level (``hls.core_build.MITIGATIONS``);
+    ``refill``: each trial streams the frames before the injection frame again instead of
+    starting from their end state, simulated once (the same outcomes, each trial simulating
+    those frames too).
     Returns the counts per place and how the campaign ran."""
     length = model["sizes"][0]
     frames = length + 1 + frames_after
@@ -111,6 +112,7 @@ def run_campaign(
         "raw": raw.tolist(),
         "thresholds": [int(threshold)] * frames,
         "gate_thresholds": [int(gate_threshold)] * frames,
+        "gate_low_thresholds": [GATE_NEVER] * frames,  # the gate's second bit never fires
         "inject_frame": length,
         "cycles_per_pixel": int(cycles_per_pixel),
         "faults": [f.to_dict() for f in faults],
