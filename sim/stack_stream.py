@@ -10,35 +10,42 @@ from amaranth.sim import Simulator
 def stream_frames(
     core,
     values: np.ndarray,
-    data: str,
+    data: str | tuple[str, ...],
     outputs: tuple[str, ...],
     stall_seed: int | None = None,
     held: dict[str, int] | None = None,
     writes: list[dict[str, int]] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(the ``outputs`` ports, (frames, pixels, len(outputs)); clocks, (frames, pixels)) for
-    ``values`` (frames, pixels) streamed through ``core`` on its port ``data``, one output beat
+    ``values`` (frames, pixels) streamed through ``core`` on its port ``data`` (several ports:
+    (frames, pixels, len(data)), the same beat), one output beat
     for each input beat. The input is offered as soon as the core takes it, apart from the
     output (so chained cores overlap); clocks from one accepted input beat to the next (the
     core's pace when nothing stalls). With ``stall_seed``, the input waits 0–2 clocks and the
     output is not ready half the time, at random. ``held``: ports set once, before the first
     beat (a threshold); ``writes``: ports set for one clock each, in turn, before the first
     beat (mask writes). Raises AssertionError unless ``m_tuser`` marks pixel 0."""
-    frames, pixels = values.shape
+    names = (data,) if isinstance(data, str) else tuple(data)
+    values = np.asarray(values).reshape(*np.shape(values)[:2], len(names))
+    frames, pixels = values.shape[:2]
     rng = np.random.default_rng(stall_seed)
     stalls = np.random.default_rng(None if stall_seed is None else stall_seed + 1)
     taken_at, out = [], []
     sim = Simulator(core)
     sim.add_clock(1e-8)
-    port = getattr(core, data)
-    shape = port.shape()
-    low, high = (
-        (-(2 ** (shape.width - 1)), 2 ** (shape.width - 1)) if shape.signed else (0, 2**shape.width)
-    )
-    if values.size and (values.min() < low or values.max() >= high):
-        raise ValueError(
-            f"values beyond {data}'s {shape.width} bits ({values.min()}…{values.max()})"
+    inputs = [getattr(core, name) for name in names]
+    for index, (name, port) in enumerate(zip(names, inputs, strict=True)):
+        shape = port.shape()
+        low, high = (
+            (-(2 ** (shape.width - 1)), 2 ** (shape.width - 1))
+            if shape.signed
+            else (0, 2**shape.width)
         )
+        column = values[..., index]
+        if column.size and (column.min() < low or column.max() >= high):
+            raise ValueError(
+                f"values beyond {name}'s {shape.width} bits ({column.min()}…{column.max()})"
+            )
     watched = [getattr(core, name) for name in outputs] + [core.m_tuser]
 
     async def producer(ctx):
@@ -56,7 +63,8 @@ def stream_frames(
                 for _ in range(rng.integers(0, 3) if stall_seed is not None else 0):
                     await ctx.tick()
                     clock += 1
-                ctx.set(port, int(values[t, p]))
+                for port, value in zip(inputs, values[t, p], strict=True):
+                    ctx.set(port, int(value))
                 ctx.set(core.s_tuser, int(p == 0))
                 ctx.set(core.s_tvalid, 1)
                 while True:

@@ -9,8 +9,9 @@ import pytest
 
 from tests.stack_skies import SMALL, nasty_sky
 from uvhunt.detection.track_stack_integer import NO_SCORE, IntegerTrackStack
+from uvhunt.firmware_tests.coincidence_reference import coincidence_bits
 from uvhunt.hls.stack_trigger import StackTrigger
-from uvhunt.sim.stack_stream import stream_trigger
+from uvhunt.sim.stack_stream import stream_frames, stream_trigger
 
 
 @pytest.mark.parametrize("mask_by", ["none", "initial value", "writes"])
@@ -54,15 +55,55 @@ def test_the_track_stack_trigger_gives_the_twins_scores_and_triggers_above_its_t
     assert fired.any() and not fired[first:].all() and (z[first:] == threshold).any()
 
 
-def test_the_track_stack_trigger_keeps_the_pace_of_its_slower_core():
+def test_the_track_stack_trigger_with_the_coincidence_equals_the_software_coincidence():
+    """With the stack–gate coincidence (4 frames, 1 pixel: the small stack's Z leaves only 8
+    frames after its frame), each beat's gate bit in: m_coinc equals ``coincident`` on the
+    twin's Z above the coincidence's threshold and the gate bits, with excluded pixels and
+    stalls; Z and the trigger bit are as without it."""
+    side, frames, reach = 5, 36, (4, 1)
+    raw = np.zeros((frames, 48, 48), np.int64)
+    raw[:, :side, :side] = nasty_sky(frames, side * side, SMALL, seed=4).reshape(frames, side, side)
+    excluded = np.zeros((48, 48), bool)
+    excluded[1, 1] = excluded[4, 0] = True
+    flat = excluded[:side, :side].reshape(-1)
+    want = SMALL.stacked(raw, excluded, NO_SCORE, np.int32)[:, :side, :side].reshape(frames, -1)
+    rng = np.random.default_rng(4)
+    gate = rng.random((frames, side * side)) < 0.02
+    trigger = StackTrigger.for_stack(SMALL, side, flat, coincidence=reach)
+    scored = want[want != NO_SCORE]
+    threshold, low = int(np.quantile(scored, 0.9)), int(np.quantile(scored, 0.5))
+    beats, _ = stream_frames(
+        trigger,
+        np.stack([raw[:, :side, :side].reshape(frames, -1), gate], axis=-1),
+        ("s_tdata", "s_gate"),
+        ("m_z", "m_z_valid", "m_trig", "m_coinc"),
+        stall_seed=8,
+        held={"threshold": threshold, "coincidence_threshold": low},
+    )
+    z, valid, fired, coinc = np.moveaxis(beats, -1, 0)
+    first, lag = trigger.first_z, trigger.lag
+    np.testing.assert_array_equal(z[first:, ~flat], want[first - lag : frames - lag, ~flat])
+    np.testing.assert_array_equal(fired, (z > threshold) & (valid == 1))
+    above = (valid == 1) & (z > low)
+    expected = coincidence_bits(above, gate, side, lag, *reach)
+    np.testing.assert_array_equal(coinc, expected)
+    assert 5 <= expected.sum() < above.sum()
+
+
+@pytest.mark.parametrize("coincidence", [None, (16, 1)])
+def test_the_track_stack_trigger_keeps_the_pace_of_its_slower_core(coincidence):
     """At the defaults the two cores overlap: once both work, a pixel takes the tracks core's
-    clocks exactly (the bumps core's fewer are hidden), the figure the real-time margin is
-    worked out from."""
-    trigger = StackTrigger.for_stack(IntegerTrackStack(), 2)
+    clocks exactly (the bumps core's fewer are hidden, and the coincidence's after the
+    tracks'), the figure the real-time margin is worked out from."""
+    trigger = StackTrigger.for_stack(IntegerTrackStack(), 2, coincidence=coincidence)
     raw = np.random.default_rng(0).integers(0, 5_000, (6, 4))
-    pace = stream_trigger(trigger, raw, threshold=0)[3].reshape(-1)
+    values, data = raw, "s_tdata"
+    if coincidence:
+        values, data = np.stack([raw, raw % 2], axis=-1), ("s_tdata", "s_gate")
+    _, pace = stream_frames(trigger, values, data, ("m_z",), held={"threshold": 0})
     assert trigger.tracks.worst_clocks_per_pixel > trigger.bumps.worst_clocks_per_pixel
-    np.testing.assert_array_equal(pace[2:], trigger.tracks.worst_clocks_per_pixel)
+    assert trigger.worst_clocks_per_pixel == trigger.tracks.worst_clocks_per_pixel
+    np.testing.assert_array_equal(pace.reshape(-1)[2:], trigger.tracks.worst_clocks_per_pixel)
 
 
 def test_the_track_stack_trigger_refuses_a_mask_of_the_wrong_size():

@@ -5,9 +5,8 @@ threshold (below the stack's own) and the gate's code, at some pixel-frame withi
 frames and ``PIXELS`` rows and columns of it, is above the coincidence's code (below the
 gate's own). The stack's noise and the gate's peaks rarely meet; a faint meteor makes both.
 
-Software only: the export stores its thresholds and ``uvhunt detect --stack`` and the
-benchmark fly it, but neither the trigger core nor the stack trigger in hardware computes it
-yet.
+The export stores its thresholds and ``uvhunt detect --stack`` and the benchmark fly it; in
+hardware, ``hls/stack_coincidence.py`` computes it beside the track stack trigger.
 """
 
 import numpy as np
@@ -28,23 +27,25 @@ STRIDE = 2**40
 """Frames a pixel's keys span in ``coincident``'s sorted search (more than any movie's)."""
 
 
-def coincident(tracks: Detections, gate: Detections) -> Detections:
+def coincident(
+    tracks: Detections, gate: Detections, frames: int = FRAMES, pixels: int = PIXELS
+) -> Detections:
     """The detections of ``tracks`` (the stack's Z above the coincidence's threshold) with one
-    of ``gate`` (codes above the coincidence's code) within ``FRAMES`` frames and ``PIXELS``
+    of ``gate`` (codes above the coincidence's code) within ``frames`` frames and ``pixels``
     rows and columns, scores kept: for each neighbouring pixel, a search of the gate's
     detections sorted by pixel and frame (no map of the movie)."""
     frame, row, col = (np.asarray(a, np.int64) for a in (tracks.frame, tracks.row, tracks.col))
     g_frame, g_row, g_col = (np.asarray(a, np.int64) for a in (gate.frame, gate.row, gate.col))
     keys = np.sort((g_row * 48 + g_col) * STRIDE + g_frame)
     keep = np.zeros(len(frame), bool)
-    for dr in range(-PIXELS, PIXELS + 1):
-        for dc in range(-PIXELS, PIXELS + 1):
+    for dr in range(-pixels, pixels + 1):
+        for dc in range(-pixels, pixels + 1):
             r, c = row + dr, col + dc
             inside = (r >= 0) & (r < 48) & (c >= 0) & (c < 48)
-            low = (r * 48 + c) * STRIDE + frame - FRAMES
+            low = (r * 48 + c) * STRIDE + frame - frames
             at = np.searchsorted(keys, low)
             found = at < len(keys)
-            found[found] = keys[at[found]] <= low[found] + 2 * FRAMES
+            found[found] = keys[at[found]] <= low[found] + 2 * frames
             keep |= inside & found
     return Detections(frame[keep], row[keep], col[keep], np.asarray(tracks.score)[keep])
 

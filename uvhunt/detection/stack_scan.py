@@ -1,12 +1,12 @@
 """The track stack trigger ORed with the peak gate over a whole movie, at the export's stored
 thresholds (``operating_threshold.track_stack.with_gate``, set by ``stack_operating_point``):
 what ``hls/stack_trigger.py`` (Z) and the trigger core's gate bit (the code) fire on; and,
-where the export stores one, the stack–gate coincidence beside them (``stack_coincidence``,
-software only). A pixel-frame fires when its Z is above the stack's threshold or its peak-gate
-code above the gate code (or the coincidence holds there); the pixel-frames fired are grouped
-into events by the network's rule (``events.group``), each event's peak its first pixel-frame
-(the bits share no score: the same peak as the benchmark's and the threshold search's,
-``event_quality.fast_outcome``).
+where the export stores one, the stack–gate coincidence beside them (``stack_coincidence``, in
+hardware ``hls/stack_coincidence.py``). A pixel-frame fires when its Z is above the stack's
+threshold or its peak-gate code above the gate code (or the coincidence holds there); the
+pixel-frames fired are grouped into events by the network's rule (``events.group``), each
+event's peak its first pixel-frame (the bits share no score: the same peak as the benchmark's
+and the threshold search's, ``event_quality.fast_outcome``).
 
 The movie is read ``CHUNK_FRAMES`` at a time, each chunk with the ``reach`` frames on either
 side that its Z and codes read, so that an hour of data needs the memory of a chunk, and its Z

@@ -54,7 +54,7 @@ def add_options(p) -> None:
         action="store_true",
         help="also run the track stack trigger ORed with the peak gate (hls/stack_trigger.py "
         "and the trigger core's gate bit), and their coincidence where the export stores one "
-        "(software only), at the export's stored thresholds: its events in "
+        "(hls/stack_coincidence.py), at the export's stored thresholds: its events in "
         "stack_events.csv, and with truth its false events per hour and meteors caught",
     )
     p.add_argument(

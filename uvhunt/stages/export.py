@@ -198,10 +198,7 @@ def _coincidence(point: dict) -> str:
     met = point.get("coincidence")
     if met is None:
         return ""
-    return (
-        f"; or their coincidence ({describe(met)}; software only), there: "
-        f"{quality_sentence(met['measured'])}"
-    )
+    return f"; or their coincidence ({describe(met)}), there: {quality_sentence(met['measured'])}"
 
 
 def _unheld(point: dict, measured: dict[str, dict]) -> str:

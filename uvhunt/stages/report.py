@@ -383,7 +383,7 @@ def _stack_sentence(stack: dict | None) -> str:
     if not stack or stack["quality"] is None:
         return ""
     met = stack.get("coincidence")
-    beside = "" if met is None else f", or {describe(met)}: their coincidence, software only"
+    beside = "" if met is None else f", or {describe(met)}: their coincidence"
     return (
         f"The track stack trigger ORed with the peak gate (hls/stack_trigger.py and the core's "
         f"gate bit), at its stored thresholds (Z > {stack['threshold']} or code > "
