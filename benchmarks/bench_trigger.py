@@ -23,22 +23,21 @@ the visible ones caught split by speed (the slow ones look like the ground's dri
 meteors whose tracks reach the edge of the focal surface counted apart from those inside,
 and the lost ones near whose tracks a detection lay while they were lit (grouped into an event
 whose peak lies elsewhere: another meteor's or a light's), this for the track stack ORed with
-the gate too. The
-track stack trigger (``detection.track_stack``: bumps summed along straight tracks over
-several pixels; by default its integer twin, ``detection.track_stack_integer``, what
-``hls/stack_trigger.py`` computes, ``--stack float`` for the float definition) is measured
+the gate too. The track stack trigger (``detection.track_stack``: bumps summed along straight
+tracks over several pixels; by default its integer twin, ``detection.track_stack_integer``,
+what ``hls/stack_trigger.py`` computes, ``--stack float`` for the float definition) is measured
 alone and ORed with the peak gate at its thresholds stored in the export (set on the training
 sessions for the rate at 90 % confidence, ``detection.stack_operating_point``; for the float,
-set here the same way), and on the ROC (alone, and ORed with the gate at the same share of
-each rate); with the stack–gate coincidence beside the two (``detection.stack_coincidence``,
-software only) at its thresholds stored in the export. Each session's dead and hot pixels are
-masked in both triggers, found (``euso.bad_pixels``) from its own first frames, as a mask on
-board would be found from the data before. And speed, each trigger's: the CPU time of its
-scores per frame (software, this machine), and at its threshold the decision delay, from a
-meteor's first lit frame to the frame at which its first event is decided (for the track
-stack its ``latency`` after the track's end; the conventional trigger's at the network's
-false-event rate and, where it catches some, at the ROC's highest rate beside the network's
-there).
+set here the same way), and on the ROC (alone, and ORed with the gate at the same share of each
+rate); with the stack–gate coincidence beside the two (``detection.stack_coincidence``, in
+hardware ``hls/stack_coincidence.py``) at its thresholds stored in the export. Each session's
+dead and hot pixels are masked in both triggers, found (``euso.bad_pixels``) from its own first
+frames, as a mask on board would be found from the data before. And speed, each trigger's: the
+CPU time of its scores per frame (software, this machine), and at its threshold the decision
+delay, from a meteor's first lit frame to the frame at which its first event is decided (for
+the track stack its ``latency`` after the track's end; the conventional trigger's at the
+network's false-event rate and, where it catches some, at the ROC's highest rate beside the
+network's there).
 
 Floors, for the core's two bits, the network alone, the track stack ORed with the gate, and
 that with the coincidence:
