@@ -30,6 +30,7 @@ CORE_OUTPUTS = (
     "m_trig",
     "m_window_valid",
     "m_tuser",
+    "m_tlast",
     "m_count",
     "m_frame_trig",
     "m_gate_trig",

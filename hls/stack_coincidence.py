@@ -9,13 +9,13 @@ Its beat out carries that Z on, and m_coinc: Z valid and above ``threshold``, an
 some pixel within ``reach`` rows and columns of p (inside the focal surface) in some frame
 within ``frames`` of f − lag.
 
-Memory: per pixel a word of the gate's last lag + frames + 1 bits (bit i: frame f − i once
-the pixel's beat of frame f is in), shifted at the pixel's beat: 83 bits × 2,304 pixels at
-the defaults (lag 66, frames 16), about 5.3 RAMB36. At pixel p's beat, pixels before p hold
-frame f as bit 0 and pixels after it frame f − 1, so a neighbour's window is one of two fixed
-masks; every bit of it is already in as long as lag > frames. The words are cleared after reset
-(one a clock, s_tready low meanwhile), so no frame before the reset counts, as in
-``coincident``, whose movie starts there.
+Memory: per pixel a word of the gate's last lag + frames + 1 bits (bit i: frame f − i once the
+pixel's beat of frame f is in), shifted at the pixel's beat: 83 bits × 2,304 pixels at the
+defaults (lag 66, frames 16): 191 kbit, which Yosys maps to 6.5 RAMB36 (83 bits wide). At pixel
+p's beat, pixels before p hold frame f as bit 0 and pixels after it frame f − 1, so a
+neighbour's window is one of two fixed masks; every bit of it is already in as long as lag >
+frames. The words are cleared after reset (one a clock, s_tready low meanwhile), so no frame
+before the reset counts, as in ``coincident``, whose movie starts there.
 
 Clocks a pixel: the beat in, its own word read, one neighbour read a clock ((2·reach + 1)²,
 pipelined, and one more for the last word), the beat out: (2·reach + 1)² + 5 = 14 at reach 1,

@@ -18,11 +18,12 @@ Reset does not touch it.
 
 Stack–gate coincidence (``coincidence`` = (frames, reach); ``hls/stack_coincidence.py``): each
 input beat also brings the gate's bit of its pixel-frame (``s_gate``: the trigger core's peak
-gate code above the coincidence's lower code, ``m_gate_low``), kept in a FIFO of ``GATE_FIFO``
-bits until the beat's Z goes out; the beat out carries ``m_coinc``: Z valid and above
-``coincidence_threshold``, with a gate bit within ``frames`` frames and ``reach`` pixels of Z's
-pixel-frame (``detection.stack_coincidence.coincident``). Its 14 clocks a pixel (reach 1)
-overlap the tracks' next 1,100; a beat in waits while the FIFO is full.
+gate code above the coincidence's lower code, ``m_gate_low``, which is 0 at a masked pixel: the
+bit must come masked, as ``stack_scan`` blanks an excluded pixel's codes), kept in a FIFO of
+``GATE_FIFO`` bits until the beat's Z goes out; the beat out carries ``m_coinc``: Z valid and
+above ``coincidence_threshold``, with a gate bit within ``frames`` frames and ``reach`` pixels
+of Z's pixel-frame (``detection.stack_coincidence.coincident``). Its 14 clocks a pixel (reach
+1) overlap the tracks' next 1,100; a beat in waits while the FIFO is full.
 """
 
 from amaranth.hdl import Module, Mux, Signal, signed

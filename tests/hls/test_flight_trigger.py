@@ -3,8 +3,9 @@
 with the stack–gate coincidence, on one stream) in Amaranth's simulator, a small core on 3 × 3
 pixels: every output equals its software exactly (the network's scores and triggers and the
 gate's two bits: ``CoreReference``; Z: the integer twin; the coincidence: ``coincident`` on the
-twin's Z and the core's low gate bits), with excluded pixels and both outputs stalled at random;
-a pixel takes the slower design's clocks."""
+twin's Z and the core's low gate bits; the frame's first and last pixel marked), with excluded
+pixels (set when built, or written through the one mask port both designs share) and both
+outputs stalled at random; a pixel takes no more than the slower design's worst clocks."""
 
 import numpy as np
 import pytest
@@ -23,13 +24,22 @@ from uvhunt.quant.preprocess import Preprocessing
 SIDE, FRAMES = 3, 66
 REACH = (4, 1)
 """The coincidence's frames and pixels (the small stack's Z leaves 8 frames after its frame)."""
-CORE_PORTS = ("m_score", "m_trig", "m_window_valid", "m_gate_trig", "m_gate_low", "m_tuser")
+CORE_PORTS = (
+    "m_score",
+    "m_trig",
+    "m_window_valid",
+    "m_gate_trig",
+    "m_gate_low",
+    "m_tuser",
+    "m_tlast",
+)
 STACK_PORTS = ("m_z", "m_z_valid", "m_stack_trig", "m_coinc", "m_stack_tuser")
 
 
-def _stream(flight, raw, held, stall_seed):
+def _stream(flight, raw, held, stall_seed, excluded=None):
     """(core beats, stack beats, clocks between beats in) for ``raw`` (frames, pixels); both
-    outputs ready half the time at random (``stall_seed``), or always (None)."""
+    outputs ready half the time at random (``stall_seed``), or always (None); ``excluded``
+    (pixels,) bools written through the mask port, one a clock, before the first beat."""
     frames, pixels = raw.shape
     rng = np.random.default_rng(stall_seed)
     core_beats, stack_beats, taken = [], [], []
@@ -39,6 +49,12 @@ def _stream(flight, raw, held, stall_seed):
     async def producer(ctx):
         for name, value in held.items():
             ctx.set(getattr(flight, name), value)
+        for pixel, bit in enumerate(excluded if excluded is not None else []):
+            ctx.set(flight.mask_we, 1)
+            ctx.set(flight.mask_addr, pixel)
+            ctx.set(flight.mask_data, int(bit))
+            await ctx.tick()
+        ctx.set(flight.mask_we, 0)
         clock = 0
         for t in range(frames):
             for p in range(pixels):
@@ -90,8 +106,9 @@ def test_the_flight_trigger_equals_its_software_on_one_stream(golden, stall_seed
     excluded48 = np.zeros((48, 48), bool)
     excluded48[:SIDE, :SIDE] = excluded.reshape(SIDE, SIDE)
     preprocessing = Preprocessing()
-    core = make_core(core_model(golden, preprocessing), pixels, 2, excluded)
-    stack = StackTrigger.for_stack(SMALL, SIDE, excluded, coincidence=REACH)
+    built = excluded if stall_seed is None else None  # else written through the one port
+    core = make_core(core_model(golden, preprocessing), pixels, 2, built)
+    stack = StackTrigger.for_stack(SMALL, SIDE, built, coincidence=REACH)
     flight = FlightTrigger(core, stack)
     reference = CoreReference(golden, preprocessing)
     codes = reference.gate_parts(raw)[3]
@@ -106,7 +123,9 @@ def test_the_flight_trigger_equals_its_software_on_one_stream(golden, stall_seed
         "stack_threshold": int(np.quantile(scored, 0.9)),
         "coincidence_threshold": int(np.quantile(scored, 0.5)),
     }
-    core_beats, stack_beats, pace = _stream(flight, raw, held, stall_seed)
+    core_beats, stack_beats, pace = _stream(
+        flight, raw, held, stall_seed, None if stall_seed is None else excluded
+    )
 
     every = np.ones(FRAMES, np.int64)
     want = reference.expected(
@@ -116,7 +135,12 @@ def test_the_flight_trigger_equals_its_software_on_one_stream(golden, stall_seed
         every * held["gate_threshold"],
         every * held["gate_low_threshold"],
     )
-    score, trig, window_valid, gate_trig, gate_low, _ = np.moveaxis(core_beats, -1, 0)
+    score, trig, window_valid, gate_trig, gate_low, first_pixel, last_pixel = np.moveaxis(
+        core_beats, -1, 0
+    )
+    marks = np.arange(pixels)
+    np.testing.assert_array_equal(first_pixel, np.tile(marks == 0, (FRAMES, 1)))
+    np.testing.assert_array_equal(last_pixel, np.tile(marks == pixels - 1, (FRAMES, 1)))
     live = want.window_valid
     np.testing.assert_array_equal(score[live], want.score[live])
     np.testing.assert_array_equal(trig, want.trigger)
@@ -124,7 +148,8 @@ def test_the_flight_trigger_equals_its_software_on_one_stream(golden, stall_seed
     np.testing.assert_array_equal(gate_trig, want.gate_trigger)
     np.testing.assert_array_equal(gate_low, want.gate_low)
 
-    z, z_valid, stack_trig, coinc, _ = np.moveaxis(stack_beats, -1, 0)
+    z, z_valid, stack_trig, coinc, stack_first = np.moveaxis(stack_beats, -1, 0)
+    np.testing.assert_array_equal(stack_first, np.tile(marks == 0, (FRAMES, 1)))
     first, lag = stack.first_z, stack.lag
     np.testing.assert_array_equal(z_valid[:first], 0)
     np.testing.assert_array_equal(z_valid[first:], np.tile(~excluded, (FRAMES - first, 1)))

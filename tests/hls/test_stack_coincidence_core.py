@@ -46,10 +46,11 @@ def _expected(gate, z, z_valid, threshold, side, lag):
     [(5, FRAMES + 1, 40, None), (6, 66, 110, 3)],
 )
 def test_the_coincidence_core_equals_the_software_coincidence(side, lag, frames, stall_seed):
-    """At the shortest lag the core allows (FRAMES + 1, the gate's bits of the window's last
-    frame just in) and at the track stack's default lag (66), on a 5 × 5 and a 6 × 6 focal
-    surface, with and without stalls: m_coinc is ``coincident``'s answer for every beat, and
-    m_z, m_z_valid the beat's own."""
+    """Random streams at the shortest lag the core allows (FRAMES + 1, the gate's bits of the
+    window's last frame just in) and at the track stack's default lag (66), on a 5 × 5 and a
+    6 × 6 focal surface, with and without stalls: m_coinc is ``coincident``'s answer for every
+    beat, and m_z, m_z_valid the beat's own (the window's ends and the edges: the next
+    test)."""
     gate, z, z_valid, threshold = _streams(frames, side, lag, seed=side)
     core = StackCoincidence(side, lag, Z_BITS)
     values = np.stack([gate, z, z_valid], axis=-1).astype(np.int64)
@@ -65,7 +66,7 @@ def test_the_coincidence_core_equals_the_software_coincidence(side, lag, frames,
     np.testing.assert_array_equal(beats[..., 0], z)
     np.testing.assert_array_equal(beats[..., 1], z_valid)
     np.testing.assert_array_equal(beats[..., 2], want)
-    # the test reaches what it claims: coincidences at the window's both ends, at edges, ties
+    # the test reaches what it claims: coincidences, and Z equal to the threshold
     assert want.sum() >= 10 and not want[~(z_valid & (z > threshold))].any()
     assert ((z == threshold) & z_valid).any()
     if stall_seed is None:
@@ -73,14 +74,17 @@ def test_the_coincidence_core_equals_the_software_coincidence(side, lag, frames,
 
 
 def test_the_coincidence_core_reaches_exactly_its_frames_and_pixels():
-    """One gate bit at the centre and one at a corner of the focal surface; Z above the
-    threshold everywhere: the coincidence holds exactly at the pixels within a row and column
-    and the frames within FRAMES of each, no further (the window's ends, the corner's
-    neighbours beyond the edge not wrapped round to the other side)."""
-    side, lag, frames = 5, FRAMES + 2, FRAMES + 2 + 3 * FRAMES
+    """Gate bits at the centre, at a corner and at both ends of a row of the focal surface; Z
+    above the threshold everywhere: the coincidence holds exactly at the pixels within a row
+    and column and the frames within FRAMES of each, no further (the window's ends; no
+    neighbour wrapped round a row's end to the other side, as a flat pixel index ± 1 would)."""
+    side, lag, frames = 5, FRAMES + 2, 100
     gate = np.zeros((frames, side * side), bool)
     gate[FRAMES, 2 * side + 2] = True  # the centre, in frame FRAMES
+    gate[FRAMES, 2 * side - 1] = True  # row 1's end, (1, 4), in the same frame
     gate[2 * FRAMES + 10, side * side - 1] = True  # the last corner
+    late = 80  # row 1's start, (1, 0), alone in its frames
+    gate[late, side] = True
     z = np.full(gate.shape, 5)
     z_valid = np.ones(gate.shape, bool)
     z_valid[:lag] = False
@@ -94,12 +98,16 @@ def test_the_coincidence_core_reaches_exactly_its_frames_and_pixels():
     )
     want = _expected(gate, z, z_valid, 4, side, lag)
     np.testing.assert_array_equal(beats[..., 0], want)
-    centre = want[:, [side + 1, side + 2, side + 3, 2 * side + 1, 2 * side + 3, 3 * side + 2]]
+    early = want[: late - FRAMES + lag]  # the beats whose Z frames the late bit cannot reach
+    centre = early[:, [side + 1, side + 2, side + 3, 2 * side + 1, 2 * side + 3, 3 * side + 2]]
     # Z frames 0 … 2·FRAMES see the centre's bit (beats lag … lag + 2·FRAMES), no others
-    assert (centre[lag : lag + 2 * FRAMES + 1]).all() and not centre[lag + 2 * FRAMES + 1 :].any()
-    assert not want[:, 0].any()  # beyond the reach of both
+    assert centre[lag : lag + 2 * FRAMES + 1].all() and not centre[lag + 2 * FRAMES + 1 :].any()
     assert want[:, side * side - 2].any()  # the corner's neighbour on its row
-    assert not want[:, (side - 1) * side].any()  # its row's start: one up and right, flat
+    # (1, 4)'s bit: (0, 3) fires; (1, 0), (2, 0), (3, 0), flat ± 1 from it, never do
+    assert early[:, side - 2].any() and not early[:, [side, 2 * side, 3 * side]].any()
+    # (1, 0)'s bit: (2, 0) fires; (0, 4) and (1, 4), flat ± 1 from it, do not
+    tail = want[late - FRAMES + lag :]
+    assert tail[:, 2 * side].any() and not tail[:, [side - 1, 2 * side - 1]].any()
 
 
 def _after_one_frame(reset: bool) -> list[int]:

@@ -69,6 +69,7 @@ def test_the_track_stack_trigger_with_the_coincidence_equals_the_software_coinci
     want = SMALL.stacked(raw, excluded, NO_SCORE, np.int32)[:, :side, :side].reshape(frames, -1)
     rng = np.random.default_rng(4)
     gate = rng.random((frames, side * side)) < 0.02
+    gate[:, flat] = False  # as the trigger core gives them: masked
     trigger = StackTrigger.for_stack(SMALL, side, flat, coincidence=reach)
     scored = want[want != NO_SCORE]
     threshold, low = int(np.quantile(scored, 0.9)), int(np.quantile(scored, 0.5))
@@ -82,9 +83,13 @@ def test_the_track_stack_trigger_with_the_coincidence_equals_the_software_coinci
     )
     z, valid, fired, coinc = np.moveaxis(beats, -1, 0)
     first, lag = trigger.first_z, trigger.lag
-    np.testing.assert_array_equal(z[first:, ~flat], want[first - lag : frames - lag, ~flat])
+    np.testing.assert_array_equal(valid[:first], 0)
+    np.testing.assert_array_equal(valid[first:], np.tile(~flat, (frames - first, 1)))
+    twin = want[first - lag : frames - lag]
+    np.testing.assert_array_equal(z[first:, ~flat], twin[:, ~flat])
     np.testing.assert_array_equal(fired, (z > threshold) & (valid == 1))
-    above = (valid == 1) & (z > low)
+    above = np.zeros(z.shape, bool)  # the twin's Z above the coincidence's threshold
+    above[first:] = ~flat & (twin > low)
     expected = coincidence_bits(above, gate, side, lag, *reach)
     np.testing.assert_array_equal(coinc, expected)
     assert 5 <= expected.sum() < above.sum()
