@@ -54,9 +54,7 @@ class FlightTrigger(wiring.Component):
                 f"({stack.bumps.pixels}) must see the same pixels"
             )
         self.core, self.stack = core, stack
-        core_ports = {
-            name: Out(getattr(core, name).shape()) for name in CORE_OUTPUTS if hasattr(core, name)
-        }
+        core_ports = {name: Out(getattr(core, name).shape()) for name in CORE_OUTPUTS}
         z = signed(stack.tracks.z_bits)
         super().__init__(
             {
@@ -109,7 +107,7 @@ class FlightTrigger(wiring.Component):
             stack.threshold.eq(self.stack_threshold),
             stack.coincidence_threshold.eq(self.coincidence_threshold),
         ]
-        m.d.comb += [getattr(self, name).eq(getattr(core, name)) for name in self._core_outputs()]
+        m.d.comb += [getattr(self, name).eq(getattr(core, name)) for name in CORE_OUTPUTS]
         # the core's beat forked: to the outputs and to the stack trigger, each once
         given_out, given_stack = Signal(), Signal()  # taken already, while the beat waits
         to_out = core.m_tvalid & ~given_out
@@ -142,6 +140,3 @@ class FlightTrigger(wiring.Component):
             self.m_coinc.eq(stack.m_coinc),
         ]
         return m
-
-    def _core_outputs(self) -> list[str]:
-        return [name for name in CORE_OUTPUTS if hasattr(self.core, name)]

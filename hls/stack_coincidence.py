@@ -101,7 +101,6 @@ class StackCoincidence(wiring.Component):
                 m.d.comb += [write.en.eq(1), write.addr.eq(clear), write.data.eq(0)]
                 m.d.sync += clear.eq(clear + 1)
                 with m.If(clear == pixels - 1):
-                    m.d.sync += clear.eq(0)
                     m.next = "IDLE"
             with m.State("IDLE"):
                 m.d.comb += self.s_tready.eq(1)
