@@ -3,6 +3,7 @@ of the registry (``uvhunt.stages.STAGES``)."""
 
 import argparse
 import functools
+import gc
 import os
 import sys
 import warnings
@@ -55,7 +56,11 @@ def main(argv: list[str] | None = None) -> int:
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
         return _handle(args)
     with warnings_off():
-        return _handle(args)
+        code = _handle(args)
+        # what the command left (an Amaranth design not elaborated after an error warns as it
+        # goes) is collected here, while foreign warnings are off
+        gc.collect()
+        return code
 
 
 def _handle(args: argparse.Namespace) -> int:

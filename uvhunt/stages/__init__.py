@@ -16,6 +16,7 @@ from uvhunt.stages import (
     evaluate,
     export,
     firmware,
+    flight,
     report,
     resources,
     rtl,
@@ -39,6 +40,7 @@ STAGES: tuple[Stage, ...] = (
     core.STAGE,
     detect.STAGE,
     report.STAGE,
+    flight.STAGE,
     sweep.STAGE,
 )
 BY_NAME = {stage.name: stage for stage in STAGES}
