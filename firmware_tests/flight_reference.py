@@ -33,8 +33,12 @@ CORE_FIELDS = (
     "m_tuser",
     "m_tlast",
     "m_count",
+    "m_frame_trig",
+    "m_seu_corrected",
+    "m_seu_detected",
 )
-"""The trigger core's output ports compared, in the order of a core beat."""
+"""The trigger core's output ports compared, in the order of a core beat (the upset flags
+must stay 0 in a fault-free stream)."""
 STACK_FIELDS = ("m_z", "m_z_valid", "m_stack_trig", "m_coinc", "m_stack_tuser")
 """The stack trigger's output ports compared, in the order of a stack beat."""
 
@@ -94,6 +98,9 @@ def expected_flight(
         "m_tuser": first_pixel,
         "m_tlast": np.tile(marks == pixels - 1, (frames, 1)),
         "m_count": np.cumsum(want.trigger, axis=1),
+        "m_frame_trig": np.cumsum(want.trigger, axis=1) > 0,
+        "m_seu_corrected": np.zeros((frames, pixels), bool),
+        "m_seu_detected": np.zeros((frames, pixels), bool),
     }
     raw48 = np.zeros((frames, 48, 48), np.int64)
     raw48[:, :side, :side] = raw.reshape(frames, side, side)

@@ -5,9 +5,14 @@ holds its five thresholds and streams its frames; every output beat of both stre
 compared exactly with ``flight_reference``'s expectation (the golden scoring and the peak
 gate's integers, the track stack's integer twin, the coincidence).
 
-``stream_back_to_back``: no gap in the input, both outputs always ready.
-``stream_stalled``: random gaps in ``s_tvalid`` and random back-pressure on both outputs, a
-different mask.
+``stream_back_to_back``: no gap in the input, both outputs' ready held high.
+``stream_stalled``: a partial stream first (outputs taken, not compared), a reset in the middle
+of a frame, then the stream with random gaps in ``s_tvalid`` and random back-pressure on both
+outputs, and a different mask: nothing from before the reset may show.
+
+A monitor takes a beat only where valid is high at the accepting edge and checks that the
+beat held still while it stalled; beats beyond the stream count as mismatches; the driver
+fails when the design takes no input for ``STUCK_CLOCKS``.
 
 Paths come from the environment (set by ``sim.flight_cosim``): ``UVHUNT_STREAM`` (the cases'
 arrays, ``flight_reference.case_arrays``), ``UVHUNT_RESULTS``."""
@@ -19,10 +24,10 @@ from pathlib import Path
 
 import cocotb
 import numpy as np
-from cocotb.triggers import FallingEdge, RisingEdge
+from cocotb.triggers import FallingEdge, RisingEdge, Timer, with_timeout
 from cocotb.types import LogicArray
 
-from uvhunt.firmware_tests.core_testbench import cycle, start_clock
+from uvhunt.firmware_tests.core_testbench import CLOCK_NS, cycle, start_clock
 from uvhunt.firmware_tests.flight_reference import (
     CORE_FIELDS,
     HELD,
@@ -38,6 +43,13 @@ PACKED_OUTPUTS = {CORE_BEAT: CORE_FIELDS, STACK_BEAT: STACK_FIELDS}
 SIGNED = ("m_score", "m_z")
 TAIL_CLOCKS = 200_000
 """Clocks the test waits, at most, for the last outputs after the last input."""
+AFTER_CLOCKS = 5_000
+"""Clocks the monitors go on watching after the stream's last beats: none may come."""
+STUCK_CLOCKS = 100_000
+"""Clocks the driver waits, at most, for the design to take a beat (a pixel takes about
+1,100 at worst)."""
+PARTIAL = 0.4
+"""Share of the stream sent before the stalled test's reset (in the middle of a frame)."""
 
 
 def unpacker(dut, fields: tuple[str, ...]):
@@ -59,26 +71,41 @@ def unpacker(dut, fields: tuple[str, ...]):
     return unpack
 
 
-async def collect(dut, valid, ready, packed, fields, beats: list, rng, backpressure: float):
-    """Take beats of one output stream into ``beats``: ``ready`` raised for one clock per
-    beat, after a random delay with probability ``backpressure``."""
-    unpack, outputs = unpacker(dut, fields), getattr(dut, packed)
-    valid, ready = getattr(dut, valid), getattr(dut, ready)
-    rising, falling, valid_rises = RisingEdge(dut.clk), FallingEdge(dut.clk), RisingEdge(valid)
-    ready.value = 0
-    while True:
-        if valid.value != 1:
-            await valid_rises
-        await falling
-        beat = unpack(int(outputs.value))
-        if rng is not None and rng.random() < backpressure:
-            for _ in range(int(rng.integers(1, 6))):
+class Collector:
+    """Takes the beats of one output stream. Without ``rng``, ``ready`` is held high and a
+    beat is taken at each edge where valid is high; with it, ``ready`` is raised for one clock
+    per beat after a random delay (probability ``backpressure``), and the beat, sampled when
+    valid rose, must hold still until taken (``unstable`` counts those that did not)."""
+
+    def __init__(self, dut, valid, ready, packed, fields, rng=None, backpressure=0.0):
+        self.dut, self.rng, self.backpressure = dut, rng, backpressure
+        self.unpack, self.outputs = unpacker(dut, fields), getattr(dut, packed)
+        self.valid, self.ready = getattr(dut, valid), getattr(dut, ready)
+        self.beats: list[tuple[int, ...]] = []
+        self.unstable = 0
+
+    async def run(self) -> None:
+        dut, valid, ready = self.dut, self.valid, self.ready
+        rising, falling, valid_rises = RisingEdge(dut.clk), FallingEdge(dut.clk), RisingEdge(valid)
+        ready.value = int(self.rng is None)
+        while True:  # at a falling edge, where everything has settled
+            if valid.value != 1:
+                await valid_rises
                 await falling
-        ready.value = 1
-        await rising
-        await falling
-        ready.value = 0
-        beats.append(beat)
+            beat = self.unpack(int(self.outputs.value))
+            if self.rng is not None:
+                if self.rng.random() < self.backpressure:
+                    for _ in range(int(self.rng.integers(1, 6))):
+                        await falling
+                now = self.unpack(int(self.outputs.value))
+                self.unstable += valid.value != 1 or now != beat
+                beat = now
+                ready.value = 1
+            await rising  # taken at this edge (valid and ready both high)
+            await falling
+            if self.rng is not None:
+                ready.value = 0
+            self.beats.append(beat)
 
 
 async def reset(dut) -> None:
@@ -101,65 +128,61 @@ async def write_mask(dut, excluded: np.ndarray) -> None:
     dut.mask_we.value = 0
 
 
-async def send(dut, raw: np.ndarray, rng, gap: float) -> None:
-    """Raw counts, pixel after pixel, ``s_tuser`` on each frame's first; with probability
-    ``gap`` a pause of 1–3 clocks before a beat."""
+async def send(dut, raw: np.ndarray, rng, gap: float, beats: int | None = None) -> None:
+    """Raw counts, pixel after pixel (the first ``beats`` of them, if given), ``s_tuser`` on
+    each frame's first; with probability ``gap`` a pause of 1–3 clocks before a beat. Fails
+    if the design takes no beat for ``STUCK_CLOCKS``."""
     ready, valid, data, user = dut.s_tready, dut.s_tvalid, dut.s_tdata, dut.s_tuser
     rising, falling, ready_rises = RisingEdge(dut.clk), FallingEdge(dut.clk), RisingEdge(ready)
-    for frame in np.asarray(raw).tolist():
-        for p, value in enumerate(frame):
-            if rng is not None and rng.random() < gap:
-                valid.value = 0
-                for _ in range(int(rng.integers(1, 4))):
-                    await falling
-            data.value = value
-            user.value = int(p == 0)
-            valid.value = 1
-            if ready.value != 1:
-                await ready_rises
+    pixels = raw.shape[1]
+    values = np.asarray(raw).reshape(-1)[:beats].tolist()
+    for index, value in enumerate(values):
+        if rng is not None and rng.random() < gap:
+            valid.value = 0
+            for _ in range(int(rng.integers(1, 4))):
                 await falling
-            await rising  # taken at this edge
+        data.value = value
+        user.value = int(index % pixels == 0)
+        valid.value = 1
+        if ready.value != 1:
+            await with_timeout(ready_rises, STUCK_CLOCKS * CLOCK_NS, "ns")
             await falling
+        await rising  # taken at this edge
+        await falling
     valid.value = 0
 
 
-async def _run(dut, name: str, seed: int | None, gap: float = 0.0, backpressure: float = 0.0):
+async def _run(
+    dut, name: str, seed: int | None, gap: float = 0.0, backpressure: float = 0.0, partial=0.0
+):
     start_clock(dut)
     with np.load(Path(os.environ["UVHUNT_STREAM"])) as data:
         raw, held, excluded, want = read_case(data, name)
+    rng = None if seed is None else np.random.default_rng(seed)
     await reset(dut)
+    if partial:  # a stream cut off in the middle of a frame, then a reset
+        cut = int(partial * raw.shape[0]) * raw.shape[1] + raw.shape[1] // 3
+        await _stream(dut, raw, rng, gap, backpressure, cut)
+        await reset(dut)
     await write_mask(dut, excluded)
     for key in HELD:
         getattr(dut, key).value = held[key]
-    rng = None if seed is None else np.random.default_rng(seed)
-    core_beats, stack_beats = [], []
-    watchers = [
-        cocotb.start_soon(collect(dut, *ports, rng, backpressure))
-        for ports in (
-            ("m_tvalid", "m_tready", CORE_BEAT, CORE_FIELDS, core_beats),
-            ("m_stack_tvalid", "m_stack_tready", STACK_BEAT, STACK_FIELDS, stack_beats),
-        )
-    ]
     began, clock = time.perf_counter(), cycle()
-    await send(dut, raw, rng, gap)
-    for _ in range(TAIL_CLOCKS):
-        if min(len(core_beats), len(stack_beats)) >= raw.size:
-            break
-        await FallingEdge(dut.clk)
-    for watcher in watchers:
-        watcher.cancel()
+    core, stack, unstable = await _stream(dut, raw, rng, gap, backpressure)
     seconds = time.perf_counter() - began
     frames, pixels = raw.shape
-    core = np.array(core_beats, np.int64).reshape(-1, len(CORE_FIELDS))
-    stack = np.array(stack_beats, np.int64).reshape(-1, len(STACK_FIELDS))
     differing = flight_mismatches(want, core, stack)
+    extra = max(len(core), len(stack)) - raw.size
     result = {
         "frames": frames,
         "pixels": pixels,
         "core_beats": len(core),
         "stack_beats": len(stack),
-        "mismatches": sum(differing.values()),
+        "mismatches": sum(differing.values()) + max(extra, 0) + unstable,
         "mismatches_by_port": differing,
+        "beats_beyond_the_stream": max(extra, 0),
+        "unstable_beats": unstable,
+        "reset_after_beats": int(partial * frames) * pixels + pixels // 3 if partial else None,
         "z_compared": int(want.stack["m_z_valid"].sum()),
         "triggers": want.triggers,
         "excluded_pixels": int(np.count_nonzero(excluded)),
@@ -171,16 +194,46 @@ async def _run(dut, name: str, seed: int | None, gap: float = 0.0, backpressure:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{name}.json").write_text(json.dumps(result, indent=1))
     assert len(core) == raw.size == len(stack), f"{len(core)}, {len(stack)} of {raw.size} beats"
-    assert not result["mismatches"], differing
+    assert not result["mismatches"], result
+
+
+async def _stream(dut, raw, rng, gap, backpressure, beats: int | None = None):
+    """Send ``raw`` (its first ``beats``) and take both output streams until each has a beat
+    per input beat, then ``AFTER_CLOCKS`` more: (core beats, stack beats) as arrays, and the
+    beats that did not hold still while stalled."""
+    sent = raw.size if beats is None else beats
+    collectors = [
+        Collector(dut, *ports, rng, backpressure)
+        for ports in (
+            ("m_tvalid", "m_tready", CORE_BEAT, CORE_FIELDS),
+            ("m_stack_tvalid", "m_stack_tready", STACK_BEAT, STACK_FIELDS),
+        )
+    ]
+    watchers = [cocotb.start_soon(c.run()) for c in collectors]
+    await send(dut, raw, rng, gap, beats)
+    for _ in range(TAIL_CLOCKS):
+        if min(len(c.beats) for c in collectors) >= sent:
+            break
+        await FallingEdge(dut.clk)
+    await Timer(AFTER_CLOCKS * CLOCK_NS, "ns")  # any beat beyond the stream is taken too
+    for watcher in watchers:
+        watcher.cancel()
+    core, stack = (
+        np.array(c.beats, np.int64).reshape(-1, len(f))
+        for c, f in zip(collectors, (CORE_FIELDS, STACK_FIELDS), strict=True)
+    )
+    return core, stack, sum(c.unstable for c in collectors)
 
 
 @cocotb.test()
 async def stream_back_to_back(dut):
-    """The stream with no gaps, both outputs always ready: every output equals its software."""
+    """The stream with no gaps, both outputs' ready held high: every output equals its
+    software."""
     await _run(dut, "stream_back_to_back", None)
 
 
 @cocotb.test()
 async def stream_stalled(dut):
-    """Gaps in s_tvalid, back-pressure on both outputs at random, another mask."""
-    await _run(dut, "stream_stalled", 7, gap=0.2, backpressure=0.3)
+    """A partial stream, a reset in the middle of a frame, then the stream with gaps in
+    s_tvalid, back-pressure on both outputs at random and another mask."""
+    await _run(dut, "stream_stalled", 7, gap=0.2, backpressure=0.3, partial=PARTIAL)

@@ -8,6 +8,8 @@ from tests.golden_models import random_golden
 from tests.stack_skies import SMALL, nasty_sky
 from uvhunt.detection.track_stack_integer import NO_SCORE
 from uvhunt.firmware_tests.core_reference import CoreReference
+from uvhunt.firmware_tests.flight_reference import case_arrays, expected_flight
+from uvhunt.firmware_tests.flight_tests import TESTS
 from uvhunt.hls.core_build import core_model, make_core
 from uvhunt.hls.flight_trigger import FlightTrigger
 from uvhunt.hls.stack_trigger import StackTrigger
@@ -61,3 +63,26 @@ def thresholds(reference: CoreReference, raw: np.ndarray, excluded: np.ndarray) 
         "stack_threshold": int(np.quantile(scored, 0.9)),
         "coincidence_threshold": int(np.quantile(scored, 0.5)),
     }
+
+
+def small_cases(flight, golden, spoil=False) -> dict:
+    """The co-simulation's two streams (``flight_tests.TESTS``) for the small design
+    ``flight`` of ``golden``: the excluded pixels, then another mask; with ``spoil``, one
+    coincidence bit of the stalled stream expected where the design cannot give it."""
+    raw, reference = small_raw(), CoreReference(golden, Preprocessing())
+    other = np.zeros(SIDE * SIDE, bool)
+    other[[2, 6]] = True  # another mask, written after the reset
+    masks = {"stream_back_to_back": excluded_pixels(), "stream_stalled": other}
+    cases = {}
+    for name in TESTS:
+        held = thresholds(reference, raw, masks[name])
+        stack = flight.stack
+        want = expected_flight(
+            reference, SMALL, SIDE, stack.lag, stack.first_z, REACH, raw, held, masks[name]
+        )
+        if spoil and name == "stream_stalled":  # one coincidence bit the design cannot give
+            coinc = want.stack["m_coinc"]
+            f, p = np.argwhere(coinc == 0)[-1]
+            coinc[f, p] = 1
+        cases.update(case_arrays(name, raw, held, masks[name], want))
+    return cases

@@ -8,6 +8,8 @@ import shutil
 
 import pytest
 
+import uvhunt.stages.flight as flight_stage
+from tests.flight_scenario import small_cases, small_flight, small_golden
 from uvhunt.cli import main
 
 
@@ -51,3 +53,43 @@ def test_an_export_without_the_coincidence_is_refused(exported, window_folder, t
         "operating_threshold.track_stack.coincidence" in err and "uvhunt run --from export" in err
     )
     assert not (tmp_path / "x").exists()
+
+
+def test_the_command_writes_its_design_summary_and_report(
+    exported, window_folder, tmp_path, monkeypatch, capsys
+):
+    """The command's whole path (stored thresholds, the stretch, the expectations, the folder,
+    the summary and its table) with the simulation of the small design in place of the
+    full-size one, which takes minutes: every field the summary and its rendering read."""
+    real = flight_stage.cosimulate
+    golden = small_golden()
+    small = small_flight(golden, None)
+    seen = {}
+
+    def small_cosimulate(flight, cases, simulator, work):
+        seen["pixels"] = flight.core.P
+        seen["streams"] = sorted({key.split("/")[0] for key in cases})
+        return real(small, small_cases(small, golden), simulator, work)
+
+    monkeypatch.setattr(flight_stage, "cosimulate", small_cosimulate)
+    out = tmp_path / "flight"
+    assert _flight(exported, window_folder, out) == 0
+    table = capsys.readouterr().out
+    assert seen == {"pixels": 2304, "streams": ["stream_back_to_back", "stream_stalled"]}
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["tests"] == {"stream_back_to_back": "passed", "stream_stalled": "passed"}
+    assert summary["mismatches"] == 0 and summary["frames"] == 120
+    assert summary["start_frame"] >= 0 and summary["excluded_pixels"]["stream_stalled"] == 0
+    assert summary["clocks_per_pixel"] == max(
+        summary["core_clocks_per_pixel"], summary["stack_clocks_per_pixel"]
+    )
+    assert set(summary["thresholds"]) == {
+        "threshold",
+        "gate_threshold",
+        "gate_low_threshold",
+        "stack_threshold",
+        "coincidence_threshold",
+    }
+    assert (out / "uvhunt_flight.v").is_file() and not (out / "build").exists()
+    for words in ("stream_stalled", "passed", "thresholds held", "real-time margin", "Verilog"):
+        assert words in table

@@ -111,12 +111,14 @@ def busiest_start(
 ) -> int:
     """The movie frame a stream of ``frames`` frames starts at so that the frame of the
     movie's highest Z (its stack trigger's strongest track, ``excluded`` (48, 48) pixels
-    left out) is among the frames whose Z the stream puts out (frame ``first_z − lag`` of
-    the stream on), in their middle. ``raw``: the movie's raw counts (frames, 48, 48)."""
+    left out) is in the middle of the frames whose Z the stream puts out (frames
+    ``first_z − lag`` … ``frames − 1 − lag`` of the stream): the highest among the frames
+    that can be put there. ``raw``: the movie's raw counts (frames, 48, 48)."""
     z = stack.stacked(raw, excluded, NO_SCORE, np.int32)
-    peak = int(np.unravel_index(np.argmax(z), z.shape)[0])
     middle = (trigger.first_z - trigger.lag + frames - 1 - trigger.lag) // 2
-    return int(np.clip(peak - middle, 0, len(raw) - frames))
+    placeable = z[middle : len(raw) - frames + middle + 1]  # frames start + middle can be
+    peak = int(np.unravel_index(np.argmax(placeable), placeable.shape)[0])
+    return peak
 
 
 def cosimulate(flight: FlightTrigger, cases: dict, simulator, work: Path) -> CosimRun:
@@ -214,6 +216,7 @@ def run(args, progress) -> dict:
             "verilog": str(out / f"{TOP}.v"),
             "pixels": 48 * 48,
             "frames": frames,
+            "start_frame": first,
             "lanes": lanes,
             "mitigation": args.mitigation,
             "core_clocks_per_pixel": core_clocks,
@@ -232,6 +235,10 @@ def run(args, progress) -> dict:
                 r.get("core_beats", 0) + r.get("stack_beats", 0) for r in results.values()
             ),
             "z_compared": sum(r.get("z_compared", 0) for r in results.values()),
+            "triggers": {
+                name: sum(r.get("triggers", {}).get(name, 0) for r in results.values())
+                for name in ("m_trig", "m_gate_trig", "m_gate_low", "m_stack_trig", "m_coinc")
+            },
             "simulator": simulator.describe(),
             "build_seconds": round(cosim.build_seconds, 1),
             "test_seconds": round(cosim.test_seconds, 1),
