@@ -9,6 +9,7 @@ set and sampled at falling edges, where everything has settled.
 """
 
 import os
+from collections.abc import Callable
 
 import cocotb
 import numpy as np
@@ -206,27 +207,9 @@ class StreamMonitor:
         self.last_cycle = 0
 
     def unpacker(self):
-        """The beat (a value per ``FIELDS``, signed ones sign-extended) of the packed
-        outputs' integer; checks the packed signal's width against the ports'."""
-        fields = []  # (shift, mask, sign bit or 0), most significant field first
-        shift = 0
-        for name, port in reversed(self.FIELDS.items()):
-            value = getattr(self.dut, port).value
-            width = len(value) if isinstance(value, LogicArray) else 1
-            sign = 1 << (width - 1) if name in self.SIGNED else 0
-            fields.insert(0, (shift, (1 << width) - 1, sign))
-            shift += width
-        packed = len(getattr(self.dut, PACKED_BEAT))
-        if packed != shift:
-            raise RuntimeError(f"{PACKED_BEAT} has {packed} bits, the outputs {shift}")
-
-        def unpack(v: int) -> tuple[int, ...]:
-            return tuple(
-                ((v >> s) & m) - (((v >> s) & sign) << 1) if sign else (v >> s) & m
-                for s, m, sign in fields
-            )
-
-        return unpack
+        """The beat (a value per ``FIELDS``) of the packed outputs' integer."""
+        signed = [self.FIELDS[name] for name in self.SIGNED]
+        return packed_unpacker(self.dut, PACKED_BEAT, tuple(self.FIELDS.values()), signed)
 
     async def run(self) -> None:
         dut = self.dut
@@ -284,14 +267,7 @@ class CoreTestbench:
 
     async def write_mask(self, mask: np.ndarray) -> None:
         """Write every pixel's mask bit through the mask port, one per clock."""
-        dut = self.dut
-        await FallingEdge(dut.clk)
-        for pixel, bit in enumerate(np.asarray(mask)):
-            dut.mask_addr.value = pixel
-            dut.mask_data.value = int(bool(bit))
-            dut.mask_we.value = 1
-            await FallingEdge(dut.clk)
-        dut.mask_we.value = 0
+        await write_mask(self.dut, mask)
 
     async def stream(
         self,
@@ -319,6 +295,42 @@ class CoreTestbench:
             await FallingEdge(self.dut.clk)
         watcher.cancel()
         return board, cycle() - start
+
+
+def packed_unpacker(dut, packed: str, ports: tuple[str, ...], signed) -> Callable:
+    """The values of ``ports`` (those in ``signed`` sign-extended) of an integer of the
+    signal ``packed``, their concatenation (the first port the most significant, as
+    ``sim.runner.clocked_top`` packs them); checks its width against the ports'."""
+    fields, shift = [], 0  # (shift, mask, sign bit or 0), most significant field first
+    for port in reversed(ports):
+        value = getattr(dut, port).value
+        width = len(value) if isinstance(value, LogicArray) else 1
+        sign = 1 << (width - 1) if port in signed else 0
+        fields.insert(0, (shift, (1 << width) - 1, sign))
+        shift += width
+    bits = len(getattr(dut, packed))
+    if bits != shift:
+        raise RuntimeError(f"{packed} has {bits} bits, the outputs {shift}")
+
+    def unpack(v: int) -> tuple[int, ...]:
+        return tuple(
+            ((v >> s) & m) - (((v >> s) & sign) << 1) if sign else (v >> s) & m
+            for s, m, sign in fields
+        )
+
+    return unpack
+
+
+async def write_mask(dut, mask: np.ndarray) -> None:
+    """Write every pixel's mask bit through the mask port (``mask_we``, ``mask_addr``,
+    ``mask_data``), one per clock."""
+    await FallingEdge(dut.clk)
+    for pixel, bit in enumerate(np.asarray(mask).tolist()):
+        dut.mask_addr.value = pixel
+        dut.mask_data.value = int(bool(bit))
+        dut.mask_we.value = 1
+        await FallingEdge(dut.clk)
+    dut.mask_we.value = 0
 
 
 def start_clock(dut) -> None:

@@ -89,6 +89,7 @@ def expected_flight(
     marks = np.arange(pixels)
     first_pixel = np.tile(marks == 0, (frames, 1))
     valid = np.tile(want.window_valid[:, None], (1, pixels))
+    count = np.cumsum(want.trigger, axis=1)  # pixels triggered so far in the frame
     core = {
         "m_score": np.where(valid, want.score, 0),
         "m_trig": want.trigger,
@@ -97,8 +98,8 @@ def expected_flight(
         "m_gate_low": want.gate_low,
         "m_tuser": first_pixel,
         "m_tlast": np.tile(marks == pixels - 1, (frames, 1)),
-        "m_count": np.cumsum(want.trigger, axis=1),
-        "m_frame_trig": np.cumsum(want.trigger, axis=1) > 0,
+        "m_count": count,
+        "m_frame_trig": count > 0,
         "m_seu_corrected": np.zeros((frames, pixels), bool),
         "m_seu_detected": np.zeros((frames, pixels), bool),
     }

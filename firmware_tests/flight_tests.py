@@ -14,8 +14,8 @@ A monitor takes a beat only where valid is high at the accepting edge and checks
 beat held still while it stalled; beats beyond the stream count as mismatches; the driver
 fails when the design takes no input for ``STUCK_CLOCKS``.
 
-Paths come from the environment (set by ``sim.flight_cosim``): ``UVHUNT_STREAM`` (the cases'
-arrays, ``flight_reference.case_arrays``), ``UVHUNT_RESULTS``."""
+Paths come from the environment (set by ``uvhunt.stages.flight.cosimulate``):
+``UVHUNT_STREAM`` (the cases' arrays, ``flight_reference.case_arrays``), ``UVHUNT_RESULTS``."""
 
 import json
 import os
@@ -25,9 +25,14 @@ from pathlib import Path
 import cocotb
 import numpy as np
 from cocotb.triggers import FallingEdge, RisingEdge, Timer, with_timeout
-from cocotb.types import LogicArray
 
-from uvhunt.firmware_tests.core_testbench import CLOCK_NS, cycle, start_clock
+from uvhunt.firmware_tests.core_testbench import (
+    CLOCK_NS,
+    cycle,
+    packed_unpacker,
+    start_clock,
+    write_mask,
+)
 from uvhunt.firmware_tests.flight_reference import (
     CORE_FIELDS,
     HELD,
@@ -52,25 +57,6 @@ PARTIAL = 0.4
 """Share of the stream sent before the stalled test's reset (in the middle of a frame)."""
 
 
-def unpacker(dut, fields: tuple[str, ...]):
-    """The field values (signed ones sign-extended) of a packed beat's integer (the first
-    field the most significant)."""
-    layout, shift = [], 0
-    for name in reversed(fields):
-        value = getattr(dut, name).value
-        width = len(value) if isinstance(value, LogicArray) else 1
-        layout.insert(0, (shift, (1 << width) - 1, 1 << (width - 1) if name in SIGNED else 0))
-        shift += width
-
-    def unpack(v: int) -> tuple[int, ...]:
-        return tuple(
-            ((v >> s) & m) - (((v >> s) & sign) << 1) if sign else (v >> s) & m
-            for s, m, sign in layout
-        )
-
-    return unpack
-
-
 class Collector:
     """Takes the beats of one output stream. Without ``rng``, ``ready`` is held high and a
     beat is taken at each edge where valid is high; with it, ``ready`` is raised for one clock
@@ -79,7 +65,8 @@ class Collector:
 
     def __init__(self, dut, valid, ready, packed, fields, rng=None, backpressure=0.0):
         self.dut, self.rng, self.backpressure = dut, rng, backpressure
-        self.unpack, self.outputs = unpacker(dut, fields), getattr(dut, packed)
+        self.unpack = packed_unpacker(dut, packed, fields, SIGNED)
+        self.outputs = getattr(dut, packed)
         self.valid, self.ready = getattr(dut, valid), getattr(dut, ready)
         self.beats: list[tuple[int, ...]] = []
         self.unstable = 0
@@ -118,16 +105,6 @@ async def reset(dut) -> None:
     dut.rst.value = 0
 
 
-async def write_mask(dut, excluded: np.ndarray) -> None:
-    """Every pixel's mask bit through the mask port, one a clock."""
-    for pixel, bit in enumerate(np.asarray(excluded).tolist()):
-        dut.mask_addr.value = pixel
-        dut.mask_data.value = int(bit)
-        dut.mask_we.value = 1
-        await FallingEdge(dut.clk)
-    dut.mask_we.value = 0
-
-
 async def send(dut, raw: np.ndarray, rng, gap: float, beats: int | None = None) -> None:
     """Raw counts, pixel after pixel (the first ``beats`` of them, if given), ``s_tuser`` on
     each frame's first; with probability ``gap`` a pause of 1–3 clocks before a beat. Fails
@@ -160,8 +137,9 @@ async def _run(
         raw, held, excluded, want = read_case(data, name)
     rng = None if seed is None else np.random.default_rng(seed)
     await reset(dut)
-    if partial:  # a stream cut off in the middle of a frame, then a reset
-        cut = int(partial * raw.shape[0]) * raw.shape[1] + raw.shape[1] // 3
+    frames, pixels = raw.shape
+    cut = int(partial * frames) * pixels + pixels // 3 if partial else None
+    if cut:  # a stream cut off in the middle of a frame, then a reset
         await _stream(dut, raw, rng, gap, backpressure, cut)
         await reset(dut)
     await write_mask(dut, excluded)
@@ -170,7 +148,6 @@ async def _run(
     began, clock = time.perf_counter(), cycle()
     core, stack, unstable = await _stream(dut, raw, rng, gap, backpressure)
     seconds = time.perf_counter() - began
-    frames, pixels = raw.shape
     differing = flight_mismatches(want, core, stack)
     extra = max(len(core), len(stack)) - raw.size
     result = {
@@ -182,7 +159,7 @@ async def _run(
         "mismatches_by_port": differing,
         "beats_beyond_the_stream": max(extra, 0),
         "unstable_beats": unstable,
-        "reset_after_beats": int(partial * frames) * pixels + pixels // 3 if partial else None,
+        "reset_after_beats": cut,
         "z_compared": int(want.stack["m_z_valid"].sum()),
         "triggers": want.triggers,
         "excluded_pixels": int(np.count_nonzero(excluded)),

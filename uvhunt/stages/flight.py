@@ -117,8 +117,7 @@ def busiest_start(
     z = stack.stacked(raw, excluded, NO_SCORE, np.int32)
     middle = (trigger.first_z - trigger.lag + frames - 1 - trigger.lag) // 2
     placeable = z[middle : len(raw) - frames + middle + 1]  # frames start + middle can be
-    peak = int(np.unravel_index(np.argmax(placeable), placeable.shape)[0])
-    return peak
+    return int(np.unravel_index(np.argmax(placeable), placeable.shape)[0])
 
 
 def cosimulate(flight: FlightTrigger, cases: dict, simulator, work: Path) -> CosimRun:
