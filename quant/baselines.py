@@ -92,31 +92,54 @@ def fit_baselines(
     session: np.ndarray,
     seed: int,
     progress: Callable[[str], None] | None = None,
+    fitted: dict | None = None,
 ) -> dict:
     """Search and fit every method on every feature set; returns {name: (model, kind,
-    chosen setting, validation AUC)} with names like ``knn/raw``."""
+    chosen setting, validation AUC)} with names like ``knn/raw``. Entries of ``fitted``
+    (``fit_method``'s on the same windows and seed, as the distillation teacher is) are
+    taken as they are."""
+    fitted = dict(fitted or {})
+    matrices = feature_matrices(residual)
+    for kind, name in product(FEATURE_SETS, METHODS):
+        key = f"{name}/{kind}"
+        if key not in fitted:
+            fitted[key] = fit_method(name, kind, matrices[kind], label, session, seed)
+        if progress:
+            progress(key)
+    order = (f"{name}/{kind}" for kind, name in product(FEATURE_SETS, METHODS))
+    return {key: fitted[key] for key in order}
+
+
+def fit_method(
+    name: str, kind: str, x: np.ndarray, label: np.ndarray, session: np.ndarray, seed: int
+) -> tuple:
+    """One method's search and fit on the feature matrix ``x`` of feature set ``kind``: the
+    grid fitted on three quarters of the training sessions and scored on the others (drawn
+    by ``seed``), the best setting refitted on all. Returns (model, kind, {parameter:
+    setting}, validation AUC)."""
+    validation = _validation_split(label, session, seed)
+    balance = float((label == 0).sum()) / max(1.0, float((label == 1).sum()))
+    build, param, grid = METHODS[name]
+    fit, check = (x[~validation], label[~validation]), x[validation]
+    scores = [
+        auc(label[validation], score)
+        for score in _grid_scores(name, build, grid, fit, check, seed, balance)
+    ]
+    best = int(np.argmax(scores))
+    model = build(grid[best], seed, balance, x.shape[1]).fit(x, label)
+    return model, kind, {param: grid[best]}, scores[best]
+
+
+def _validation_split(label: np.ndarray, session: np.ndarray, seed: int) -> np.ndarray:
+    """Windows of a quarter of the sessions (at least one), drawn by ``seed``; a random
+    quarter of the windows when that leaves one class alone on either side."""
     sessions = np.unique(session)
     rng = np.random.default_rng(seed)
     n_val = max(1, len(sessions) // 4)
     validation = np.isin(session, rng.choice(sessions, n_val, replace=False))
     if len(np.unique(label[validation])) < 2 or len(np.unique(label[~validation])) < 2:
         validation = rng.random(label.size) < 0.25  # too few sessions: a random split
-    balance = float((label == 0).sum()) / max(1.0, float((label == 1).sum()))
-    fitted = {}
-    matrices = feature_matrices(residual)
-    for kind, (name, (build, param, grid)) in product(FEATURE_SETS, METHODS.items()):
-        x = matrices[kind]
-        fit, check = (x[~validation], label[~validation]), x[validation]
-        scores = [
-            auc(label[validation], score)
-            for score in _grid_scores(name, build, grid, fit, check, seed, balance)
-        ]
-        best = int(np.argmax(scores))
-        model = build(grid[best], seed, balance, x.shape[1]).fit(x, label)
-        fitted[f"{name}/{kind}"] = (model, kind, {param: grid[best]}, scores[best])
-        if progress:
-            progress(f"{name}/{kind}")
-    return fitted
+    return validation
 
 
 def _grid_scores(name, build, grid, fit, check, seed, balance) -> list[np.ndarray]:

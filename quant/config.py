@@ -133,6 +133,11 @@ class TrainConfig:
     resource_penalty: float = 0.0
     """Resource-aware QAT: weight of the adder-graph cost surrogate in the QAT loss, as a
     fraction of its value when fine-tuning starts."""
+    distillation: float = 0.5
+    """Weight of the teacher's meteor probability in each training window's target, the
+    label's the rest (``quant.distillation``: XGBoost on the window's five features, fitted
+    on the same training windows); 0: the labels alone (the measurements:
+    docs/quantization.md, "The window AUC: the best baseline distilled")."""
     seed: int = 0
 
     def validate(self) -> "TrainConfig":
@@ -161,6 +166,8 @@ class TrainConfig:
             raise ValueError(f"sparsity must be in [0, 1) (got {self.sparsity})")
         if self.prune_epochs < 1:
             raise ValueError(f"prune_epochs must be >= 1 (got {self.prune_epochs})")
+        if not 0 <= self.distillation <= 1:
+            raise ValueError(f"distillation must be in [0, 1] (got {self.distillation})")
         if not self.resource_penalty >= 0:
             raise ValueError(f"resource_penalty must be >= 0 (got {self.resource_penalty})")
         return self
@@ -172,7 +179,8 @@ class TrainConfig:
 def load_configs(path: Path) -> tuple[ModelConfig, TrainConfig]:
     data = json.loads(Path(path).read_text())
     model = ModelConfig.from_dict(data["model"])
-    saved = {"confuser_negatives": 0, "mined_negatives": 0, **data["train"]}  # older models
+    # models saved before these settings existed were trained without them
+    saved = {"confuser_negatives": 0, "mined_negatives": 0, "distillation": 0.0, **data["train"]}
     train = TrainConfig(**{f.name: saved[f.name] for f in fields(TrainConfig) if f.name in saved})
     return model, train
 

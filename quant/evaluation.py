@@ -107,10 +107,16 @@ def _evaluate_fold(folder, held_out, model_config, train_config, test_negatives,
         "float_mlp": scores(result.float_model, test_inputs.real),
         "qat_mlp": scores(result.quant_model, test_inputs.integer),
     }
-    # the baselines see the window's residual only (its frames: no peak input)
+    # the baselines see the window's residual only (its frames: no peak input); the
+    # distillation's teacher is one of them, fitted on the same windows: taken as it is
     frames = model_config.length
+    teacher = result.teacher
     fitted = fit_baselines(
-        train_inputs.real[:, :frames], training.label, training.session, train_config.seed
+        train_inputs.real[:, :frames],
+        training.label,
+        training.session,
+        train_config.seed,
+        fitted={teacher.key: teacher.fitted} if teacher is not None else None,
     )
     method_scores.update(baseline_scores(fitted, test_inputs.real[:, :frames]))
     sample, label = test.in_sample, test.label

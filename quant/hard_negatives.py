@@ -2,7 +2,8 @@
 window of the training sessions with it, add the ``mined_negatives`` that score highest (the
 windows the trigger would fire on), and train again from scratch on the larger set, float
 and QAT twin (the first round is float only: its QAT twin would rank the windows the same up
-to quantization, at three times the cost).
+to quantization, at three times the cost). The final round's targets are distilled from a
+teacher fitted on its windows (``quant.distillation``); the first round's are the labels.
 
 A trigger fires on the highest-scoring windows of hours of data, the tail of the
 not-meteor distribution that uniform draws barely sample; mining puts that tail into training.
@@ -17,6 +18,7 @@ import numpy as np
 from uvhunt._core.progress import ProgressFactory
 from uvhunt.quant.config import ModelConfig, TrainConfig
 from uvhunt.quant.data import SessionSampler, WindowSet
+from uvhunt.quant.distillation import fit_teacher, soft_targets
 from uvhunt.quant.training import TrainResult, float_logits, prepare, train
 
 SCORE_BLOCK = 65_536
@@ -62,12 +64,28 @@ def train_mined(
     """Train on ``sessions`` as ``training`` says (mining when ``mined_negatives`` > 0); returns
     the final models and the windows they trained on."""
     data = sampler.training_set(sessions, training, rng)
-    if not training.mined_negatives:
-        return train(prepare(data, model), model, training, progress), data
-    first = train(prepare(data, model), model, training, progress, quantize=False)
-    mined = hardest_negatives(sampler, sessions, first, model, training.mined_negatives, data.index)
-    data = concatenate(data, sampler.take(mined, np.zeros(mined.size, bool)))
-    return train(prepare(data, model), model, training, progress), data
+    if training.mined_negatives:
+        first = train(prepare(data, model), model, training, progress, quantize=False)
+        mined = hardest_negatives(
+            sampler, sessions, first, model, training.mined_negatives, data.index
+        )
+        data = concatenate(data, sampler.take(mined, np.zeros(mined.size, bool)))
+    return train_distilled(data, model, training, progress), data
+
+
+def train_distilled(
+    data: WindowSet, model: ModelConfig, training: TrainConfig, progress: ProgressFactory | None
+) -> TrainResult:
+    """Float and QAT training on ``data``, the targets distilled from the teacher fitted on
+    the same windows when ``training.distillation`` > 0 (``quant.distillation``)."""
+    inputs = prepare(data, model)
+    if not training.distillation:
+        return train(inputs, model, training, progress)
+    teacher = fit_teacher(inputs.real[:, : model.length], data.label, data.session, training.seed)
+    targets = soft_targets(inputs.label, teacher.probability, training.distillation)
+    result = train(inputs, model, training, progress, targets=targets)
+    result.teacher = teacher
+    return result
 
 
 def concatenate(first: WindowSet, second: WindowSet) -> WindowSet:

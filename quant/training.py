@@ -46,6 +46,8 @@ class TrainResult:
     float_model: FloatMLP
     quant_model: QuantMLP | None
     history: dict = field(default_factory=dict)
+    teacher: object | None = None
+    """The ``distillation.Teacher`` whose probabilities were among the targets, if any."""
 
 
 def train(
@@ -54,9 +56,12 @@ def train(
     train_config: TrainConfig,
     progress: ProgressFactory | None = None,
     quantize: bool = True,
+    targets: np.ndarray | None = None,
 ) -> TrainResult:
     """Train the float model, then (with ``quantize``) fine-tune the QAT twin from it (a
-    progress bar each, in epochs); without, ``quant_model`` is None."""
+    progress bar each, in epochs); without, ``quant_model`` is None. ``targets`` (N,
+    0…1, e.g. ``distillation.soft_targets``) replace the labels in the training loss; the
+    validation split, its AUC and the class balance keep the labels."""
     progress = progress or no_progress
     torch.manual_seed(train_config.seed)
     rng = np.random.default_rng(train_config.seed)
@@ -67,6 +72,7 @@ def train(
             float_model,
             inputs.real,
             inputs.label,
+            targets,
             validation,
             train_config,
             train_config.max_epochs,
@@ -97,6 +103,7 @@ def train(
             quant_model,
             inputs.integer.astype(np.float32),
             inputs.label,
+            targets,
             validation,
             train_config,
             train_config.qat_epochs,
@@ -124,6 +131,7 @@ def _fit(
     model: nn.Module,
     x: np.ndarray,
     y: np.ndarray,
+    targets: np.ndarray | None,
     validation: np.ndarray,
     config: TrainConfig,
     epochs: int,
@@ -136,10 +144,12 @@ def _fit(
     """Train with early stopping on the validation ROC AUC; the starting weights count as
     epoch 0, so fine-tuning never ends worse on the validation split than it began. With a
     ``pruner``, only epochs at its final sparsity count; ``regularizer()`` is added to each
-    batch's loss, and the start does not count then either."""
-    x_train, y_train = torch.from_numpy(x[~validation]), torch.from_numpy(y[~validation])
+    batch's loss, and the start does not count then either. The loss is taken against
+    ``targets`` if given, else the labels ``y``."""
+    goal = y if targets is None else np.asarray(targets, np.float32)
+    x_train, y_train = torch.from_numpy(x[~validation]), torch.from_numpy(goal[~validation])
     x_val, y_val = torch.from_numpy(x[validation]), y[validation]
-    positives = float(y_train.sum())
+    positives = float(y[~validation].sum())
     pos_weight = torch.tensor((len(y_train) - positives) / max(positives, 1.0))
     loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
     optimizer = torch.optim.Adam(model.parameter_groups(learning_rate))

@@ -122,6 +122,14 @@ def add_train_arguments(p) -> None:
         "in the QAT loss, relative to its starting value",
     )
     p.add_argument(
+        "--distillation",
+        type=float,
+        default=t.distillation,
+        help="weight of the teacher's meteor probability (XGBoost on the window's five "
+        "features, fitted on the same training windows) in each training target, the label's "
+        "the rest; 0: the labels alone",
+    )
+    p.add_argument(
         "--seed",
         type=int,
         default=t.seed,
@@ -174,6 +182,7 @@ def train_config(args) -> TrainConfig:
         sparsity=args.sparsity,
         prune_epochs=args.prune_epochs,
         resource_penalty=args.resource_penalty,
+        distillation=args.distillation,
         seed=args.seed,
     )
     try:

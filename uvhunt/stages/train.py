@@ -47,6 +47,7 @@ def run(args, progress) -> dict:
         "meteor_windows": int((data.label == 1).sum()),
         "not_meteor_windows": int((data.label == 0).sum()),
         "mined_negatives": training.mined_negatives,
+        "distillation": distillation_summary(training, result),
         "history": result.history,
         "seconds": round(time.perf_counter() - start, 1),
     }
@@ -57,13 +58,35 @@ def run(args, progress) -> dict:
     return {"out": str(args.out), "model": model.to_dict(), **manifest}
 
 
+def distillation_summary(training, result) -> dict:
+    """The distillation's weight and, when it had one, its teacher: name, chosen setting and
+    AUC on the validation sessions of its search."""
+    teacher = result.teacher
+    if teacher is None:
+        return {"weight": training.distillation, "teacher": None}
+    _, _, setting, validation_auc = teacher.fitted
+    return {
+        "weight": training.distillation,
+        "teacher": {"name": teacher.key, "setting": setting, "validation_auc": validation_auc},
+    }
+
+
 def render(summary: dict) -> str:
     h = summary["history"]
+    d = summary["distillation"]
+    taught = (
+        f"targets {d['weight']:g} × {d['teacher']['name']}'s probability "
+        f"(setting {d['teacher']['setting']}, validation AUC "
+        f"{d['teacher']['validation_auc']:.4f}) + {1 - d['weight']:g} × the label"
+        if d["teacher"]
+        else "targets: the labels"
+    )
     return "\n".join(
         [
             f"trained on {summary['meteor_windows']:,} meteor and "
             f"{summary['not_meteor_windows']:,} not-meteor windows of "
             f"{len(summary['sessions'])} sessions in {summary['seconds']} s",
+            taught,
             f"float MLP {summary['model']['hidden']}: best validation AUC "
             f"{h['float']['best_validation_auc']:.4f} (epoch {h['float']['best_epoch']})",
             f"QAT MLP: best validation AUC {h['qat']['best_validation_auc']:.4f} "
