@@ -74,11 +74,13 @@ def distillation_summary(training, result) -> dict:
 def render(summary: dict) -> str:
     h = summary["history"]
     d = summary["distillation"]
+    teacher = d["teacher"]
     taught = (
-        f"targets {d['weight']:g} × {d['teacher']['name']}'s probability "
-        f"(setting {d['teacher']['setting']}, validation AUC "
-        f"{d['teacher']['validation_auc']:.4f}) + {1 - d['weight']:g} × the label"
-        if d["teacher"]
+        f"targets: {1 - d['weight']:g} × the label + {d['weight']:g} × the meteor probability "
+        f"of {teacher['name']} ("
+        + ", ".join(f"{k} {v}" for k, v in teacher["setting"].items())
+        + f"; AUC {teacher['validation_auc']:.4f} on its search's validation sessions)"
+        if teacher
         else "targets: the labels"
     )
     return "\n".join(
