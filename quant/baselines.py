@@ -98,16 +98,14 @@ def fit_baselines(
     chosen setting, validation AUC)} with names like ``knn/raw``. Entries of ``fitted``
     (``fit_method``'s on the same windows and seed, as the distillation teacher is) are
     taken as they are."""
-    fitted = dict(fitted or {})
+    given, result = fitted or {}, {}
     matrices = feature_matrices(residual)
     for kind, name in product(FEATURE_SETS, METHODS):
         key = f"{name}/{kind}"
-        if key not in fitted:
-            fitted[key] = fit_method(name, kind, matrices[kind], label, session, seed)
+        result[key] = given.get(key) or fit_method(name, kind, matrices[kind], label, session, seed)
         if progress:
             progress(key)
-    order = (f"{name}/{kind}" for kind, name in product(FEATURE_SETS, METHODS))
-    return {key: fitted[key] for key in order}
+    return result
 
 
 def fit_method(

@@ -49,6 +49,4 @@ def soft_targets(label: np.ndarray, probability: np.ndarray, weight: float) -> n
     """(N,) float32 training targets: ``weight`` × ``probability`` + (1 − ``weight``) ×
     ``label``; the labels themselves, exactly, at weight 0."""
     label = np.asarray(label, np.float32)
-    if weight == 0:
-        return label.copy()
     return (weight * np.asarray(probability, np.float32) + (1 - weight) * label).astype(np.float32)
