@@ -39,8 +39,11 @@ the track stack its ``latency`` after the track's end; the conventional trigger'
 network's false-event rate and, where it catches some, at the ROC's highest rate beside the
 network's there).
 
-Floors, for the core's two bits, the network alone, the track stack ORed with the gate, and
-that with the coincidence:
+And the flight design as a whole (``hls/flight_trigger.py``): every trigger bit it raises
+(the core's two and the stack's three) ORed, at the thresholds each stored.
+
+Floors, for the core's two bits, the network alone, the track stack ORed with the gate, that
+with the coincidence, and the flight design's every bit:
 at most 10 false events per hour of data; at least 90% of the meteors brighter than +5 caught
 and at least 50% of those between +5 and +6; more meteors caught than the
 conventional trigger at the same false-event rate; and (with --evaluation) the QAT MLP's mean
@@ -421,6 +424,7 @@ def main() -> int:
     stack_top, stack_alone, stack_or_gate = [], [], []  # the track stack trigger
     coincidence = stack_point.get("coincidence")  # None: an export from before it
     with_coincidence = []  # the stack, the gate or their coincidence
+    flight = []  # every trigger bit of the flight design: the core's two, the stack's three
     by_session = []  # the core's figures and each session's sky
     cpu = dict.fromkeys(SPEED, 0.0)  # CPU seconds of each trigger's scores, all sessions
     delays = {k: [] for k in DELAYED}  # each trigger's decision delays at its threshold
@@ -465,9 +469,8 @@ def main() -> int:
             outcome = fast_outcome(gate_fired, movie.events, config.length)
             gated.append(quality(outcome, movie.events, movie.frames, first))
             delays["peak_gate"] += _delays(gate_fired, movie.events, config.length, first).values()
-            both = either(
-                detections(scores, core_score, first), detections(codes, core_code, first)
-            )
+            core_network = detections(scores, core_score, first)  # m_trig
+            both = either(core_network, detections(codes, core_code, first))
             outcome = fast_outcome(both, movie.events, config.length)
             core_parts.append(quality(outcome, movie.events, movie.frames, first))
             delays["core"] += _delays(both, movie.events, config.length, first).values()
@@ -493,7 +496,11 @@ def main() -> int:
                     above(found, coincidence["threshold"]),
                     detections(codes, coincidence["gate_code"], first),
                 )
-                outcome = fast_outcome(either(tracks_or_gate, meeting), movie.events, config.length)
+                stack_bits = either(tracks_or_gate, meeting)
+                # in the flight design the core's gate bit takes the stack's gate code
+                every = fast_outcome(either(core_network, stack_bits), movie.events, config.length)
+                flight.append(quality(every, movie.events, movie.frames, first))
+                outcome = fast_outcome(stack_bits, movie.events, config.length)
                 with_coincidence.append(quality(outcome, movie.events, movie.frames, first))
             delays["track_stack_or_gate"] += _earliest(
                 _delays(tracks, movie.events, config.length, first, stack.latency),
@@ -585,6 +592,7 @@ def main() -> int:
             if coincidence is None
             else {**_stack_figures(coincidence), **combined(with_coincidence)},
         },
+        "flight": None if coincidence is None else combined(flight),
         "curve": curve,
         "speed": _speed(cpu, args.sessions * args.frames, delays, stack.latency),
         "brighter_than_5": _caught_fraction(net, BRIGHT),
@@ -622,6 +630,22 @@ def main() -> int:
                 ),
                 "track stack, gate or coincidence: meteors +5…+6 caught >= 50%": (
                     _caught_fraction(met, FAINT) >= 0.5
+                ),
+            }
+        )
+    if result["flight"] is not None:  # what the flight design raises: all its bits ORed
+        every = result["flight"]
+        floors.update(
+            {
+                "flight design, every bit: false events per hour <= 10": every[
+                    "false_events_per_hour"
+                ]
+                <= 10,
+                "flight design, every bit: meteors brighter than +5 caught >= 90%": (
+                    _caught_fraction(every, BRIGHT) >= 0.9
+                ),
+                "flight design, every bit: meteors +5…+6 caught >= 50%": (
+                    _caught_fraction(every, FAINT) >= 0.5
                 ),
             }
         )
@@ -685,6 +709,10 @@ def main() -> int:
         met = ts["with_coincidence"]
         if met is not None:
             print(f"  or their coincidence ({describe(met)}): {quality_sentence(met)}")
+            print(
+                "the flight design, every bit ORed (the core's two and these three): "
+                + quality_sentence(result["flight"])
+            )
         for point in curve:
             print(
                 f"  at most {point['false_events_per_hour']:g} false events per hour: track "
