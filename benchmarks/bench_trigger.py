@@ -39,8 +39,9 @@ the track stack its ``latency`` after the track's end; the conventional trigger'
 network's false-event rate and, where it catches some, at the ROC's highest rate beside the
 network's there).
 
-And the flight design as a whole (``hls/flight_trigger.py``): every trigger bit it raises
-(the core's two and the stack's three) ORed, at the thresholds each stored.
+And the flight design as a whole (``hls/flight_trigger.py``): every trigger bit it raises ORed,
+the network's at the score stored for it beside the stack trigger's three (``flight``; the
+core's pair's in an export made before it) and those at theirs.
 
 Floors, for the core's two bits, the network alone, the track stack ORed with the gate, that
 with the coincidence, and the flight design's every bit:
@@ -85,7 +86,7 @@ from uvhunt.detection.event_quality import (
     top_detections,
 )
 from uvhunt.detection.events import MATCH_PIXELS, Detections, distances_to_track
-from uvhunt.detection.operating_point import core_thresholds, stored_threshold
+from uvhunt.detection.operating_point import core_thresholds, flight_score, stored_threshold
 from uvhunt.detection.peak_gate import PeakGateTrigger
 from uvhunt.detection.scoring import NO_WINDOW, score_all
 from uvhunt.detection.stack_coincidence import coincident, describe
@@ -419,12 +420,13 @@ def main() -> int:
     else:
         stack_point = stored["track_stack"]
     core_score, core_code = core_thresholds(stored)  # the core's two bits, set together
+    flight = flight_score(stored)  # the network's in the flight design, beside the stack's
     network, conventional, network_top, masked, gated, gate_top = [], [], [], [], [], []
     core_parts = []  # the core's two trigger bits together: m_trig or m_gate_trig
     stack_top, stack_alone, stack_or_gate = [], [], []  # the track stack trigger
     coincidence = stack_point.get("coincidence")  # None: an export from before it
     with_coincidence = []  # the stack, the gate or their coincidence
-    flight = []  # every trigger bit of the flight design: the core's two, the stack's three
+    flown = []  # every trigger bit of the flight design: the network's and the stack's three
     by_session = []  # the core's figures and each session's sky
     cpu = dict.fromkeys(SPEED, 0.0)  # CPU seconds of each trigger's scores, all sessions
     delays = {k: [] for k in DELAYED}  # each trigger's decision delays at its threshold
@@ -469,8 +471,9 @@ def main() -> int:
             outcome = fast_outcome(gate_fired, movie.events, config.length)
             gated.append(quality(outcome, movie.events, movie.frames, first))
             delays["peak_gate"] += _delays(gate_fired, movie.events, config.length, first).values()
-            core_network = detections(scores, core_score, first)  # m_trig
-            both = either(core_network, detections(codes, core_code, first))
+            both = either(
+                detections(scores, core_score, first), detections(codes, core_code, first)
+            )
             outcome = fast_outcome(both, movie.events, config.length)
             core_parts.append(quality(outcome, movie.events, movie.frames, first))
             delays["core"] += _delays(both, movie.events, config.length, first).values()
@@ -498,8 +501,9 @@ def main() -> int:
                 )
                 stack_bits = either(tracks_or_gate, meeting)
                 # in the flight design the core's gate bit takes the stack's gate code
-                every = fast_outcome(either(core_network, stack_bits), movie.events, config.length)
-                flight.append(quality(every, movie.events, movie.frames, first))
+                network_bit = detections(scores, flight, first)
+                every = fast_outcome(either(network_bit, stack_bits), movie.events, config.length)
+                flown.append(quality(every, movie.events, movie.frames, first))
                 outcome = fast_outcome(stack_bits, movie.events, config.length)
                 with_coincidence.append(quality(outcome, movie.events, movie.frames, first))
             delays["track_stack_or_gate"] += _earliest(
@@ -592,7 +596,7 @@ def main() -> int:
             if coincidence is None
             else {**_stack_figures(coincidence), **combined(with_coincidence)},
         },
-        "flight": None if coincidence is None else combined(flight),
+        "flight": None if coincidence is None else {"score": flight, **combined(flown)},
         "curve": curve,
         "speed": _speed(cpu, args.sessions * args.frames, delays, stack.latency),
         "brighter_than_5": _caught_fraction(net, BRIGHT),
@@ -710,8 +714,8 @@ def main() -> int:
         if met is not None:
             print(f"  or their coincidence ({describe(met)}): {quality_sentence(met)}")
             print(
-                "the flight design, every bit ORed (the core's two and these three): "
-                + quality_sentence(result["flight"])
+                f"the flight design, every bit ORed (the network's at score > {flight} and "
+                "these three): " + quality_sentence(result["flight"])
             )
         for point in curve:
             print(

@@ -16,7 +16,14 @@ def test_every_stored_threshold_holds_the_rate_at_its_confidence(exported_golden
     assert operating["hours"] > operating["hours_needed"] == poisson_upper_limit(0, 0.9) / rate
     core = operating["core"]
     assert core["gate_code"] == operating["peak_gate"]["code"]  # the gate's code as alone
-    points = [operating["measured"], operating["peak_gate"]["measured"], core["measured"]]
+    flight = operating["flight"]  # the network beside the stack trigger's three bits
+    assert isinstance(flight["score"], int) and "hls/flight_trigger.py" in flight["rule"]
+    points = [
+        operating["measured"],
+        operating["peak_gate"]["measured"],
+        core["measured"],
+        flight["measured"],
+    ]
     for figures in points:
         limit = poisson_upper_limit(figures["false_events"], 0.9) / figures["hours"]
         assert figures["upper_limit_per_hour"] == limit <= rate and figures["held"]

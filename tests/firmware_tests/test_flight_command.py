@@ -55,6 +55,27 @@ def test_an_export_without_the_coincidence_is_refused(exported, window_folder, t
     assert not (tmp_path / "x").exists()
 
 
+def test_the_network_threshold_is_the_one_set_for_the_flight_design(exported, tmp_path):
+    """The design's network score is the one stored for it beside the stack trigger's bits
+    (``operating_threshold.flight``); an export made before it holds the core's pair's."""
+    manifest = json.loads((exported / "manifest.json").read_text())
+    operating = manifest["operating_threshold"]
+    stack = operating["track_stack"]
+    _, held = flight_stage.stored_flight(exported)
+    assert held == {
+        "threshold": operating["flight"]["score"],
+        "gate_threshold": stack["with_gate"]["gate_code"],
+        "gate_low_threshold": stack["coincidence"]["gate_code"],
+        "stack_threshold": stack["with_gate"]["threshold"],
+        "coincidence_threshold": stack["coincidence"]["threshold"],
+    }
+    old = tmp_path / "export"
+    shutil.copytree(exported, old)
+    del operating["flight"]
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    assert flight_stage.stored_flight(old)[1]["threshold"] == operating["core"]["score"]
+
+
 def test_the_command_writes_its_design_summary_and_report(
     exported, window_folder, tmp_path, monkeypatch, capsys
 ):

@@ -31,10 +31,11 @@ from uvhunt.detection.event_quality import (
     top_detections,
 )
 from uvhunt.detection.peak_gate import PeakGateTrigger
-from uvhunt.detection.scoring import score_all
+from uvhunt.detection.scoring import NO_WINDOW, score_all
 from uvhunt.detection.stack_operating_point import (
     excluded_pixels,
     stack_candidates,
+    stack_fired,
     stack_operating_point,
 )
 from uvhunt.detection.track_stack_integer import IntegerTrackStack
@@ -75,6 +76,15 @@ def core_thresholds(operating: dict | None) -> tuple[int | None, int | None]:
     return int(operating["score"]), None if gate is None else int(gate["code"])
 
 
+def flight_score(operating: dict | None) -> int | None:
+    """The network's score the flight design (``hls/flight_trigger.py``) holds: the one set
+    beside the stack trigger's bits (``flight``), or, in an export made before it, the core's
+    pair's (``core_thresholds``); None without an operating point."""
+    if operating is not None and "flight" in operating:
+        return int(operating["flight"]["score"])
+    return core_thresholds(operating)[0]
+
+
 def session_movies(folder: Path) -> list[Path]:
     """The session folders (``session_*``) of a simulated set, in order."""
     return sorted(p for p in Path(folder).glob("session_*") if p.is_dir())
@@ -95,14 +105,17 @@ def operating_threshold(
     raised until the two bits' events hold the rate). Each alone may use the whole rate, so the
     core must not fly the two alone thresholds together.
     Under ``track_stack``, the track stack trigger's (the integer twin's Z, alone and beside
-    the gate, ``stack_operating_point``). Progress in frames (three times).
+    the gate, ``stack_operating_point``); under ``flight``, the network's score for the flight
+    design, which flies every bit of both: the lowest at which they all hold the rate, the
+    stack trigger's three at their stored thresholds and each session's dead and hot pixels
+    masked in all, as its one mask port masks them. Progress in frames (three times).
     Raises ValueError when a session has no truth."""
     movies = [open_movie(Path(s)) for s in sessions]
     for path, movie in zip(sessions, movies, strict=True):
         if movie.events is None:
             raise ValueError(f"{path} has no truth (events.csv): cannot count false events")
     first = config.length - 1
-    parts, gate_parts, stack_parts, masked_gate_parts = [], [], [], []
+    parts, gate_parts, stack_parts, masked_gate_parts, masked_parts = [], [], [], [], []
     gate = PeakGateTrigger(config.length).validate()
     stack = IntegerTrackStack().validate()
     frames = 3 * sum(m.frames for m in movies)
@@ -115,9 +128,10 @@ def operating_threshold(
             codes = gate.codes(raw, config.preprocessing)
             gate_parts.append((top_detections(codes, CANDIDATES_PER_SESSION, first), *truth))
             bar.update(movie.frames)
-            z, masked = stack_candidates(
-                stack, raw, codes, excluded_pixels(movie), CANDIDATES_PER_SESSION, first
-            )
+            excluded = excluded_pixels(movie)
+            z, masked = stack_candidates(stack, raw, codes, excluded, CANDIDATES_PER_SESSION, first)
+            scores[:, excluded] = NO_WINDOW
+            masked_parts.append((top_detections(scores, CANDIDATES_PER_SESSION, first), *truth))
             stack_parts.append((z, *truth))
             masked_gate_parts.append((masked, *truth))
             bar.update(movie.frames)
@@ -134,6 +148,19 @@ def operating_threshold(
     gate_fired = [above(g, gate_code) for g, _, _ in gate_parts]
     core_score, core_figures = threshold_for_false_rate(
         parts, per_hour, length, first, gate_fired, confidence=confidence
+    )
+    stack_point = stack_operating_point(
+        stack, stack_parts, masked_gate_parts, per_hour, length, first
+    )
+    # the flight design flies the core's network bit beside the stack trigger's three (its
+    # gate bit at the stack's code): the network gets what those leave of the rate
+    flight, flight_figures = threshold_for_false_rate(
+        masked_parts,
+        per_hour,
+        length,
+        first,
+        stack_fired(stack_point, stack_parts, masked_gate_parts),
+        confidence=confidence,
     )
     return {
         "score": score,
@@ -163,7 +190,15 @@ def operating_threshold(
             "network's score the lowest at which the two bits' events hold it",
             "measured": rate_held(core_figures, per_hour, confidence),
         },
-        "track_stack": stack_operating_point(
-            stack, stack_parts, masked_gate_parts, per_hour, length, first
-        ),
+        "track_stack": stack_point,
+        "flight": {
+            "score": int(flight),
+            "rule": "the flight design (hls/flight_trigger.py) fires when any of its bits does: "
+            "the network's (m_trig) when the score is above this score, and the track stack "
+            "trigger's three at their stored thresholds (track_stack: with_gate and "
+            "coincidence; its gate bit at with_gate's code); set together for the rate: the "
+            "network's score the lowest at which all their events hold it, each session's "
+            "dead and hot pixels masked in all",
+            "measured": rate_held(flight_figures, per_hour, confidence),
+        },
     }

@@ -23,6 +23,7 @@ import numpy as np
 from uvhunt.detection.event_quality import (
     CONFIDENCE,
     above,
+    either,
     hours_needed,
     rate_held,
     threshold_for_false_rate,
@@ -30,7 +31,7 @@ from uvhunt.detection.event_quality import (
 )
 from uvhunt.detection.events import Detections
 from uvhunt.detection.scoring import NO_WINDOW
-from uvhunt.detection.stack_coincidence import coincidence_point
+from uvhunt.detection.stack_coincidence import coincidence_point, coincident
 from uvhunt.detection.track_stack import TrackStackTrigger
 from uvhunt.detection.track_stack_integer import IntegerTrackStack
 from uvhunt.euso.bad_pixels import find_mask
@@ -68,6 +69,22 @@ def stack_candidates(
     z = stack.significance(raw, excluded)
     masked = np.where(excluded[None], NO_WINDOW, codes)
     return top_detections(z, count, first), top_detections(masked, count, first)
+
+
+def stack_fired(
+    point: dict, stack_movies: list[Candidates], gate_movies: list[Candidates]
+) -> list[Detections]:
+    """Each movie's pixel-frames where the stack trigger fires at a stored ``point``
+    (``stack_operating_point``'s): its Z or its gate code above the ``with_gate`` pair, or
+    the ``coincidence``; from each movie's highest Z and codes (``stack_candidates``)."""
+    pair, met = point["with_gate"], point["coincidence"]
+    fired = []
+    for (z, _, _), (codes, _, _) in zip(stack_movies, gate_movies, strict=True):
+        meeting = coincident(
+            above(z, met["threshold"]), above(codes, met["gate_code"]), met["frames"], met["pixels"]
+        )
+        fired.append(either(above(z, pair["threshold"]), above(codes, pair["gate_code"]), meeting))
+    return fired
 
 
 def stack_beside_gate(

@@ -190,6 +190,14 @@ def _operating_line(o: dict) -> str:
             if "track_stack" in o
             else ""
         )
+        + (
+            f"; the flight design (every bit: the network's at score > {o['flight']['score']}, "
+            f"set beside the stack trigger's three), there: "
+            f"{quality_sentence(o['flight']['measured'])}"
+            + _unheld(o, {"the flight design": o["flight"]["measured"]})
+            if "flight" in o
+            else ""
+        )
     )
 
 

@@ -23,7 +23,7 @@ from uvhunt._core.atomic import atomic_dir, check_output, write_json
 from uvhunt._core.errors import UvhuntError
 from uvhunt._core.simulators import SIMULATORS, find_simulator
 from uvhunt.console import say, table
-from uvhunt.detection.operating_point import core_thresholds, stored_threshold
+from uvhunt.detection.operating_point import flight_score, stored_threshold
 from uvhunt.detection.stack_coincidence import FRAMES, PIXELS
 from uvhunt.detection.stack_operating_point import excluded_pixels
 from uvhunt.detection.stack_scan import FIX, stored_stack
@@ -83,12 +83,12 @@ def stored_flight(export: Path) -> tuple[IntegerTrackStack, dict[str, int]]:
     """The track stack and the five threshold ports' values (``flight_reference.HELD``)
     stored in an export."""
     operating = stored_threshold(export)
-    score, _ = core_thresholds(operating)
+    score = flight_score(operating)
     stack, with_gate, coincidence = stored_stack(operating, export)
     if score is None or coincidence is None:
         raise UvhuntError(
             "the export lacks the network's stored score or the stack–gate coincidence's "
-            "thresholds (manifest.json: operating_threshold.core, "
+            "thresholds (manifest.json: operating_threshold.flight or .core, "
             "operating_threshold.track_stack.coincidence)",
             path=export,
             fix=FIX,
