@@ -145,6 +145,16 @@ def _caught_fraction(q: dict, group: str) -> float:
     return caught / max(1, meteors)
 
 
+def _floors(name: str, q: dict) -> dict[str, bool]:
+    """The issue's three trigger floors on a trigger's figures ``q`` (``combined``'s): at most
+    10 false events per hour, 90 % of the meteors brighter than +5, 50 % at +5…+6."""
+    return {
+        f"{name}: false events per hour <= 10": q["false_events_per_hour"] <= 10,
+        f"{name}: meteors brighter than +5 caught >= 90%": _caught_fraction(q, BRIGHT) >= 0.9,
+        f"{name}: meteors +5…+6 caught >= 50%": _caught_fraction(q, FAINT) >= 0.5,
+    }
+
+
 def _session_row(index: int, path: Path, raw: np.ndarray, core: dict) -> dict:
     """One session's sky (its background, raw D3 counts a frame, the median over pixels
     and frames; moonlight and airglow, counts per GTU; cloud cover, fraction) and the core's
@@ -604,55 +614,19 @@ def main() -> int:
         "core_brighter_than_5": _caught_fraction(core, BRIGHT),
         "core_between_5_and_6": _caught_fraction(core, FAINT),
     }
-    stacked = result["track_stack"]["with_gate"]
     floors = {  # on the core's trigger as it flies (either bit), and on the network alone
-        "core: false events per hour <= 10": core["false_events_per_hour"] <= 10,
-        "core: meteors brighter than +5 caught >= 90%": result["core_brighter_than_5"] >= 0.9,
-        "core: meteors +5…+6 caught >= 50%": result["core_between_5_and_6"] >= 0.5,
-        "network: false events per hour <= 10": net["false_events_per_hour"] <= 10,
-        "network: meteors brighter than +5 caught >= 90%": result["brighter_than_5"] >= 0.9,
-        "network: meteors +5…+6 caught >= 50%": result["between_5_and_6"] >= 0.5,
+        **_floors("core", core),
+        **_floors("network", net),
         "more meteors than the conventional trigger": net["meteors_caught"]
         > conv["meteors_caught"],
-        "track stack or gate: false events per hour <= 10": stacked["false_events_per_hour"] <= 10,
-        "track stack or gate: meteors brighter than +5 caught >= 90%": _caught_fraction(
-            stacked, BRIGHT
-        )
-        >= 0.9,
-        "track stack or gate: meteors +5…+6 caught >= 50%": _caught_fraction(stacked, FAINT) >= 0.5,
+        **_floors("track stack or gate", result["track_stack"]["with_gate"]),
     }
-    met = result["track_stack"]["with_coincidence"]
-    if met is not None:
+    if result["track_stack"]["with_coincidence"] is not None:
         floors.update(
-            {
-                "track stack, gate or coincidence: false events per hour <= 10": met[
-                    "false_events_per_hour"
-                ]
-                <= 10,
-                "track stack, gate or coincidence: meteors brighter than +5 caught >= 90%": (
-                    _caught_fraction(met, BRIGHT) >= 0.9
-                ),
-                "track stack, gate or coincidence: meteors +5…+6 caught >= 50%": (
-                    _caught_fraction(met, FAINT) >= 0.5
-                ),
-            }
+            _floors("track stack, gate or coincidence", result["track_stack"]["with_coincidence"])
         )
     if result["flight"] is not None:  # what the flight design raises: all its bits ORed
-        every = result["flight"]
-        floors.update(
-            {
-                "flight design, every bit: false events per hour <= 10": every[
-                    "false_events_per_hour"
-                ]
-                <= 10,
-                "flight design, every bit: meteors brighter than +5 caught >= 90%": (
-                    _caught_fraction(every, BRIGHT) >= 0.9
-                ),
-                "flight design, every bit: meteors +5…+6 caught >= 50%": (
-                    _caught_fraction(every, FAINT) >= 0.5
-                ),
-            }
-        )
+        floors.update(_floors("flight design, every bit", result["flight"]))
     summary = args.evaluation / "summary.json"
     if summary.is_file():
         e = json.loads(summary.read_text())
